@@ -1,0 +1,142 @@
+"""Stage settings from ``cdk.json`` context, read into one typed, validated object.
+
+An invalid setting fails synth with a message that names it (``stages.<stage>.<setting>``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_cdk import aws_logs as logs
+
+from docuserve.limits import Limits
+
+MFA_MODES = ("off", "optional", "required")
+# CloudWatch's allowed retention periods (days) and the CDK enum member for each.
+LOG_RETENTION = {
+    1: "ONE_DAY", 3: "THREE_DAYS", 5: "FIVE_DAYS", 7: "ONE_WEEK", 14: "TWO_WEEKS", 30: "ONE_MONTH",
+    60: "TWO_MONTHS", 90: "THREE_MONTHS", 120: "FOUR_MONTHS", 150: "FIVE_MONTHS", 180: "SIX_MONTHS",
+    365: "ONE_YEAR", 400: "THIRTEEN_MONTHS", 545: "EIGHTEEN_MONTHS", 731: "TWO_YEARS", 1096: "THREE_YEARS",
+    1827: "FIVE_YEARS", 2192: "SIX_YEARS", 2557: "SEVEN_YEARS", 2922: "EIGHT_YEARS", 3288: "NINE_YEARS",
+    3653: "TEN_YEARS",
+}  # fmt: skip
+
+
+class ConfigError(ValueError):
+    """A stage setting in ``cdk.json`` is missing or invalid."""
+
+
+@dataclass(frozen=True)
+class Throttle:
+    rate: int
+    burst: int
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    """Everything that differs between stages."""
+
+    stage: str
+    retain_data: bool
+    deletion_protection: bool
+    mfa: str
+    waf: bool
+    log_retention_days: int
+    web_origins: tuple[str, ...]
+    api_throttle: Throttle
+    public_throttle: Throttle
+    limits: Limits = field(default_factory=Limits)
+    waf_public_rate_per_5min: int = 300
+    domain_name: str | None = None
+    certificate_arn: str | None = None
+    alarm_email: str | None = None
+
+    @property
+    def stack_name(self) -> str:
+        return f"DocuServe-{self.stage}"
+
+    @property
+    def log_retention(self) -> logs.RetentionDays:
+        return logs.RetentionDays[LOG_RETENTION[self.log_retention_days]]
+
+
+def _require(raw: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    if key not in raw:
+        raise ConfigError(f"{where}.{key} is required")
+    value = raw[key]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ConfigError(f"{where}.{key} has the wrong type: {value!r}")
+    return value
+
+
+def _throttle(raw: dict[str, Any], key: str, where: str) -> Throttle:
+    t = _require(raw, key, dict, where)
+    rate = _require(t, "rate", int, f"{where}.{key}")
+    burst = _require(t, "burst", int, f"{where}.{key}")
+    if rate <= 0 or burst < rate:
+        raise ConfigError(f"{where}.{key} needs rate > 0 and burst >= rate")
+    return Throttle(rate=rate, burst=burst)
+
+
+def load_stage(context: dict[str, Any], stage: str) -> StageConfig:
+    """Read and validate one stage from the ``stages`` context mapping."""
+    stages = context.get("stages")
+    if not isinstance(stages, dict) or not stages:
+        raise ConfigError("context 'stages' is missing from cdk.json")
+    if stage not in stages:
+        raise ConfigError(f"unknown stage {stage!r}; cdk.json defines: {', '.join(sorted(stages))}")
+    raw = stages[stage]
+    where = f"stages.{stage}"
+    known = {
+        "retain_data", "deletion_protection", "mfa", "waf", "log_retention_days", "web_origins",
+        "api_throttle", "public_throttle", "limits", "waf_public_rate_per_5min", "domain_name",
+        "certificate_arn", "alarm_email",
+    }  # fmt: skip
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ConfigError(f"{where} has unknown setting(s): {', '.join(unknown)}")
+
+    mfa = _require(raw, "mfa", str, where)
+    if mfa not in MFA_MODES:
+        raise ConfigError(f"{where}.mfa must be one of {', '.join(MFA_MODES)}")
+    retention = _require(raw, "log_retention_days", int, where)
+    if retention not in LOG_RETENTION:
+        raise ConfigError(f"{where}.log_retention_days must be a CloudWatch retention value, got {retention}")
+    origins = _require(raw, "web_origins", list, where)
+    for origin in origins:
+        if not isinstance(origin, str) or not origin.startswith(("https://", "http://localhost")):
+            raise ConfigError(f"{where}.web_origins entries must be https:// origins, got {origin!r}")
+    domain = raw.get("domain_name")
+    certificate = raw.get("certificate_arn")
+    if bool(domain) != bool(certificate):
+        raise ConfigError(f"{where}.domain_name and {where}.certificate_arn go together")
+    if certificate and not str(certificate).startswith("arn:aws:acm:us-east-1:"):
+        raise ConfigError(f"{where}.certificate_arn must be an ACM certificate in us-east-1 (CloudFront)")
+    email = raw.get("alarm_email")
+    if email is not None and (not isinstance(email, str) or "@" not in email):
+        raise ConfigError(f"{where}.alarm_email must be an email address")
+    waf_rate = raw.get("waf_public_rate_per_5min", 300)
+    if not isinstance(waf_rate, int) or not 10 <= waf_rate <= 2_000_000_000:
+        raise ConfigError(f"{where}.waf_public_rate_per_5min must be an integer of at least 10")
+    try:
+        limits = Limits.from_mapping(_require(raw, "limits", dict, where))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}.{exc}") from exc
+
+    return StageConfig(
+        stage=stage,
+        retain_data=_require(raw, "retain_data", bool, where),
+        deletion_protection=_require(raw, "deletion_protection", bool, where),
+        mfa=mfa,
+        waf=_require(raw, "waf", bool, where),
+        log_retention_days=retention,
+        web_origins=tuple(origins),
+        api_throttle=_throttle(raw, "api_throttle", where),
+        public_throttle=_throttle(raw, "public_throttle", where),
+        limits=limits,
+        waf_public_rate_per_5min=waf_rate,
+        domain_name=domain,
+        certificate_arn=certificate,
+        alarm_email=email,
+    )

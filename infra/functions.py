@@ -1,0 +1,263 @@
+"""Lambda functions, split by privilege, packaged without Docker.
+
+Every function runs the same ``functions/`` asset (thin handler modules) on top of two layers:
+the AWS-managed Powertools layer (third-party dependencies, Pydantic included) and the domain
+layer (``layers/domain``). Each function's role holds exactly what its routes need.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from docuserve.routes import Function
+from infra.config import StageConfig
+from infra.nag import acknowledge
+
+ROOT = Path(__file__).resolve().parent.parent
+# Must equal the aws-lambda-powertools pin in pyproject.toml: the managed layer of that version
+# is resolved at deploy time from its public SSM parameter.
+POWERTOOLS_VERSION = "3.37.0"
+POWERTOOLS_LAYER_PARAMETER = f"/aws/service/powertools/python/arm64/python3.13/{POWERTOOLS_VERSION}"
+ASSET_EXCLUDE = ["**/__pycache__", "**/*.pyc", "*.egg-info", "**/*.egg-info"]
+
+UPLOAD_EVENTS = "upload_events"  # not an API function: it consumes S3 events
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str
+    handler: str
+    description: str
+    memory_mb: int = 512
+    timeout_seconds: int = 15
+
+
+SPECS: tuple[FunctionSpec, ...] = (
+    FunctionSpec(Function.SYSTEM.value, "handlers.system.handler", "Health, OpenAPI document, caller identity", 256),
+    FunctionSpec(Function.MEMBERS.value, "handlers.members.handler", "Workspaces, documents, uploads, shares, audit"),
+    FunctionSpec(Function.ADMIN.value, "handlers.admin.handler", "Cognito user administration for admins"),
+    FunctionSpec(Function.PUBLIC.value, "handlers.public.handler", "Partner share-link pages and redemption"),
+    FunctionSpec(UPLOAD_EVENTS, "handlers.upload_events.handler", "Verifies landed uploads (S3 events)", 1024, 300),
+)
+
+
+def _grant_table(fn: lambda_.Function, table: dynamodb.ITable, key: kms.IKey, *actions: str) -> None:
+    """Exactly ``actions`` on the table and its indexes, plus the key use DynamoDB SSE-KMS needs."""
+    fn.add_to_role_policy(
+        iam.PolicyStatement(actions=list(actions), resources=[table.table_arn, f"{table.table_arn}/index/*"])
+    )
+    key.grant(fn, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey")
+
+
+class Functions(Construct):
+    """Creates one function per spec and grants each exactly its privileges."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: StageConfig,
+        table: dynamodb.ITable,
+        bucket: s3.IBucket,
+        key: kms.IKey,
+        user_pool: cognito.IUserPool,
+        user_pool_client: cognito.IUserPoolClient,
+        web_origin: str,
+    ) -> None:
+        super().__init__(scope, id)
+        powertools = lambda_.LayerVersion.from_layer_version_arn(
+            self, "Powertools", ssm.StringParameter.value_for_string_parameter(self, POWERTOOLS_LAYER_PARAMETER)
+        )
+        domain = lambda_.LayerVersion(
+            self,
+            "DomainLayer",
+            code=lambda_.Code.from_asset(str(ROOT / "layers" / "domain"), exclude=ASSET_EXCLUDE),
+            compatible_runtimes=[lambda_.Runtime.PYTHON_3_13],
+            compatible_architectures=[lambda_.Architecture.ARM_64],
+            description="DocuServe domain package (models, rules, adapters)",
+        )
+        code = lambda_.Code.from_asset(str(ROOT / "functions"), exclude=ASSET_EXCLUDE)
+        environment = {
+            "STAGE": config.stage,
+            "TABLE_NAME": table.table_name,
+            "BUCKET_NAME": bucket.bucket_name,
+            "KMS_KEY_ARN": key.key_arn,
+            "USER_POOL_ID": user_pool.user_pool_id,
+            "USER_POOL_CLIENT_ID": user_pool_client.user_pool_client_id,
+            "WEB_ORIGIN": web_origin,
+            "POWERTOOLS_METRICS_NAMESPACE": "DocuServe",
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+            **config.limits.to_env(),
+        }
+        self.by_name: dict[str, lambda_.Function] = {}
+        for spec in SPECS:
+            log_group = logs.LogGroup(
+                self,
+                f"{spec.name}-logs",
+                retention=config.log_retention,
+                removal_policy=RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY,
+            )
+            fn = lambda_.Function(
+                self,
+                spec.name,
+                description=f"DocuServe {config.stage}: {spec.description}",
+                runtime=lambda_.Runtime.PYTHON_3_13,
+                architecture=lambda_.Architecture.ARM_64,
+                handler=spec.handler,
+                code=code,
+                layers=[powertools, domain],
+                memory_size=spec.memory_mb,
+                timeout=Duration.seconds(spec.timeout_seconds),
+                tracing=lambda_.Tracing.ACTIVE,
+                logging_format=lambda_.LoggingFormat.JSON,
+                log_group=log_group,
+                environment={**environment, "POWERTOOLS_SERVICE_NAME": f"docuserve-{spec.name}"},
+            )
+            self.by_name[spec.name] = fn
+
+        self._grant(table=table, bucket=bucket, key=key, user_pool=user_pool)
+        self._table_token = Stack.of(self).get_logical_id(table.node.default_child)  # type: ignore[arg-type]
+        self._bucket_token = Stack.of(self).get_logical_id(bucket.node.default_child)  # type: ignore[arg-type]
+        self._acknowledge()
+
+    def __getitem__(self, name: str) -> lambda_.Function:
+        return self.by_name[name]
+
+    def _grant(
+        self, *, table: dynamodb.ITable, bucket: s3.IBucket, key: kms.IKey, user_pool: cognito.IUserPool
+    ) -> None:
+        objects = bucket.arn_for_objects("documents/*")
+        members = self[Function.MEMBERS.value]
+        table.grant_read_write_data(members)
+        members.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="PresignAndManageDocumentObjects",
+                actions=[
+                    "s3:PutObject",
+                    "s3:GetObject",
+                    "s3:GetObjectVersion",
+                    "s3:AbortMultipartUpload",
+                    "s3:ListMultipartUploadParts",
+                    "s3:DeleteObject",
+                    "s3:DeleteObjectVersion",
+                ],
+                resources=[objects],
+            )
+        )
+        members.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="ListVersionsForPurge", actions=["s3:ListBucketVersions"], resources=[bucket.bucket_arn]
+            )
+        )
+        # Presigned URLs act with the signer's rights, so it needs the key for SSE-KMS reads and writes.
+        key.grant(members, "kms:GenerateDataKey", "kms:Decrypt")
+        # Adding a member by email looks the user up in the pool.
+        members.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="FindUsersByEmail", actions=["cognito-idp:ListUsers"], resources=[user_pool.user_pool_arn]
+            )
+        )
+
+        admin = self[Function.ADMIN.value]
+        # Audit events for user administration: append and read, never update or delete.
+        _grant_table(admin, table, key, "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query")
+        admin.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="AdministerUsers",
+                actions=[
+                    "cognito-idp:AdminCreateUser",
+                    "cognito-idp:AdminDisableUser",
+                    "cognito-idp:AdminEnableUser",
+                    "cognito-idp:AdminGetUser",
+                    "cognito-idp:AdminListGroupsForUser",
+                    "cognito-idp:ListUsers",
+                ],
+                resources=[user_pool.user_pool_arn],
+            )
+        )
+
+        public = self[Function.PUBLIC.value]
+        # Link counters and lockouts (conditional updates) and audit events; no deletes, no scans.
+        _grant_table(
+            public,
+            table,
+            key,
+            "dynamodb:GetItem",
+            "dynamodb:Query",
+            "dynamodb:UpdateItem",
+            "dynamodb:PutItem",
+            "dynamodb:ConditionCheckItem",
+        )
+        # Read-only: it mints presigned GETs and can never write, delete or list objects.
+        public.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="PresignDownloads", actions=["s3:GetObject", "s3:GetObjectVersion"], resources=[objects]
+            )
+        )
+        key.grant(public, "kms:Decrypt")
+
+        events = self[UPLOAD_EVENTS]
+        table.grant_read_write_data(events)
+        events.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="VerifyLandedObjects",
+                actions=[
+                    "s3:GetObject",
+                    "s3:GetObjectVersion",
+                    "s3:GetObjectAttributes",
+                    "s3:GetObjectVersionAttributes",
+                    "s3:DeleteObject",
+                    "s3:DeleteObjectVersion",
+                ],
+                resources=[objects],
+            )
+        )
+        key.grant(events, "kms:Decrypt")
+
+    def _acknowledge(self) -> None:
+        for fn in self.by_name.values():
+            for rule, reason in (
+                (
+                    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+                    "Lambda's basic execution policy only writes the function's own CloudWatch logs.",
+                ),
+                (
+                    "AwsSolutions-IAM5[Resource::*]",
+                    "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.",
+                ),
+                (
+                    f"AwsSolutions-IAM5[Resource::<{self._table_token}.Arn>/index/*]",
+                    "Queries run on the table's own GSIs (listing without Scan); scoped to this table.",
+                ),
+                (
+                    "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
+                    "CDK's table grant for the customer-managed table key; scoped to this one key.",
+                ),
+                (
+                    "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+                    "SSE-KMS data keys for the table and objects; scoped to this one key.",
+                ),
+                (
+                    f"AwsSolutions-IAM5[Resource::<{self._bucket_token}.Arn>/documents/*]",
+                    "Object keys are server-generated ids under documents/; access is per object via presigning.",
+                ),
+            ):
+                acknowledge(fn, rule, reason)
+        acknowledge(
+            self,
+            "AwsSolutions-L1",
+            "Python 3.13 is the newest runtime the AWS-managed Powertools layer is published for.",
+        )

@@ -1,0 +1,64 @@
+"""The DocuServe stack: a thin wiring of one construct per capability."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack, Tags
+from constructs import Construct
+
+from infra.api import Api
+from infra.config import StageConfig
+from infra.data import Data
+from infra.events import UploadEvents
+from infra.functions import UPLOAD_EVENTS, Functions
+from infra.identity import Identity
+from infra.nag import acknowledge
+from infra.storage import Storage
+from infra.waf import ApiFirewall
+
+
+class DocuServeStack(Stack):
+    def __init__(self, scope: Construct, id: str, *, config: StageConfig, **kwargs: Any) -> None:
+        super().__init__(scope, id, **kwargs)
+        Tags.of(self).add("app", "docuserve")
+        Tags.of(self).add("stage", config.stage)
+        self.config = config
+
+        self.storage = Storage(self, "Storage", config=config)
+        self.data = Data(self, "Data", config=config, key=self.storage.key)
+        self.identity = Identity(self, "Identity", config=config)
+        web_origin = config.web_origins[0] if config.web_origins else ""
+        self.functions = Functions(
+            self,
+            "Functions",
+            config=config,
+            table=self.data.table,
+            bucket=self.storage.bucket,
+            key=self.storage.key,
+            user_pool=self.identity.user_pool,
+            user_pool_client=self.identity.client,
+            web_origin=web_origin,
+        )
+        self.api = Api(self, "Api", config=config, functions=self.functions, user_pool=self.identity.user_pool)
+        if config.waf:
+            ApiFirewall(self, "Firewall", config=config, stage=self.api.rest_api.deployment_stage)
+        self.upload_events = UploadEvents(
+            self, "UploadEvents", bucket=self.storage.bucket, handler=self.functions[UPLOAD_EVENTS]
+        )
+
+        for child in self.node.children:
+            if child.node.id.startswith("BucketNotificationsHandler"):
+                acknowledge(
+                    child,
+                    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+                    "CDK's bucket-notification custom resource; the managed policy only writes its logs.",
+                )
+
+        # Everything the web app's config.json needs.
+        CfnOutput(self, "ApiUrl", value=self.api.url)
+        CfnOutput(self, "Region", value=self.region)
+        CfnOutput(self, "UserPoolId", value=self.identity.user_pool.user_pool_id)
+        CfnOutput(self, "UserPoolClientId", value=self.identity.client.user_pool_client_id)
+        CfnOutput(self, "DocumentsBucket", value=self.storage.bucket.bucket_name)
+        CfnOutput(self, "Table", value=self.data.table.table_name)

@@ -1,0 +1,121 @@
+"""Documents storage: the organisation's KMS key, the documents bucket and its access-log bucket."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from docuserve.schema import bucket_cors_rules
+from infra.config import StageConfig
+from infra.nag import acknowledge
+
+
+class Storage(Construct):
+    """KMS key (rotating), SSE-KMS documents bucket with every SPEC promise-7 protection."""
+
+    def __init__(self, scope: Construct, id: str, *, config: StageConfig) -> None:
+        super().__init__(scope, id)
+        removal = RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY
+        dev_teardown = not config.retain_data
+
+        self.key = kms.Key(
+            self,
+            "Key",
+            description=f"DocuServe {config.stage}: documents, metadata and queues",
+            enable_key_rotation=True,
+            removal_policy=removal,
+            pending_window=Duration.days(30 if config.retain_data else 7),
+        )
+
+        self.log_bucket = s3.Bucket(
+            self,
+            "AccessLogs",
+            # S3 server access logging can only deliver to SSE-S3 buckets.
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+            versioned=True,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="expire-access-logs",
+                    expiration=Duration.days(config.limits.audit_days),
+                    noncurrent_version_expiration=Duration.days(1),
+                )
+            ],
+            removal_policy=removal,
+            auto_delete_objects=dev_teardown,
+        )
+        acknowledge(
+            self.log_bucket, "AwsSolutions-S1", "This is the access-log bucket; logging it into itself would loop."
+        )
+
+        self.bucket = s3.Bucket(
+            self,
+            "Documents",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.key,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=self.log_bucket,
+            server_access_logs_prefix="documents/",
+            cors=[
+                s3.CorsRule(
+                    allowed_methods=[s3.HttpMethods(m) for m in rule["AllowedMethods"]],
+                    allowed_origins=rule["AllowedOrigins"],
+                    allowed_headers=rule["AllowedHeaders"],
+                    exposed_headers=rule["ExposeHeaders"],
+                    max_age=rule["MaxAgeSeconds"],
+                )
+                for rule in bucket_cors_rules(list(config.web_origins))
+                if rule["AllowedOrigins"]
+            ]
+            or None,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="abort-incomplete-multipart",
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                ),
+                s3.LifecycleRule(
+                    # Purge deletes versions explicitly; this sweeps any noncurrent version and
+                    # orphaned delete marker left behind, after the trash retention.
+                    id="expire-noncurrent",
+                    noncurrent_version_expiration=Duration.days(config.limits.trash_days),
+                    expired_object_delete_marker=True,
+                ),
+            ],
+            removal_policy=removal,
+            auto_delete_objects=dev_teardown,
+        )
+
+        # Nothing lands unless encrypted under our key. The IfExists form keeps multipart
+        # UploadPart (which carries no SSE headers) working; the default encryption then applies
+        # our key, and every presigned PUT signs the SSE-KMS headers anyway.
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="DenyWrongEncryption",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:PutObject"],
+                resources=[self.bucket.arn_for_objects("*")],
+                conditions={"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
+            )
+        )
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="DenyOtherKmsKeys",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:PutObject"],
+                resources=[self.bucket.arn_for_objects("*")],
+                conditions={
+                    "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": self.key.key_arn}
+                },
+            )
+        )

@@ -1,0 +1,63 @@
+"""WAF for the REST API (prod): AWS managed common rules plus a per-IP rate limit on /public/*."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct
+
+from infra.api import STAGE_NAME
+from infra.config import StageConfig
+
+
+def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+    return wafv2.CfnWebACL.VisibilityConfigProperty(
+        cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
+    )
+
+
+class ApiFirewall(Construct):
+    def __init__(self, scope: Construct, id: str, *, config: StageConfig, stage: apigw.Stage) -> None:
+        super().__init__(scope, id)
+        public_paths = wafv2.CfnWebACL.StatementProperty(
+            byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+                field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
+                positional_constraint="STARTS_WITH",
+                search_string=f"/{STAGE_NAME}/public/",
+                text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")],
+            )
+        )
+        self.web_acl = wafv2.CfnWebACL(
+            self,
+            "Acl",
+            scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            visibility_config=_visibility(f"docuserve-{config.stage}-api"),
+            rules=[
+                wafv2.CfnWebACL.RuleProperty(
+                    name="aws-common",
+                    priority=0,
+                    override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+                    statement=wafv2.CfnWebACL.StatementProperty(
+                        managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                            vendor_name="AWS", name="AWSManagedRulesCommonRuleSet"
+                        )
+                    ),
+                    visibility_config=_visibility("aws-common"),
+                ),
+                wafv2.CfnWebACL.RuleProperty(
+                    name="public-rate-limit",
+                    priority=1,
+                    action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                    statement=wafv2.CfnWebACL.StatementProperty(
+                        rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                            limit=config.waf_public_rate_per_5min,
+                            aggregate_key_type="IP",
+                            scope_down_statement=public_paths,
+                        )
+                    ),
+                    visibility_config=_visibility("public-rate-limit"),
+                ),
+            ],
+        )
+        wafv2.CfnWebACLAssociation(self, "Association", resource_arn=stage.stage_arn, web_acl_arn=self.web_acl.attr_arn)

@@ -1,0 +1,56 @@
+"""Domain exceptions. Logic raises these; the HTTP layer maps each to its status and code."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error a caller may see: a stable ``code`` and a human ``message``."""
+
+    status: int = 400
+    code: str = "bad_request"
+
+    def __init__(self, message: str, *, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+class Unauthorized(DomainError):
+    status, code = 401, "unauthorized"
+
+
+class Forbidden(DomainError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(DomainError):
+    status, code = 404, "not_found"
+
+
+class Conflict(DomainError):
+    status, code = 409, "conflict"
+
+
+class Gone(DomainError):
+    status, code = 410, "gone"
+
+
+class PayloadTooLarge(DomainError):
+    status, code = 413, "too_large"
+
+
+class InvalidInput(DomainError):
+    """A field-level validation failure found by logic rather than by the request model."""
+
+    status, code = 422, "validation_error"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}", fields={field: message})
+
+
+class Throttled(DomainError):
+    status, code = 429, "throttled"
+
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

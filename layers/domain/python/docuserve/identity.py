@@ -1,0 +1,47 @@
+"""Who is calling: built from the Cognito claims API Gateway's authorizer has already verified."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from docuserve.errors import Forbidden, Unauthorized
+from docuserve.schema import ADMINS_GROUP
+
+
+@dataclass(frozen=True)
+class Caller:
+    user_id: str
+    email: str
+    groups: tuple[str, ...]
+
+    @property
+    def is_admin(self) -> bool:
+        return ADMINS_GROUP in self.groups
+
+    def require_admin(self) -> None:
+        if not self.is_admin:
+            raise Forbidden("this action needs the admins group")
+
+
+def _groups(raw: Any) -> tuple[str, ...]:
+    # The REST authorizer flattens list claims into strings like "[admins, other]" or "admins".
+    if raw is None or raw == "":
+        return ()
+    if isinstance(raw, list):
+        return tuple(str(g) for g in raw)
+    text = str(raw).strip()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    return tuple(g.strip() for g in text.replace(",", " ").split() if g.strip())
+
+
+def caller_from_claims(claims: dict[str, Any] | None) -> Caller:
+    """The caller of an authorized request; 401 when the authorizer passed no usable identity."""
+    if not claims or not claims.get("sub") or claims.get("token_use") not in (None, "id"):
+        raise Unauthorized("a valid Cognito ID token is required")
+    return Caller(
+        user_id=str(claims["sub"]),
+        email=str(claims.get("email", "")).lower(),
+        groups=_groups(claims.get("cognito:groups")),
+    )

@@ -1,0 +1,89 @@
+"""The route table: which function serves which route, and whether it needs a signed-in caller.
+
+API Gateway (``infra/api.py``), the local HTTP front (``local/``) and the authorization-matrix
+tests are all generated from this one list. A handler module serves exactly the routes listed
+for its function; ``tests/unit/test_routes.py`` checks both directions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Function(StrEnum):
+    """Lambda functions, split by privilege: each role holds only what its routes need."""
+
+    SYSTEM = "system"  # health, OpenAPI, /me: no data access at all
+    MEMBERS = "members"  # workspaces, documents, uploads, shares management, audit
+    ADMIN = "admin"  # Cognito user administration
+    PUBLIC = "public"  # partner share redemption: reads S3 through presigned GETs only
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    function: Function
+    public: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def _r(method: str, path: str, function: Function, *, public: bool = False) -> Route:
+    return Route(method=method, path=path, function=function, public=public)
+
+
+S, M, A, P = Function.SYSTEM, Function.MEMBERS, Function.ADMIN, Function.PUBLIC
+
+ROUTES: tuple[Route, ...] = (
+    _r("GET", "/health", S, public=True),
+    _r("GET", "/openapi.json", S, public=True),
+    _r("GET", "/me", S),
+)
+
+
+def routes_for(function: Function) -> list[Route]:
+    """Routes served by one function."""
+    return [r for r in ROUTES if r.function == function]
+
+
+def _matches(template: str, path: str) -> dict[str, str] | None:
+    t_parts = template.strip("/").split("/")
+    p_parts = path.strip("/").split("/")
+    if len(t_parts) != len(p_parts):
+        return None
+    params: dict[str, str] = {}
+    for t, p in zip(t_parts, p_parts, strict=True):
+        if t.startswith("{") and t.endswith("}"):
+            if not p:
+                return None
+            params[t[1:-1]] = p
+        elif t != p:
+            return None
+    return params
+
+
+def match(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+    """The route API Gateway would pick for ``method path``, with its (still encoded) path params.
+
+    Literal segments win over ``{param}`` segments, as in API Gateway.
+    """
+    candidates = []
+    for route in ROUTES:
+        if route.method != method:
+            continue
+        params = _matches(route.path, path)
+        if params is not None:
+            candidates.append((len(params), route, params))
+    if not candidates:
+        return None
+    _, route, params = min(candidates, key=lambda c: c[0])
+    return route, params
+
+
+def path_exists(path: str) -> bool:
+    """Whether any method is routed at ``path`` (API Gateway answers 403/405-like for others)."""
+    return any(_matches(r.path, path) is not None for r in ROUTES)

@@ -1,0 +1,159 @@
+"""Create, in moto, the resources the CDK stack defines, from the same shared definitions.
+
+Used by the local stack (``make run``) and by every integration test, so a test exercises the
+table keys, GSIs, bucket settings and user pool that production has.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from docuserve.limits import Limits
+from docuserve.schema import (
+    ADMINS_GROUP,
+    CLIENT_AUTH_FLOWS,
+    DOCUMENTS_PREFIX,
+    ID_TOKEN_HOURS,
+    PASSWORD_POLICY,
+    REFRESH_TOKEN_DAYS,
+    TABLE,
+    bucket_cors_rules,
+)
+
+REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class Resources:
+    region: str
+    table_name: str
+    bucket_name: str
+    kms_key_arn: str
+    user_pool_id: str
+    user_pool_client_id: str
+    events_queue_url: str
+
+    def function_environment(self, *, web_origin: str, limits: Limits | None = None) -> dict[str, str]:
+        """The environment variables the stack gives every function (see ``infra/functions.py``)."""
+        return {
+            "STAGE": "local",
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "TABLE_NAME": self.table_name,
+            "BUCKET_NAME": self.bucket_name,
+            "KMS_KEY_ARN": self.kms_key_arn,
+            "USER_POOL_ID": self.user_pool_id,
+            "USER_POOL_CLIENT_ID": self.user_pool_client_id,
+            "WEB_ORIGIN": web_origin,
+            "POWERTOOLS_METRICS_NAMESPACE": "DocuServe",
+            **(limits or Limits()).to_env(),
+        }
+
+
+def provision(
+    *,
+    endpoint_url: str | None = None,
+    region: str = REGION,
+    web_origins: list[str] | None = None,
+    prefix: str = "docuserve-local",
+) -> Resources:
+    """Create key, bucket, table, user pool and the object-created queue; return their names."""
+    session = boto3.session.Session(region_name=region)
+
+    def client(service: str) -> Any:
+        return session.client(service, endpoint_url=endpoint_url)
+
+    kms = client("kms")
+    key_arn = kms.create_key(Description=f"{prefix} documents key")["KeyMetadata"]["Arn"]
+    kms.enable_key_rotation(KeyId=key_arn)
+
+    bucket = f"{prefix}-documents"
+    s3 = client("s3")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn},
+                    "BucketKeyEnabled": True,
+                }
+            ]
+        },
+    )
+    if web_origins:
+        s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": bucket_cors_rules(web_origins)})
+
+    table = f"{prefix}-table"
+    ddb = client("dynamodb")
+    ddb.create_table(**TABLE.create_table_kwargs(table))
+    ddb.update_time_to_live(
+        TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": TABLE.ttl_attribute}
+    )
+
+    sqs = client("sqs")
+    queue_url = sqs.create_queue(QueueName=f"{prefix}-object-created")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "QueueArn": queue_arn,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": DOCUMENTS_PREFIX}]}},
+                }
+            ]
+        },
+    )
+
+    cognito = client("cognito-idp")
+    pool_id = cognito.create_user_pool(
+        PoolName=f"{prefix}-users",
+        Policies={"PasswordPolicy": PASSWORD_POLICY.as_cognito()},
+        UsernameAttributes=["email"],
+        AutoVerifiedAttributes=["email"],
+        AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
+        MfaConfiguration="OFF",
+        Schema=[{"Name": "email", "AttributeDataType": "String", "Required": True, "Mutable": True}],
+    )["UserPool"]["Id"]
+    cognito.create_group(GroupName=ADMINS_GROUP, UserPoolId=pool_id)
+    client_id = cognito.create_user_pool_client(
+        UserPoolId=pool_id,
+        ClientName="web",
+        GenerateSecret=False,
+        ExplicitAuthFlows=list(CLIENT_AUTH_FLOWS),
+        PreventUserExistenceErrors="ENABLED",
+        IdTokenValidity=ID_TOKEN_HOURS,
+        AccessTokenValidity=ID_TOKEN_HOURS,
+        RefreshTokenValidity=REFRESH_TOKEN_DAYS,
+        TokenValidityUnits={"IdToken": "hours", "AccessToken": "hours", "RefreshToken": "days"},
+    )["UserPoolClient"]["ClientId"]
+
+    return Resources(
+        region=region,
+        table_name=table,
+        bucket_name=bucket,
+        kms_key_arn=key_arn,
+        user_pool_id=pool_id,
+        user_pool_client_id=client_id,
+        events_queue_url=queue_url,
+    )
+
+
+def describe(resources: Resources) -> str:
+    return json.dumps(resources.__dict__, indent=2)

@@ -1,0 +1,45 @@
+"""Synthesize each stage once per session (with cdk-nag) and hand out CloudFormation templates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def stage_context() -> dict[str, Any]:
+    context: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
+    return context
+
+
+def synth(stage: str, tmp: Path, context: dict[str, Any] | None = None) -> Any:
+    from aws_cdk import App
+    from aws_cdk.assertions import Template
+
+    from app import build_app
+    from infra.stack import DocuServeStack
+
+    app = App(context=context or stage_context(), outdir=str(tmp))
+    build_app(stage, app)
+    app.synth()  # runs the cdk-nag validation plugin; raises on any unacknowledged finding
+    stack = next(c for c in app.node.children if isinstance(c, DocuServeStack))
+    return Template.from_stack(stack)
+
+
+@pytest.fixture(scope="session")
+def dev(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return synth("dev", tmp_path_factory.mktemp("cdk-dev"))
+
+
+@pytest.fixture(scope="session")
+def prod(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return synth("prod", tmp_path_factory.mktemp("cdk-prod"))
+
+
+@pytest.fixture(params=["dev", "prod"])
+def template(request: pytest.FixtureRequest) -> Any:
+    return request.getfixturevalue(request.param)

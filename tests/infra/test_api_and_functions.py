@@ -1,0 +1,187 @@
+"""API Gateway, Lambda functions, least privilege, event wiring, WAF and cdk-nag."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from docuserve.routes import ROUTES, Function
+from infra.functions import SPECS, UPLOAD_EVENTS
+
+
+def _methods(template: Any) -> list[dict[str, Any]]:
+    return [
+        m["Properties"]
+        for m in template.find_resources("AWS::ApiGateway::Method").values()
+        if m["Properties"]["HttpMethod"] != "OPTIONS"
+    ]
+
+
+def test_every_route_in_the_table_is_deployed(template: Any) -> None:
+    assert len(_methods(template)) == len(ROUTES)
+
+
+def test_only_public_routes_skip_the_cognito_authorizer(template: Any) -> None:
+    public = sum(1 for r in ROUTES if r.public)
+    kinds = [m["AuthorizationType"] for m in _methods(template)]
+    assert kinds.count("NONE") == public
+    assert kinds.count("COGNITO_USER_POOLS") == len(ROUTES) - public
+    assert all("AuthorizerId" in m for m in _methods(template) if m["AuthorizationType"] == "COGNITO_USER_POOLS")
+
+
+def test_api_has_request_validation(template: Any) -> None:
+    template.has_resource_properties(
+        "AWS::ApiGateway::RequestValidator", {"ValidateRequestBody": True, "ValidateRequestParameters": True}
+    )
+    assert all("RequestValidatorId" in m for m in _methods(template))
+
+
+def test_stage_throttles_traces_and_writes_access_logs(template: Any) -> None:
+    (stage,) = template.find_resources("AWS::ApiGateway::Stage").values()
+    props = stage["Properties"]
+    assert props["TracingEnabled"] is True
+    assert "DestinationArn" in props["AccessLogSetting"]
+    default = next(s for s in props["MethodSettings"] if s["HttpMethod"] == "*")
+    assert default["ThrottlingRateLimit"] > 0
+    assert default["ThrottlingBurstLimit"] > 0
+
+
+def test_public_routes_have_their_own_tighter_throttle(template: Any) -> None:
+    (stage,) = template.find_resources("AWS::ApiGateway::Stage").values()
+    settings = stage["Properties"]["MethodSettings"]
+    default = next(s for s in settings if s["HttpMethod"] == "*")
+    public = [s for s in settings if s["ResourcePath"].startswith("/~1public")]
+    assert len(public) == sum(1 for r in ROUTES if r.path.startswith("/public/"))
+    assert all(s["ThrottlingRateLimit"] < default["ThrottlingRateLimit"] for s in public)
+
+
+def _functions(template: Any) -> dict[str, dict[str, Any]]:
+    found = template.find_resources("AWS::Lambda::Function")
+    by_handler = {f["Properties"]["Handler"]: f["Properties"] for f in found.values() if "Handler" in f["Properties"]}
+    return {spec.name: by_handler[spec.handler] for spec in SPECS}
+
+
+def test_functions_run_python_313_on_arm64_with_explicit_memory_and_timeout(template: Any) -> None:
+    for name, props in _functions(template).items():
+        assert props["Runtime"] == "python3.13", name
+        assert props["Architectures"] == ["arm64"], name
+        assert props["MemorySize"] >= 128, name
+        assert props["Timeout"] >= 1, name
+
+
+def test_functions_trace_log_json_and_keep_logs_for_the_stage_retention(template: Any) -> None:
+    for name, props in _functions(template).items():
+        assert props["TracingConfig"] == {"Mode": "Active"}, name
+        assert props["LoggingConfig"]["LogFormat"] == "JSON", name
+    for group in template.find_resources("AWS::Logs::LogGroup").values():
+        assert group["Properties"]["RetentionInDays"] > 0
+
+
+def test_functions_use_the_managed_powertools_layer_and_the_domain_layer(template: Any) -> None:
+    for name, props in _functions(template).items():
+        assert len(props["Layers"]) == 2, name
+    params = template.to_json()["Parameters"]
+    assert any("/aws/service/powertools/python/arm64/python3.13/" in str(p.get("Default")) for p in params.values())
+
+
+def test_no_function_is_built_with_docker() -> None:
+    infra = Path(__file__).resolve().parents[2] / "infra"
+    text = "".join(p.read_text() for p in infra.glob("*.py"))
+    assert "PythonFunction" not in text
+    assert "PythonLayerVersion" not in text
+    assert "bundling" not in text
+
+
+def _role_statements(template: Any, function: str) -> list[dict[str, Any]]:
+    props = _functions(template)[function]
+    role_ref = props["Role"]["Fn::GetAtt"][0]
+    statements: list[dict[str, Any]] = []
+    for policy in template.find_resources("AWS::IAM::Policy").values():
+        if {"Ref": role_ref} in policy["Properties"]["Roles"]:
+            statements.extend(policy["Properties"]["PolicyDocument"]["Statement"])
+    return statements
+
+
+def _actions(statements: list[dict[str, Any]]) -> set[str]:
+    actions: set[str] = set()
+    for s in statements:
+        a = s["Action"]
+        actions.update([a] if isinstance(a, str) else a)
+    return actions
+
+
+def test_system_function_has_no_data_access(template: Any) -> None:
+    actions = _actions(_role_statements(template, Function.SYSTEM.value))
+    assert not any(a.startswith(("dynamodb:", "s3:", "kms:", "cognito-idp:")) for a in actions)
+
+
+def test_public_function_can_read_objects_but_never_write_delete_or_list(template: Any) -> None:
+    actions = _actions(_role_statements(template, Function.PUBLIC.value))
+    assert "s3:GetObject" in actions
+    assert not any(a.startswith("s3:") and a not in ("s3:GetObject", "s3:GetObjectVersion") for a in actions)
+    assert not any(a in ("dynamodb:DeleteItem", "dynamodb:Scan", "dynamodb:BatchWriteItem") for a in actions)
+    assert not any(a.startswith("cognito-idp:") for a in actions)
+
+
+def test_only_the_admin_function_can_administer_users(template: Any) -> None:
+    for spec in SPECS:
+        actions = _actions(_role_statements(template, spec.name))
+        has_admin = any(a.startswith("cognito-idp:Admin") for a in actions)
+        assert has_admin == (spec.name == Function.ADMIN.value), spec.name
+
+
+def test_admin_function_cannot_touch_documents(template: Any) -> None:
+    actions = _actions(_role_statements(template, Function.ADMIN.value))
+    assert not any(a.startswith("s3:") for a in actions)
+    assert "dynamodb:DeleteItem" not in actions
+
+
+def test_upload_events_function_cannot_write_objects(template: Any) -> None:
+    actions = _actions(_role_statements(template, UPLOAD_EVENTS))
+    assert "s3:PutObject" not in actions
+
+
+def test_object_created_events_reach_the_upload_function_through_a_queue_with_a_dlq(template: Any) -> None:
+    notifications = template.find_resources("Custom::S3BucketNotifications")
+    (notification,) = notifications.values()
+    (queue_config,) = notification["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
+    assert queue_config["Events"] == ["s3:ObjectCreated:*"]
+    queues = template.find_resources("AWS::SQS::Queue")
+    assert any("RedrivePolicy" in q["Properties"] for q in queues.values())
+    template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping", {"FunctionResponseTypes": ["ReportBatchItemFailures"]}
+    )
+
+
+def test_outputs_cover_the_web_config(template: Any) -> None:
+    outputs = template.to_json()["Outputs"]
+    for name in ("ApiUrl", "Region", "UserPoolId", "UserPoolClientId"):
+        assert name in outputs
+
+
+def test_prod_has_a_waf_with_common_rules_and_a_public_rate_limit(prod: Any, dev: Any) -> None:
+    (acl,) = prod.find_resources("AWS::WAFv2::WebACL").values()
+    rules = {r["Name"]: r for r in acl["Properties"]["Rules"]}
+    assert rules["aws-common"]["Statement"]["ManagedRuleGroupStatement"]["Name"] == "AWSManagedRulesCommonRuleSet"
+    rate = rules["public-rate-limit"]["Statement"]["RateBasedStatement"]
+    assert "/public/" in rate["ScopeDownStatement"]["ByteMatchStatement"]["SearchString"]
+    assert prod.find_resources("AWS::WAFv2::WebACLAssociation")
+    assert not dev.find_resources("AWS::WAFv2::WebACL")
+
+
+def test_an_unacknowledged_nag_finding_fails_synth(tmp_path: Path) -> None:
+    from aws_cdk import App
+    from aws_cdk import aws_s3 as s3
+
+    from app import build_app
+    from infra.stack import DocuServeStack
+    from tests.infra.conftest import stage_context
+
+    app = App(context=stage_context(), outdir=str(tmp_path))
+    build_app("dev", app)
+    stack = next(c for c in app.node.children if isinstance(c, DocuServeStack))
+    s3.Bucket(stack, "Careless")  # no TLS enforcement, no access logs
+    with pytest.raises(Exception, match="AwsSolutions-S10"):
+        app.synth()

@@ -1,0 +1,68 @@
+"""GET /health, /openapi.json and /me as real API Gateway REST events."""
+
+from __future__ import annotations
+
+import pytest
+
+from docuserve.routes import ROUTES
+from tests.support.gateway import call, claims_for
+
+pytestmark = pytest.mark.usefixtures("aws")
+
+
+def test_health_answers_without_a_token() -> None:
+    reply = call("GET", "/health")
+    assert reply.status == 200
+    assert reply.json() == {"status": "ok"}
+
+
+def test_openapi_lists_every_route_in_the_route_table() -> None:
+    reply = call("GET", "/openapi.json")
+    assert reply.status == 200
+    doc = reply.json()
+    assert doc["openapi"].startswith("3.")
+    for route in ROUTES:
+        assert route.method.lower() in doc["paths"][route.path], route.key
+
+
+def test_openapi_marks_protected_routes_with_bearer_security_and_public_ones_without() -> None:
+    doc = call("GET", "/openapi.json").json()
+    for route in ROUTES:
+        operation = doc["paths"][route.path][route.method.lower()]
+        if route.public:
+            assert "security" not in operation, route.key
+        else:
+            assert operation["security"] == [{"cognito": []}], route.key
+
+
+def test_me_returns_the_callers_identity_from_the_authorizer_claims() -> None:
+    reply = call("GET", "/me", claims=claims_for("user-1", "Alice@Example.com", ("admins",)))
+    assert reply.status == 200
+    assert reply.json() == {"id": "user-1", "email": "alice@example.com", "groups": ["admins"]}
+
+
+def test_me_without_claims_is_401_even_if_the_gateway_were_bypassed() -> None:
+    # Defence in depth: the handler itself refuses an event with no authorizer claims.
+    import handlers.system as system
+    from local.events import rest_event
+    from tests.support.gateway import FakeContext
+
+    result = system.handler(rest_event("GET", "/me", "/me"), FakeContext())
+    assert result["statusCode"] == 401
+    assert '"code":"unauthorized"' in result["body"].replace(" ", "")
+
+
+def test_unknown_route_is_a_json_404() -> None:
+    import handlers.system as system
+    from local.events import rest_event
+    from tests.support.gateway import FakeContext
+
+    result = system.handler(rest_event("GET", "/nope", "/nope"), FakeContext())
+    assert result["statusCode"] == 404
+    assert "not_found" in result["body"]
+
+
+def test_responses_carry_no_store_and_nosniff_headers() -> None:
+    reply = call("GET", "/me", claims=claims_for("u", "u@example.com"))
+    assert reply.headers["cache-control"] == "no-store"
+    assert reply.headers["x-content-type-options"] == "nosniff"
