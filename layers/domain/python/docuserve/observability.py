@@ -42,3 +42,21 @@ def event_entry(process: Handler) -> Handler:
         return process(event, context)
 
     return handler
+
+
+class BusinessMetric:
+    """Names of the business metrics (namespace ``DocuServe``) the dashboard and alarms read."""
+
+    UPLOADS_COMPLETED = "UploadsCompleted"
+    UPLOADS_FAILED = "UploadsFailed"
+    LINKS_CREATED = "LinksCreated"
+    PARTNER_DOWNLOADS = "PartnerDownloads"
+    MEMBER_DOWNLOADS = "MemberDownloads"
+    LINK_LOCKOUTS = "LinkLockouts"
+
+
+def count(name: str, value: int = 1) -> None:
+    """Add ``value`` to the business metric ``name`` (flushed when the invocation ends)."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
