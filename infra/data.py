@@ -33,6 +33,7 @@ class Data(Construct):
                 point_in_time_recovery_enabled=True
             ),
             time_to_live_attribute=TABLE.ttl_attribute,
+            stream=dynamodb.StreamViewType(TABLE.stream_view),
             deletion_protection=config.deletion_protection,
             removal_policy=RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY,
         )

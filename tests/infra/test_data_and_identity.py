@@ -39,6 +39,10 @@ def test_table_keys_and_indexes_come_from_the_shared_definition(template: Any) -
     assert deployed == {i.name: [i.partition_key, i.sort_key] for i in TABLE.indexes}
 
 
+def test_table_streams_new_images_for_the_audit_materialiser(template: Any) -> None:
+    assert _table(template)["Properties"]["StreamSpecification"] == {"StreamViewType": TABLE.stream_view}
+
+
 def test_prod_table_is_retained_and_deletion_protected(prod: Any, dev: Any) -> None:
     assert _table(prod)["DeletionPolicy"] == "Retain"
     assert _table(prod)["Properties"]["DeletionProtectionEnabled"] is True

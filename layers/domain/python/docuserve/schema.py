@@ -27,6 +27,9 @@ class TableDefinition:
     sort_key: str
     indexes: tuple[Index, ...]
     ttl_attribute: str
+    # DynamoDB Streams view: share-link writes carry their audit event in the item, and the
+    # stream materialises it as an audit item (one round trip per redemption).
+    stream_view: str = "NEW_IMAGE"
 
     def attribute_names(self) -> list[str]:
         """Every key attribute, table and indexes, without duplicates, in a stable order."""
@@ -42,6 +45,7 @@ class TableDefinition:
         return {
             "TableName": table_name,
             "BillingMode": "PAY_PER_REQUEST",
+            "StreamSpecification": {"StreamEnabled": True, "StreamViewType": self.stream_view},
             "AttributeDefinitions": [{"AttributeName": n, "AttributeType": "S"} for n in self.attribute_names()],
             "KeySchema": [
                 {"AttributeName": self.partition_key, "KeyType": "HASH"},
