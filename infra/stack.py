@@ -13,6 +13,7 @@ from infra.data import Data
 from infra.events import UploadEvents
 from infra.functions import UPLOAD_EVENTS, Functions
 from infra.identity import Identity
+from infra.monitoring import Monitoring, Watched
 from infra.nag import acknowledge
 from infra.storage import Storage
 from infra.waf import ApiFirewall
@@ -45,6 +46,19 @@ class DocuServeStack(Stack):
             ApiFirewall(self, "Firewall", config=config, stage=self.api.rest_api.deployment_stage)
         self.upload_events = UploadEvents(
             self, "UploadEvents", bucket=self.storage.bucket, handler=self.functions[UPLOAD_EVENTS]
+        )
+
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            config=config,
+            watched=Watched(
+                stage=self.api.rest_api.deployment_stage,
+                functions=self.functions.by_name,
+                table=self.data.table,
+                upload_queue=self.upload_events.queue,
+                dead_letters=self.upload_events.dead_letters,
+            ),
         )
 
         for child in self.node.children:

@@ -9,6 +9,19 @@ from constructs import Construct
 from infra.api import STAGE_NAME
 from infra.config import StageConfig
 
+BODY_SIZE_RULE = "SizeRestrictions_BODY"
+
+
+def _path_starts_with(prefix: str) -> wafv2.CfnWebACL.StatementProperty:
+    return wafv2.CfnWebACL.StatementProperty(
+        byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+            field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
+            positional_constraint="STARTS_WITH",
+            search_string=prefix,
+            text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")],
+        )
+    )
+
 
 def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
     return wafv2.CfnWebACL.VisibilityConfigProperty(
@@ -19,14 +32,7 @@ def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
 class ApiFirewall(Construct):
     def __init__(self, scope: Construct, id: str, *, config: StageConfig, stage: apigw.Stage) -> None:
         super().__init__(scope, id)
-        public_paths = wafv2.CfnWebACL.StatementProperty(
-            byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
-                field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
-                positional_constraint="STARTS_WITH",
-                search_string=f"/{STAGE_NAME}/public/",
-                text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")],
-            )
-        )
+        public_paths = _path_starts_with(f"/{STAGE_NAME}/public/")
         self.web_acl = wafv2.CfnWebACL(
             self,
             "Acl",
@@ -40,7 +46,17 @@ class ApiFirewall(Construct):
                     override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
                     statement=wafv2.CfnWebACL.StatementProperty(
                         managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                            vendor_name="AWS", name="AWSManagedRulesCommonRuleSet"
+                            vendor_name="AWS",
+                            name="AWSManagedRulesCommonRuleSet",
+                            # SizeRestrictions_BODY blocks bodies over 8 KB, but completing or
+                            # resuming a multipart upload of a few GiB legitimately lists hundreds
+                            # of parts (up to 10,000). Count it instead; API Gateway caps bodies at
+                            # 10 MB and the handlers validate every field.
+                            rule_action_overrides=[
+                                wafv2.CfnWebACL.RuleActionOverrideProperty(
+                                    name=BODY_SIZE_RULE, action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={})
+                                )
+                            ],
                         )
                     ),
                     visibility_config=_visibility("aws-common"),
