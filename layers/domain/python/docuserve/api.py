@@ -10,6 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
@@ -89,7 +90,9 @@ def build_resolver() -> APIGatewayRestResolver:
     return app
 
 
-def current_caller(app: APIGatewayRestResolver) -> Caller:
+def current_caller(app: APIGatewayRestResolver | Router) -> Caller:
     """The signed-in caller, from the claims API Gateway's Cognito authorizer verified."""
-    claims = app.current_event.request_context.authorizer.claims
-    return caller_from_claims(claims)
+    event = app.current_event
+    request_context = event.get("requestContext") or {}
+    authorizer = request_context.get("authorizer") or {}
+    return caller_from_claims(authorizer.get("claims"))

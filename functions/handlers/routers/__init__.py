@@ -1,0 +1,1 @@
+"""Route groups of the members function, one module per feature (Powertools ``Router``s)."""

@@ -1,0 +1,1 @@
+"""Partner share links: the item contract, link management, redemption and lockout."""

@@ -1,0 +1,72 @@
+"""The share-link item (``pk = LINK#{sha256(token)}``) and keeping its document copy current.
+
+A link item carries a copy of what a partner download needs (name, type, size, object key and
+S3 version of the linked version, document status) so that redemption is a single conditional
+UpdateItem: no second read, no S3 or KMS call. The documents feature calls
+``document_changed`` after every change of a document (new current version, rename, trash,
+restore, purge) to refresh those copies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from docuserve import keys
+from docuserve.adapters.store import ConditionFailed, Store
+from docuserve.records import Document
+
+# Attributes copied from the document (and its current version for unpinned links).
+DOCUMENT_COPY = ("document_name", "document_status")
+VERSION_COPY = ("content_type", "size", "object_key", "s3_version_id", "version_id")
+
+
+def document_copy(document: Document) -> dict[str, Any]:
+    """The document-derived attributes of an unpinned link."""
+    return {
+        "document_name": document.name,
+        "document_status": document.status,
+        "content_type": document.content_type,
+        "size": document.size,
+        "object_key": document.current_object_key,
+        "s3_version_id": document.current_s3_version_id,
+        "version_id": document.current_version,
+    }
+
+
+def document_changed(document: Document, store: Store | None = None) -> int:
+    """Refresh every link of ``document``; returns how many were updated.
+
+    Pinned links keep their version's bytes and only follow the name and status.
+    """
+    store = store or Store()
+    copy = document_copy(document)
+    updated = 0
+    cursor: str | None = None
+    while True:
+        page = store.query(keys.document_shares_pk(document.id), index="gsi2", limit=100, cursor=cursor)
+        for link in page.items:
+            fields = DOCUMENT_COPY if link.get("pinned_version_id") else DOCUMENT_COPY + VERSION_COPY
+            present = {f: copy[f] for f in fields if copy[f] is not None}
+            absent = [f for f in fields if copy[f] is None]
+            names = {f"#{i}": f for i, f in enumerate(present)}
+            vals = {f":{i}": v for i, v in enumerate(present.values())}
+            update = "SET " + ", ".join(f"#{i} = :{i}" for i in range(len(present)))
+            # Drop the last access event so the stream does not see it again with this image.
+            removals = [*(f"#r{i}" for i in range(len(absent))), "last_event"]
+            names.update({f"#r{i}": f for i, f in enumerate(absent)})
+            update += " REMOVE " + ", ".join(removals)
+            try:
+                store.update(
+                    {"pk": link["pk"], "sk": link["sk"]},
+                    update,
+                    condition="attribute_exists(pk)",
+                    names=names,
+                    expression_values=vals,
+                    return_values="NONE",
+                )
+                updated += 1
+            except ConditionFailed:
+                continue  # the link was deleted meanwhile
+        cursor = page.next_cursor
+        if not cursor:
+            return updated
