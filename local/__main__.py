@@ -1,8 +1,10 @@
-"""``python -m local``: the local stack (built in the local-stack issue)."""
+"""``python -m local`` (``make run``): the whole stack on one machine; see ``local/stack.py``."""
 
 from __future__ import annotations
 
 import sys
 
+from local.stack import main
+
 if __name__ == "__main__":
-    sys.exit("The local stack is not built yet (see issue 3); `make test` works meanwhile.")
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""moto as an in-process HTTP server on loopback, answering CORS the way AWS does.
+
+moto's server normally wraps every service in a global CORS layer that echoes any ``Origin``. That
+would let a page from any origin read S3 responses, which the real bucket (CORS rules for the web
+origins only) refuses. So the global layer is switched off (``MOTO_DISABLE_GLOBAL_CORS``, read when
+moto is imported) and S3 answers from the bucket's own CORS rules, as in AWS. The Cognito user-pool
+API, which real Cognito serves to browsers from any origin, gets that any-origin CORS back here.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+os.environ["MOTO_DISABLE_GLOBAL_CORS"] = "true"
+
+from moto.moto_server import werkzeug_app
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import BaseWSGIServer, make_server
+
+if not werkzeug_app.DISABLE_GLOBAL_CORS:  # moto was imported before this module set the switch
+    raise RuntimeError("import local.cloud before anything imports moto")
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+COGNITO_TARGET_PREFIX = "AWSCognitoIdentityProviderService."
+# What cognito-idp.<region>.amazonaws.com sends to browsers.
+COGNITO_EXPOSED = "x-amzn-RequestId,x-amzn-ErrorType,x-amzn-ErrorMessage,Date"
+
+
+def _is_cognito_preflight(environ: dict[str, Any]) -> bool:
+    # A browser preflight for the Cognito JSON API: POST to "/" announcing the X-Amz-Target header.
+    requested = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", "").lower()
+    return (
+        environ.get("REQUEST_METHOD") == "OPTIONS"
+        and environ.get("PATH_INFO", "") == "/"
+        and environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD", "").upper() == "POST"
+        and "x-amz-target" in [h.strip() for h in requested.split(",")]
+    )
+
+
+def cognito_cors(app: WSGIApp) -> WSGIApp:
+    """Give the Cognito user-pool API (and only it) real Cognito's any-origin CORS."""
+
+    def wrapped(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        origin = environ.get("HTTP_ORIGIN")
+        if origin and _is_cognito_preflight(environ):
+            start_response(
+                "200 OK",
+                [
+                    ("Access-Control-Allow-Origin", "*"),
+                    ("Access-Control-Allow-Methods", "POST"),
+                    ("Access-Control-Allow-Headers", environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", "")),
+                    ("Access-Control-Max-Age", "86400"),
+                    ("Content-Length", "0"),
+                ],
+            )
+            return [b""]
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if not (origin and target.startswith(COGNITO_TARGET_PREFIX)):
+            return app(environ, start_response)
+
+        def start_with_cors(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            headers = [h for h in headers if not h[0].lower().startswith("access-control-")]
+            headers += [("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers", COGNITO_EXPOSED)]
+            return start_response(status, headers, exc_info)
+
+        return app(environ, start_with_cors)
+
+    return wrapped
+
+
+class _QuietHandler(MotoRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """moto's per-request access log would drown the local stack's own console output."""
+
+
+class MotoServer:
+    """moto on ``127.0.0.1`` (a free port unless given), in a daemon thread."""
+
+    def __init__(self, port: int = 0) -> None:
+        app = cognito_cors(DomainDispatcherApplication(create_backend_app))
+        self._server: BaseWSGIServer = make_server("127.0.0.1", port, app, threaded=True, request_handler=_QuietHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> MotoServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)

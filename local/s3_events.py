@@ -1,0 +1,89 @@
+"""Deliver S3 object-created events to the upload-processing function, as Lambda's SQS source does.
+
+The bucket notifies the object-created queue (``provision()`` configures it, as the stack does).
+This poller long-polls that queue, hands each batch to ``handlers.upload_events`` as an SQS event,
+and deletes the messages that succeeded; those in ``batchItemFailures`` (or a whole batch whose
+invocation raised) become visible again after the queue's visibility timeout and are retried.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+
+from local.events import sqs_event
+from local.invoke import invoke
+
+FUNCTION = "upload_events"
+BATCH_SIZE = 10  # the stack's SqsEventSource batch size
+WAIT_SECONDS = 1
+
+
+class S3EventPoller:
+    """A background thread: queue → ``upload_events`` handler → delete the processed messages."""
+
+    def __init__(self, *, queue_url: str, endpoint_url: str, region: str, log: Callable[[str], None]) -> None:
+        self.queue_url = queue_url
+        self.region = region
+        self.log = log
+        self._sqs: Any = boto3.session.Session(region_name=region).client("sqs", endpoint_url=endpoint_url)
+        self.queue_arn: str = self._sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="s3-events", daemon=True)
+
+    def start(self) -> S3EventPoller:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=WAIT_SECONDS + 5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.poll_once()
+            except Exception:
+                if self._stop.is_set():
+                    return
+                traceback.print_exc()
+                self._stop.wait(WAIT_SECONDS)
+
+    def poll_once(self) -> int:
+        """Receive one batch and process it; returns how many messages were received."""
+        received = self._sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=BATCH_SIZE,
+            WaitTimeSeconds=WAIT_SECONDS,
+            AttributeNames=["All"],
+        )
+        messages = received.get("Messages", [])
+        if not messages:
+            return 0
+        event = sqs_event([(m["MessageId"], m["Body"]) for m in messages], queue_arn=self.queue_arn)
+        for record, message in zip(event["Records"], messages, strict=True):
+            # What Lambda's SQS source passes along: the real receipt handle and system attributes.
+            record["receiptHandle"] = message["ReceiptHandle"]
+            record["attributes"] = message.get("Attributes", record["attributes"])
+            record["md5OfBody"] = message.get("MD5OfBody", "")
+        try:
+            result = invoke(FUNCTION, event, region=self.region)
+        except Exception:
+            traceback.print_exc()
+            self.log(f"s3 events: {FUNCTION} raised; {len(messages)} message(s) will be retried")
+            return len(messages)
+        failed = {f.get("itemIdentifier") for f in (result or {}).get("batchItemFailures", [])}
+        done = [m for m in messages if m["MessageId"] not in failed]
+        if done:
+            self._sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+            )
+        self.log(f"s3 events: {len(messages)} message(s) -> {FUNCTION}, {len(failed)} to retry")
+        return len(messages)
