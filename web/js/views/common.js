@@ -1,0 +1,119 @@
+// Pieces shared by the workspace and document screens.
+
+import { seg } from "../api.js";
+import { announce, describeError, formatSize, h, mount, startDownload, time } from "../ui.js";
+import { UploadTask } from "../upload.js";
+
+export const RANK = { viewer: 1, editor: 2, owner: 3 };
+export const can = (role, needed) => (RANK[role] || 0) >= RANK[needed];
+
+const STATE_TEXT = {
+  queued: "Waiting",
+  hashing: "Checking the file",
+  uploading: "Uploading",
+  processing: "Verifying",
+  available: "Available",
+  paused: "Paused",
+  failed: "Failed",
+};
+
+/** Ask for a download URL and start the download. */
+export async function download(api, documentId, versionId) {
+  const params = versionId ? { version_id: versionId } : undefined;
+  const answer = await api.get(`/documents/${seg(documentId)}/download`, params);
+  startDownload(answer.url);
+}
+
+/**
+ * A list of uploads with a progress bar each. `add(file, start)` begins one; `onDone` runs
+ * after each upload that became available.
+ */
+export function uploadList(api, onDone) {
+  const list = h("ul", { class: "uploads", "aria-label": "Uploads" });
+  const add = (file, start) => {
+    const bar = h("progress", { max: 100, value: 0, "aria-label": `Upload progress of ${file.name}` });
+    const percent = h("span", { class: "percent" }, "0%");
+    const state = h("span", { class: "state" }, STATE_TEXT.queued);
+    const note = h("div", { class: "note" });
+    const row = h("li", { class: "upload", dataset: { state: "queued" } },
+      h("div", { class: "upload-head" }, h("span", { class: "name" }, file.name),
+        h("span", { class: "muted" }, formatSize(file.size))),
+      h("div", { class: "upload-bar" }, bar, percent, state), note);
+    list.append(row);
+    const task = new UploadTask(api, file, start, (t) => {
+      const pct = Math.floor(t.progress * 100);
+      bar.value = pct;
+      percent.textContent = `${pct}%`;
+      state.textContent = STATE_TEXT[t.state] || t.state;
+      row.dataset.state = t.state;
+      if (t.state === "paused") {
+        mount(note, h("span", { class: "error" }, describeError(t.error)), " ",
+          h("button", { type: "button", onclick: () => task.resume().then(finished) }, "Resume upload"));
+      } else if (t.state === "failed") {
+        mount(note, h("span", { class: "error", role: "alert" }, describeError(t.error)));
+      } else {
+        mount(note);
+      }
+    });
+    const finished = (t) => {
+      if (t.state === "available") {
+        announce(`${file.name} is uploaded and available.`);
+        onDone(t);
+      }
+      return t;
+    };
+    return task.run().then(finished);
+  };
+  return { element: list, add };
+}
+
+/** A drop zone with a file picker; calls `onFiles([...File])`. Keyboard users use the button. */
+export function dropZone(label, onFiles, { multiple = true } = {}) {
+  const input = h("input", { type: "file", multiple, class: "visually-hidden", tabindex: "-1", "aria-hidden": "true" });
+  const pick = h("button", { type: "button", class: "primary", onclick: () => input.click() }, label);
+  input.addEventListener("change", () => {
+    const files = [...input.files];
+    input.value = "";
+    if (files.length) onFiles(files);
+  });
+  const zone = h("div", { class: "dropzone" },
+    pick, h("span", { class: "muted" }, multiple ? " or drop files here" : " or drop a file here"), input);
+  zone.addEventListener("dragover", (event) => {
+    event.preventDefault();
+    zone.classList.add("over");
+  });
+  zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+  zone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    zone.classList.remove("over");
+    const files = [...(event.dataTransfer ? event.dataTransfer.files : [])];
+    if (files.length) onFiles(multiple ? files : files.slice(0, 1));
+  });
+  return { element: zone, input };
+}
+
+/** Audit events as a table; the field names are read defensively. */
+export function auditTable(items, caption) {
+  if (!items.length) return h("p", { class: "empty" }, "No activity yet.");
+  const who = (e) => e.actor_email || e.actor || e.user_email || e.by || (e.share_id ? `link ${e.share_label || e.share_id}` : "");
+  const what = (e) => e.action || e.type || e.event || "";
+  const detail = (e) => [e.document_name || e.name, e.ip || e.source_ip, e.user_agent].filter(Boolean).join(" · ");
+  return h("div", { class: "table-wrap" }, h("table", {},
+    h("caption", { class: "visually-hidden" }, caption),
+    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "When"), h("th", { scope: "col" }, "Who"),
+      h("th", { scope: "col" }, "What"), h("th", { scope: "col" }, "Details"))),
+    h("tbody", {}, items.map((e) => h("tr", {},
+      h("td", {}, time(e.at || e.time || e.created_at || e.timestamp)), h("td", {}, who(e)), h("td", {}, what(e)),
+      h("td", {}, detail(e)))))));
+}
+
+/** Tags as small badges. */
+export function tagList(tags) {
+  if (!tags || !tags.length) return null;
+  return h("span", { class: "tags" }, tags.map((t) => h("span", { class: "tag" }, t)));
+}
+
+/** "a, b , c" -> ["a", "b", "c"] */
+export function parseTags(text) {
+  return [...new Set(text.split(",").map((t) => t.trim()).filter(Boolean))];
+}

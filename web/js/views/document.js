@@ -1,0 +1,137 @@
+// One document: details (rename, move, tags, description), versions with downloads, a new
+// version upload, share links, trash, and (for editors) its audit trail.
+
+import { seg } from "../api.js";
+import { announce, busy, field, formatSize, h, mount, showError, time } from "../ui.js";
+import { auditTable, can, download, dropZone, parseTags, tagList, uploadList } from "./common.js";
+import { renderLinks } from "./share.js";
+import { normalizeFolder, run, statusText } from "./workspace.js";
+
+export async function renderDocument(main, ctx, documentId) {
+  const { api } = ctx;
+  mount(main, h("p", { class: "muted" }, "Loading…"));
+  let doc;
+  let workspace;
+  try {
+    doc = await api.get(`/documents/${seg(documentId)}`);
+    workspace = await api.get(`/workspaces/${seg(doc.workspace_id)}`);
+  } catch (error) {
+    if (ctx.view.stale()) return;
+    mount(main, h("h1", {}, "Document"), h("p", {}, h("a", { href: "/", "data-link": true }, "All workspaces")));
+    showError(main.appendChild(h("div")), error);
+    return;
+  }
+  if (ctx.view.stale()) return;
+  document.title = `${doc.name} · DocuServe`;
+  const role = workspace.my_role;
+  const wsUrl = `/w/${seg(workspace.id)}`;
+  const folder = normalizeFolder(doc.folder);
+  const message = h("div", { class: "message" });
+  const versions = doc.versions || [];
+
+  const actions = h("div", { class: "actions" });
+  if (doc.status === "available") {
+    actions.append(h("button", { type: "button", class: "primary", onclick: () => run(message, () => download(api, doc.id)) },
+      "Download latest"));
+  }
+  if (can(role, "editor") && doc.status !== "deleted") {
+    actions.append(h("button", {
+      type: "button", class: "danger",
+      onclick: () => run(message, async () => {
+        await api.delete(`/documents/${seg(doc.id)}`);
+        announce(`${doc.name} moved to the trash.`);
+        ctx.navigate(folder === "/" ? wsUrl : `${wsUrl}?folder=${encodeURIComponent(folder)}`);
+      }),
+    }, "Move to trash"));
+  }
+  if (can(role, "editor") && doc.status === "deleted") {
+    actions.append(h("button", {
+      type: "button",
+      onclick: () => run(message, async () => {
+        await api.post(`/documents/${seg(doc.id)}/restore`);
+        announce(`${doc.name} restored.`);
+        ctx.navigate(location.pathname, { replace: true });
+      }),
+    }, "Restore"));
+  }
+
+  const versionRows = versions.map((v, i) => {
+    const id = v.id || v.version_id;
+    return h("tr", {},
+      h("td", {}, v.number ? `v${v.number}` : `v${versions.length - i}`, id === doc.current_version ? " (current)" : ""),
+      h("td", {}, formatSize(v.size)), h("td", {}, time(v.created_at)), h("td", {}, v.created_by || ""),
+      h("td", {}, v.status && v.status !== "available" ? statusText(v.status) :
+        h("button", { type: "button", onclick: () => run(message, () => download(api, doc.id, id)) }, "Download",
+          h("span", { class: "visually-hidden" }, ` version ${versions.length - i}`))));
+  });
+
+  const details = h("dl", { class: "details" },
+    h("dt", {}, "Status"), h("dd", {}, statusText(doc.status)),
+    h("dt", {}, "Size"), h("dd", {}, formatSize(doc.size)),
+    h("dt", {}, "Type"), h("dd", {}, doc.content_type || ""),
+    h("dt", {}, "Folder"), h("dd", {}, folder),
+    h("dt", {}, "Tags"), h("dd", {}, tagList(doc.tags) || "None"),
+    h("dt", {}, "Description"), h("dd", {}, doc.description || "None"),
+    h("dt", {}, "Updated"), h("dd", {}, time(doc.updated_at), doc.updated_by ? ` by ${doc.updated_by}` : ""),
+    h("dt", {}, "SHA-256"), h("dd", { class: "mono" }, doc.sha256 || ""));
+
+  const sections = [
+    h("nav", { class: "crumbs", "aria-label": "Breadcrumb" },
+      h("a", { href: "/", "data-link": true }, "Workspaces"), " / ",
+      h("a", { href: wsUrl, "data-link": true }, workspace.name), " / "),
+    h("h1", {}, doc.name), message, actions, details,
+  ];
+  if (can(role, "editor") && doc.status !== "deleted") sections.push(editForm(ctx, doc, message));
+  sections.push(h("section", { "aria-labelledby": "versions-h" }, h("h2", { id: "versions-h" }, "Versions"),
+    versions.length
+      ? h("div", { class: "table-wrap" }, h("table", {},
+        h("thead", {}, h("tr", {}, ["Version", "Size", "Uploaded", "By", "Download"].map((t) => h("th", { scope: "col" }, t)))),
+        h("tbody", {}, versionRows)))
+      : h("p", { class: "empty" }, "No version has landed yet.")));
+  if (can(role, "editor") && doc.status !== "deleted") {
+    const uploads = uploadList(api, () => ctx.navigate(location.pathname, { replace: true }));
+    const zone = dropZone("Upload a new version", ([file]) => uploads.add(file,
+      (info) => api.post(`/documents/${seg(doc.id)}/versions`, info)), { multiple: false });
+    sections.push(h("section", { "aria-labelledby": "newver-h" }, h("h2", { id: "newver-h" }, "New version"),
+      zone.element, uploads.element));
+  }
+  const links = h("section", { class: "links-section" });
+  const audit = h("section", {});
+  if (can(role, "editor")) sections.push(links, audit);
+  mount(main, ...sections);
+  ctx.focusMain();
+
+  if (can(role, "editor")) {
+    renderLinks(ctx, doc, links);
+    mount(audit, h("h2", {}, "Activity"), h("p", { class: "muted" }, "Loading…"));
+    api.get(`/documents/${seg(doc.id)}/audit`, { limit: 50 })
+      .then((page) => mount(audit, h("h2", {}, "Activity"), auditTable(page.items || [], "Document activity, newest first")))
+      .catch((error) => mount(audit, h("h2", {}, "Activity"), h("p", { class: "error" }, error.message)));
+  }
+}
+
+function editForm(ctx, doc, message) {
+  const name = h("input", { type: "text", value: doc.name, required: true, maxlength: 255 });
+  const folder = h("input", { type: "text", value: normalizeFolder(doc.folder), maxlength: 1024 });
+  const tags = h("input", { type: "text", value: (doc.tags || []).join(", "), autocomplete: "off" });
+  const description = h("textarea", { rows: 2, maxlength: 4096 }, doc.description || "");
+  const form = h("form", { class: "stack" },
+    field("Name", name), field("Folder", folder, "A path such as /projects/launch."),
+    field("Tags", tags, "Separated by commas."), field("Description", description),
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Save changes")));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showError(message, null);
+    try {
+      await busy(form, () => ctx.api.patch(`/documents/${seg(doc.id)}`, {
+        name: name.value.trim(), folder: normalizeFolder(folder.value), tags: parseTags(tags.value),
+        description: description.value.trim(),
+      }));
+      announce("Changes saved.");
+      ctx.navigate(location.pathname, { replace: true });
+    } catch (error) {
+      showError(message, error);
+    }
+  });
+  return h("details", { class: "edit" }, h("summary", {}, "Edit details"), form);
+}

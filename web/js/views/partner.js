@@ -1,0 +1,100 @@
+// The partner page /s/{token}: no account. Shows what is shared, asks for the password when
+// there is one, and downloads. Expired, revoked, used-up and locked links get plain messages.
+// The page is served with Referrer-Policy: no-referrer, so the token never leaks onward.
+
+import { ApiError, seg } from "../api.js";
+import { busy, field, formatSize, h, mount, showError, startDownload, time } from "../ui.js";
+
+const GONE = {
+  expired: ["This link has expired", "Ask the person who sent it for a new link."],
+  revoked: ["This link has been withdrawn", "The sender has revoked it. Ask them for a new link if you still need the document."],
+  used_up: ["This link has been used up", "It allowed a limited number of downloads, and they have all been used. Ask the sender for a new link."],
+  locked: ["This link is locked for now", "There were too many wrong passwords. Try again in 15 minutes."],
+  unknown: ["This link does not work", "Check that you copied the whole address, or ask the sender for a new link."],
+};
+
+/** Which plain message fits an API error: `expired`, `revoked`, `used_up`, `locked`, `unknown` or null. */
+export function goneReason(error) {
+  if (!(error instanceof ApiError)) return null;
+  const code = String(error.code || "").toLowerCase();
+  if (error.status === 429 || code.includes("lock")) return "locked";
+  if (error.status === 404) return "unknown";
+  if (error.status === 410) {
+    if (code.includes("revok")) return "revoked";
+    if (code.includes("expir")) return "expired";
+    if (/exhaust|used|limit|download/.test(code)) return "used_up";
+    return "expired";
+  }
+  return null;
+}
+
+function isWrongPassword(error) {
+  const code = String((error && error.code) || "").toLowerCase();
+  return error instanceof ApiError && (error.status === 401 || error.status === 403 || code.includes("password"));
+}
+
+export async function renderPartner(main, ctx, token) {
+  const { api } = ctx;
+  const path = `/public/shares/${seg(token)}`;
+  mount(main, h("p", { class: "muted" }, "Opening the shared document…"));
+
+  const showGone = (reason) => {
+    const [title, text] = GONE[reason];
+    mount(main, h("section", { class: "narrow card partner", dataset: { reason } },
+      h("h1", {}, title), h("p", {}, text)));
+    ctx.focusMain();
+  };
+
+  let share;
+  try {
+    share = await api.get(path, undefined, { anonymous: true });
+  } catch (error) {
+    const reason = goneReason(error);
+    if (reason) return showGone(reason);
+    const slot = h("div");
+    mount(main, h("section", { class: "narrow card partner" }, h("h1", {}, "The shared document could not be opened"), slot));
+    showError(slot, error);
+    return;
+  }
+
+  const message = h("div", { class: "message" });
+  const password = h("input", { type: "password", autocomplete: "off", required: true });
+  const facts = h("dl", { class: "details" },
+    h("dt", {}, "Size"), h("dd", {}, formatSize(share.size)),
+    h("dt", {}, "Type"), h("dd", {}, share.content_type || ""),
+    h("dt", {}, "Link expires"), h("dd", {}, time(share.expires_at)),
+    share.downloads_remaining !== null && share.downloads_remaining !== undefined
+      ? [h("dt", {}, "Downloads left"), h("dd", {}, String(share.downloads_remaining))]
+      : null);
+  const form = h("form", { class: "stack" },
+    message,
+    share.password_required ? field("Password", password, "The sender gave you this password separately.") : null,
+    h("button", { type: "submit", class: "primary big" }, "Download"));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showError(message, null);
+    const body = share.password_required ? { password: password.value } : {};
+    try {
+      const answer = await busy(form, () => api.post(`${path}/download`, body, { anonymous: true }));
+      password.value = "";
+      startDownload(answer.url);
+      mount(message, h("p", { class: "ok", role: "status" }, "Your download has started."));
+    } catch (error) {
+      const reason = goneReason(error);
+      if (reason) return showGone(reason);
+      if (isWrongPassword(error)) {
+        showError(message, new Error("That password is not right. Check it and try again."));
+        password.select();
+        return;
+      }
+      showError(message, error);
+    }
+  });
+
+  mount(main, h("section", { class: "narrow card partner" },
+    h("p", { class: "muted" }, "A document has been shared with you"),
+    h("h1", { class: "doc-name" }, share.name), facts, form,
+    h("p", { class: "muted small" }, "No account is needed. The download link is valid for one minute.")));
+  ctx.focusMain();
+  if (share.password_required) password.focus();
+}

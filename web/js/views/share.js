@@ -1,0 +1,180 @@
+// Sharing: the create dialog (the link is shown once, with a copy button), and the document's
+// links with state and counts, each editable, revocable and with its activity.
+
+import { seg } from "../api.js";
+import { announce, busy, copyText, field, h, mount, openDialog, showError, time } from "../ui.js";
+import { auditTable } from "./common.js";
+
+const STATE_TEXT = {
+  active: "Active",
+  expired: "Expired",
+  revoked: "Revoked",
+  exhausted: "Used up",
+  locked: "Locked (wrong passwords)",
+};
+
+function optionalNumber(input) {
+  const text = input.value.trim();
+  return text === "" ? undefined : Number(text);
+}
+
+/** Fields shared by the create and edit forms. */
+function shareFields({ expiresDays = 7, maxDays = 90, label = "", maxDownloads = "", passwordHint }) {
+  const expires = h("input", { type: "number", min: 1, max: maxDays, step: 1, value: expiresDays, required: true, inputmode: "numeric" });
+  const password = h("input", { type: "password", minlength: 8, autocomplete: "new-password" });
+  const limit = h("input", { type: "number", min: 1, max: 10000, step: 1, value: maxDownloads, inputmode: "numeric" });
+  const labelInput = h("input", { type: "text", maxlength: 255, value: label, autocomplete: "off" });
+  const fields = [
+    field("Expires in (days)", expires, `1 to ${maxDays} days.`),
+    field("Password (optional)", password, passwordHint || "At least 8 characters. Send it to the recipient separately."),
+    field("Download limit (optional)", limit, "1 to 10,000 downloads."),
+    field("Label (optional)", labelInput, "Who the link is for; only you see it."),
+  ];
+  return { expires, password, limit, labelInput, fields };
+}
+
+export function openShareDialog(ctx, doc, onCreated = () => {}) {
+  openDialog(`Share “${doc.name}”`, (close) => {
+    const body = h("div", { class: "stack" });
+    const message = h("div", { class: "message" });
+    const f = shareFields({});
+    const form = h("form", { class: "stack" }, message, f.fields,
+      h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Create link"),
+        h("button", { type: "button", onclick: close }, "Cancel")));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      showError(message, null);
+      const request = { expires_in_days: Number(f.expires.value) };
+      if (f.password.value) request.password = f.password.value;
+      const limit = optionalNumber(f.limit);
+      if (limit !== undefined) request.max_downloads = limit;
+      if (f.labelInput.value.trim()) request.label = f.labelInput.value.trim();
+      try {
+        const share = await busy(form, () => ctx.api.post(`/documents/${seg(doc.id)}/shares`, request));
+        f.password.value = "";
+        showCreated(body, share, close);
+        onCreated(share);
+      } catch (error) {
+        showError(message, error);
+      }
+    });
+    mount(body, form);
+    return body;
+  });
+}
+
+function showCreated(body, share, close) {
+  const url = h("input", { type: "text", readonly: true, value: share.url, class: "share-url" });
+  const copied = h("span", { class: "muted", role: "status" });
+  const copy = h("button", {
+    type: "button", class: "primary",
+    onclick: async () => {
+      copied.textContent = (await copyText(share.url, url)) ? "Copied." : "Press Ctrl+C (⌘C) to copy.";
+    },
+  }, "Copy link");
+  mount(body,
+    h("p", { class: "notice" }, "Copy the link now: it is shown only this once. Anyone with it (and the password, if set) can download the document until it expires."),
+    field("Share link", url),
+    h("div", { class: "actions" }, copy, copied),
+    h("p", {}, "Expires ", time(share.expires_at), "."),
+    h("div", { class: "actions" }, h("button", { type: "button", onclick: close }, "Done")));
+  url.addEventListener("focus", () => url.select());
+  copy.focus();
+}
+
+/** The document's links, each with state, counts, edit, revoke and activity. */
+export async function renderLinks(ctx, doc, container) {
+  const message = h("div", { class: "message" });
+  const listing = h("div", {}, h("p", { class: "muted" }, "Loading links…"));
+  const reload = async () => {
+    try {
+      const { items } = await ctx.api.all(`/documents/${seg(doc.id)}/shares`);
+      if (!items.length) {
+        mount(listing, h("p", { class: "empty" }, "No links yet."));
+        return;
+      }
+      mount(listing, h("ul", { class: "rows links" }, items.map((s) => linkRow(ctx, s, message, reload))));
+    } catch (error) {
+      showError(listing, error);
+    }
+  };
+  mount(container, h("div", { class: "title-row" }, h("h2", {}, "Share links"),
+    doc.status === "available"
+      ? h("button", { type: "button", class: "primary", onclick: () => openShareDialog(ctx, doc, () => reload()) }, "New link")
+      : null),
+  message, listing);
+  await reload();
+  return reload;
+}
+
+function linkRow(ctx, s, message, reload) {
+  const name = s.label || "Unlabelled link";
+  const count = s.max_downloads ? `${s.download_count} of ${s.max_downloads} downloads` : `${s.download_count} downloads`;
+  const active = s.state === "active" || s.state === "locked";
+  return h("li", { dataset: { shareId: s.id, state: s.state } },
+    h("div", {},
+      h("strong", {}, name), " ",
+      h("span", { class: `badge state-${s.state}` }, STATE_TEXT[s.state] || s.state),
+      h("div", { class: "muted" }, count, " · expires ", time(s.expires_at), s.password_required ? " · password" : "")),
+    h("span", { class: "row-actions" },
+      h("button", { type: "button", onclick: () => showActivity(ctx, s) }, "Activity",
+        h("span", { class: "visually-hidden" }, ` of ${name}`)),
+      active ? h("button", { type: "button", onclick: () => editLink(ctx, s, reload) }, "Edit",
+        h("span", { class: "visually-hidden" }, ` ${name}`)) : null,
+      s.state !== "revoked" ? h("button", {
+        type: "button", class: "danger",
+        onclick: async () => {
+          showError(message, null);
+          try {
+            await ctx.api.delete(`/shares/${seg(s.id)}`);
+            announce(`${name} revoked.`);
+            await reload();
+          } catch (error) {
+            showError(message, error);
+          }
+        },
+      }, "Revoke", h("span", { class: "visually-hidden" }, ` ${name}`)) : null));
+}
+
+function editLink(ctx, s, reload) {
+  openDialog(`Edit “${s.label || "link"}”`, (close) => {
+    const message = h("div", { class: "message" });
+    const daysLeft = Math.max(1, Math.ceil((Date.parse(s.expires_at) - Date.now()) / 86_400_000));
+    const f = shareFields({
+      expiresDays: daysLeft, label: s.label || "", maxDownloads: s.max_downloads || "",
+      passwordHint: s.password_required ? "Leave empty to keep the current password." : undefined,
+    });
+    const removePassword = h("input", { type: "checkbox" });
+    const form = h("form", { class: "stack" }, message, f.fields,
+      s.password_required ? h("label", { class: "check" }, removePassword, " Remove the password") : null,
+      h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Save"),
+        h("button", { type: "button", onclick: close }, "Cancel")));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const patch = { expires_in_days: Number(f.expires.value), label: f.labelInput.value.trim() || null };
+      const limit = optionalNumber(f.limit);
+      patch.max_downloads = limit === undefined ? null : limit;
+      if (f.password.value) patch.password = f.password.value;
+      else if (removePassword.checked) patch.password = null;
+      try {
+        await busy(form, () => ctx.api.patch(`/shares/${seg(s.id)}`, patch));
+        close();
+        announce("Link updated.");
+        await reload();
+      } catch (error) {
+        showError(message, error);
+      }
+    });
+    return form;
+  });
+}
+
+function showActivity(ctx, s) {
+  openDialog(`Activity of “${s.label || "link"}”`, () => {
+    const body = h("div", {}, h("p", { class: "muted" }, "Loading…"));
+    ctx.api.get(`/shares/${seg(s.id)}/activity`, { limit: 100 })
+      .then((page) => mount(body, auditTable(page.items || [], "Link activity, newest first")))
+      .catch((error) => showError(body, error));
+    return body;
+  });
+}

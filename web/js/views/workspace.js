@@ -1,0 +1,345 @@
+// One workspace: its documents by folder (search, tags, upload), trash, members and activity.
+
+import { seg } from "../api.js";
+import { announce, busy, field, formatSize, h, mount, openDialog, showError, time } from "../ui.js";
+import { auditTable, can, download, dropZone, tagList, uploadList } from "./common.js";
+import { openShareDialog } from "./share.js";
+
+const TABS = [
+  ["documents", "Documents", "viewer"],
+  ["trash", "Trash", "viewer"],
+  ["members", "Members", "viewer"],
+  ["activity", "Activity", "owner"],
+];
+
+/** "/a/b/" -> "/a/b"; "" -> "/". */
+export function normalizeFolder(folder) {
+  const parts = String(folder || "/").split("/").filter(Boolean);
+  return `/${parts.join("/")}`;
+}
+
+export async function renderWorkspace(main, ctx, workspaceId) {
+  const { api } = ctx;
+  const params = new URLSearchParams(location.search);
+  const tab = params.get("tab") || "documents";
+  mount(main, h("p", { class: "muted" }, "Loading…"));
+  let workspace;
+  try {
+    workspace = await api.get(`/workspaces/${seg(workspaceId)}`);
+  } catch (error) {
+    if (ctx.view.stale()) return;
+    mount(main, h("h1", {}, "Workspace"), h("p", {}, h("a", { href: "/", "data-link": true }, "All workspaces")));
+    showError(main.appendChild(h("div")), error);
+    return;
+  }
+  if (ctx.view.stale()) return;
+  document.title = `${workspace.name} · DocuServe`;
+  const role = workspace.my_role;
+  const base = `/w/${seg(workspaceId)}`;
+  const panel = h("section", { id: "panel", "aria-labelledby": `tab-${tab}` });
+
+  mount(main,
+    h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, h("a", { href: "/", "data-link": true }, "Workspaces"), " / "),
+    h("div", { class: "title-row" }, h("h1", {}, workspace.name), h("span", { class: `badge role-${role}` }, role)),
+    workspace.description ? h("p", { class: "muted" }, workspace.description) : null,
+    h("nav", { class: "tabs", "aria-label": "Workspace sections" },
+      TABS.filter(([, , needed]) => can(role, needed)).map(([key, label]) =>
+        h("a", {
+          href: key === "documents" ? base : `${base}?tab=${key}`, "data-link": true, id: `tab-${key}`,
+          "aria-current": key === tab ? "page" : null,
+        }, label))),
+    panel);
+  ctx.focusMain();
+
+  const wctx = { ...ctx, workspace, workspaceId, role, base, panel };
+  if (tab === "trash") return renderTrash(wctx);
+  if (tab === "members") return renderMembers(wctx);
+  if (tab === "activity" && can(role, "owner")) return renderActivity(wctx);
+  return renderDocuments(wctx, params);
+}
+
+async function renderDocuments(ctx, params) {
+  const { api, role, base, panel, workspaceId } = ctx;
+  const folder = normalizeFolder(params.get("folder"));
+  const q = params.get("q") || "";
+  const tag = params.get("tag") || "";
+  const searching = Boolean(q || tag);
+  const message = h("div", { class: "message" });
+  const listing = h("div", { "aria-live": "polite", "aria-busy": "true" }, h("p", { class: "muted" }, "Loading documents…"));
+  const folderUrl = (f) => (f === "/" ? base : `${base}?folder=${encodeURIComponent(f)}`);
+
+  // Search and tag filter: a GET form, so the URL holds the search and Back works.
+  const qInput = h("input", { type: "search", name: "q", value: q, autocomplete: "off" });
+  const tagInput = h("input", { type: "text", name: "tag", value: tag, autocomplete: "off" });
+  const search = h("form", { class: "search", role: "search" },
+    field("Search by name", qInput), field("Tag", tagInput),
+    h("button", { type: "submit" }, "Search"),
+    searching ? h("a", { href: folderUrl(folder), "data-link": true }, "Clear") : null);
+  search.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const next = new URLSearchParams();
+    if (folder !== "/") next.set("folder", folder);
+    if (qInput.value.trim()) next.set("q", qInput.value.trim());
+    if (tagInput.value.trim()) next.set("tag", tagInput.value.trim());
+    const text = next.toString();
+    ctx.navigate(text ? `${base}?${text}` : base);
+  });
+
+  // Breadcrumb of folders.
+  const parts = folder.split("/").filter(Boolean);
+  const crumbs = h("nav", { class: "crumbs folders", "aria-label": "Folder" },
+    h("a", { href: folderUrl("/"), "data-link": true, "aria-current": parts.length ? null : "location" }, "All files"),
+    parts.map((name, i) => {
+      const path = `/${parts.slice(0, i + 1).join("/")}`;
+      return [" / ", h("a", { href: folderUrl(path), "data-link": true,
+        "aria-current": i === parts.length - 1 ? "location" : null }, name)];
+    }));
+
+  let reload = () => {};
+  const uploads = uploadList(api, () => reload());
+  const tools = [];
+  if (can(role, "editor")) {
+    const start = (file) => (info) =>
+      api.post(`/workspaces/${seg(workspaceId)}/documents`, { name: file.name, folder, ...info });
+    const zone = dropZone("Upload files", (files) => {
+      for (const file of files) uploads.add(file, start(file));
+    });
+    const newFolder = h("button", { type: "button", onclick: () => askFolder(ctx, folder, folderUrl) }, "New folder");
+    tools.push(h("div", { class: "toolbar" }, zone.element, newFolder), uploads.element);
+  }
+
+  mount(panel, h("h2", { class: "visually-hidden" }, "Documents"), searching ? null : crumbs, search, message,
+    ...tools, listing);
+
+  reload = async () => {
+    try {
+      let items;
+      let truncated;
+      if (searching) {
+        ({ items, truncated } = await api.all(`/workspaces/${seg(workspaceId)}/documents`, { q, tag }));
+      } else {
+        // One listing of the workspace gives both this folder's documents and its subfolders.
+        ({ items, truncated } = await api.all(`/workspaces/${seg(workspaceId)}/documents`));
+      }
+      if (ctx.view.stale()) return;
+      listing.removeAttribute("aria-busy");
+      mount(listing, documentTable(ctx, items, { folder, searching, folderUrl, reload, message }),
+        truncated ? h("p", { class: "muted" }, "Only the first 2,000 documents are shown. Search to narrow it down.") : null);
+    } catch (error) {
+      listing.removeAttribute("aria-busy");
+      showError(listing, error);
+    }
+  };
+  await reload();
+}
+
+function askFolder(ctx, folder, folderUrl) {
+  openDialog("New folder", (close) => {
+    const name = h("input", { type: "text", required: true, maxlength: 255, pattern: "[^/]+", autocomplete: "off" });
+    const form = h("form", { class: "stack" },
+      field("Folder name", name, "Folders appear once a file is uploaded into them."),
+      h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Open folder"),
+        h("button", { type: "button", onclick: close }, "Cancel")));
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      close();
+      ctx.navigate(folderUrl(normalizeFolder(`${folder}/${name.value.trim()}`)));
+    });
+    return form;
+  });
+}
+
+function documentTable(ctx, items, { folder, searching, folderUrl, reload, message }) {
+  const { role } = ctx;
+  const docs = [];
+  const subfolders = new Set();
+  for (const doc of items) {
+    const docFolder = normalizeFolder(doc.folder);
+    if (searching || docFolder === folder) docs.push(doc);
+    else if (folder === "/" || docFolder.startsWith(`${folder}/`)) {
+      const rest = docFolder.slice(folder === "/" ? 1 : folder.length + 1);
+      subfolders.add(rest.split("/")[0]);
+    }
+  }
+  if (!docs.length && !subfolders.size) {
+    return h("p", { class: "empty" }, searching ? "No documents match." : "This folder is empty.");
+  }
+  docs.sort((a, b) => a.name.localeCompare(b.name));
+  const folderRows = [...subfolders].sort().map((name) => h("tr", { class: "folder" },
+    h("td", { class: "name" }, h("a", { href: folderUrl(normalizeFolder(`${folder}/${name}`)), "data-link": true },
+      h("span", { "aria-hidden": "true" }, "📁 "), name)),
+    h("td", {}, "Folder"), h("td", {}), h("td", {}), h("td", {})));
+  const docRows = docs.map((doc) => {
+    const actions = [];
+    if (doc.status === "available") {
+      actions.push(h("button", { type: "button", onclick: () => run(message, () => download(ctx.api, doc.id)) },
+        "Download", h("span", { class: "visually-hidden" }, ` ${doc.name}`)));
+      if (can(role, "editor")) {
+        actions.push(h("button", { type: "button", onclick: () => openShareDialog(ctx, doc) },
+          "Share", h("span", { class: "visually-hidden" }, ` ${doc.name}`)));
+      }
+    }
+    if (can(role, "editor")) {
+      actions.push(h("button", {
+        type: "button", class: "danger",
+        onclick: () => run(message, async () => {
+          await ctx.api.delete(`/documents/${seg(doc.id)}`);
+          announce(`${doc.name} moved to the trash.`);
+          await reload();
+        }),
+      }, "Trash", h("span", { class: "visually-hidden" }, ` ${doc.name}`)));
+    }
+    return h("tr", { dataset: { documentId: doc.id } },
+      h("td", { class: "name" }, h("a", { href: `/d/${seg(doc.id)}`, "data-link": true }, doc.name),
+        searching ? h("small", { class: "muted" }, ` in ${normalizeFolder(doc.folder)}`) : null, tagList(doc.tags)),
+      h("td", {}, h("span", { class: `status status-${doc.status}` }, statusText(doc.status))),
+      h("td", {}, formatSize(doc.size)),
+      h("td", {}, time(doc.updated_at || doc.created_at)),
+      h("td", { class: "row-actions" }, actions));
+  });
+  return h("div", { class: "table-wrap" }, h("table", { class: "documents" },
+    h("caption", { class: "visually-hidden" }, searching ? "Search results" : `Contents of ${folder}`),
+    h("thead", {}, h("tr", {}, ["Name", "Status", "Size", "Updated", "Actions"].map((t) => h("th", { scope: "col" }, t)))),
+    h("tbody", {}, folderRows, docRows)));
+}
+
+export function statusText(status) {
+  return { available: "Available", pending: "Uploading", deleted: "In trash" }[status] || status;
+}
+
+/** Run an action, showing its error in `message`. */
+export async function run(message, work) {
+  showError(message, null);
+  try {
+    await work();
+  } catch (error) {
+    showError(message, error);
+  }
+}
+
+async function renderTrash(ctx) {
+  const { api, role, panel, workspaceId } = ctx;
+  const message = h("div", { class: "message" });
+  const listing = h("div", {}, h("p", { class: "muted" }, "Loading the trash…"));
+  mount(panel, h("h2", {}, "Trash"),
+    h("p", { class: "muted" }, "Documents in the trash are deleted for good after 30 days."), message, listing);
+  const reload = async () => {
+    try {
+      const { items } = await api.all(`/workspaces/${seg(workspaceId)}/documents`, { status: "deleted" });
+      if (ctx.view.stale()) return;
+      if (!items.length) {
+        mount(listing, h("p", { class: "empty" }, "The trash is empty."));
+        return;
+      }
+      mount(listing, h("ul", { class: "rows" }, items.map((doc) => h("li", {},
+        h("span", { class: "name" }, doc.name), h("span", { class: "muted" }, ` ${normalizeFolder(doc.folder)} · ${formatSize(doc.size)}`),
+        h("span", { class: "row-actions" },
+          can(role, "editor") ? h("button", {
+            type: "button",
+            onclick: () => run(message, async () => {
+              await api.post(`/documents/${seg(doc.id)}/restore`);
+              announce(`${doc.name} restored.`);
+              await reload();
+            }),
+          }, "Restore", h("span", { class: "visually-hidden" }, ` ${doc.name}`)) : null,
+          can(role, "owner") ? h("button", {
+            type: "button", class: "danger",
+            onclick: () => confirmPurge(ctx, doc, message, reload),
+          }, "Delete forever", h("span", { class: "visually-hidden" }, ` ${doc.name}`)) : null)))));
+    } catch (error) {
+      showError(listing, error);
+    }
+  };
+  await reload();
+}
+
+function confirmPurge(ctx, doc, message, reload) {
+  openDialog("Delete forever?", (close) => h("div", { class: "stack" },
+    h("p", {}, `“${doc.name}” and all its versions will be deleted for good. This cannot be undone.`),
+    h("div", { class: "actions" },
+      h("button", {
+        type: "button", class: "danger",
+        onclick: () => {
+          close();
+          run(message, async () => {
+            await ctx.api.delete(`/documents/${seg(doc.id)}`, { purge: "true" });
+            announce(`${doc.name} deleted for good.`);
+            await reload();
+          });
+        },
+      }, "Delete forever"),
+      h("button", { type: "button", onclick: close, autofocus: true }, "Cancel"))));
+}
+
+async function renderMembers(ctx) {
+  const { api, role, panel, workspaceId } = ctx;
+  const message = h("div", { class: "message" });
+  const listing = h("div", {}, h("p", { class: "muted" }, "Loading members…"));
+  const owner = can(role, "owner");
+  const roleSelect = (value, label) => h("select", { "aria-label": label },
+    ["viewer", "editor", "owner"].map((r) => h("option", { value: r, selected: r === value }, r)));
+
+  let form = null;
+  if (owner) {
+    const email = h("input", { type: "email", required: true, autocomplete: "off" });
+    const newRole = roleSelect("viewer", "Role");
+    newRole.id = "new-member-role";
+    form = h("form", { class: "inline-form" }, h("h3", {}, "Add a member"), field("Email", email),
+      h("div", { class: "field" }, h("label", { for: newRole.id }, "Role"), newRole),
+      h("button", { type: "submit", class: "primary" }, "Add member"));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      await run(message, async () => {
+        await busy(form, () => api.put(`/workspaces/${seg(workspaceId)}/members/${seg(email.value.trim())}`,
+          { role: newRole.value }));
+        announce(`${email.value.trim()} added.`);
+        email.value = "";
+        await reload();
+      });
+    });
+  }
+  mount(panel, h("h2", {}, "Members"), message, listing, form);
+
+  const reload = async () => {
+    try {
+      const { items } = await api.all(`/workspaces/${seg(workspaceId)}/members`);
+      if (ctx.view.stale()) return;
+      mount(listing, h("ul", { class: "rows" }, items.map((m) => {
+        const label = `Role of ${m.email}`;
+        let roleCell = h("span", { class: `badge role-${m.role}` }, m.role);
+        if (owner) {
+          roleCell = roleSelect(m.role, label);
+          roleCell.addEventListener("change", () => run(message, async () => {
+            await api.put(`/workspaces/${seg(workspaceId)}/members/${seg(m.email)}`, { role: roleCell.value });
+            announce(`${m.email} is now ${roleCell.value}.`);
+            await reload();
+          }));
+        }
+        return h("li", {}, h("span", { class: "name" }, m.email), roleCell,
+          owner ? h("button", {
+            type: "button", class: "danger",
+            onclick: () => run(message, async () => {
+              await api.delete(`/workspaces/${seg(workspaceId)}/members/${seg(m.user_id || m.id)}`);
+              announce(`${m.email} removed.`);
+              await reload();
+            }),
+          }, "Remove", h("span", { class: "visually-hidden" }, ` ${m.email}`)) : null);
+      })));
+    } catch (error) {
+      showError(listing, error);
+    }
+  };
+  await reload();
+}
+
+async function renderActivity(ctx) {
+  const { api, panel, workspaceId } = ctx;
+  mount(panel, h("h2", {}, "Activity"), h("p", { class: "muted" }, "Loading…"));
+  try {
+    const page = await api.get(`/workspaces/${seg(workspaceId)}/audit`, { limit: 100 });
+    if (ctx.view.stale()) return;
+    mount(panel, h("h2", {}, "Activity"), auditTable(page.items || [], "Workspace activity, newest first"));
+  } catch (error) {
+    showError(panel.appendChild(h("div")), error);
+  }
+}
