@@ -5,8 +5,10 @@ An invalid setting fails synth with a message that names it (``stages.<stage>.<s
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from aws_cdk import aws_logs as logs
 
@@ -21,6 +23,10 @@ LOG_RETENTION = {
     1827: "FIVE_YEARS", 2192: "SIX_YEARS", 2557: "SEVEN_YEARS", 2922: "EIGHT_YEARS", 3288: "NINE_YEARS",
     3653: "TEN_YEARS",
 }  # fmt: skip
+
+
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class ConfigError(ValueError):
@@ -79,6 +85,29 @@ def _throttle(raw: dict[str, Any], key: str, where: str) -> Throttle:
     return Throttle(rate=rate, burst=burst)
 
 
+def _optional_str(raw: dict[str, Any], key: str, where: str) -> str | None:
+    value = raw.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}.{key} has the wrong type: {value!r}")
+    return value
+
+
+def _is_origin(value: object) -> bool:
+    """``scheme://host[:port]`` and nothing else: what a browser sends in ``Origin``."""
+    if not isinstance(value, str):
+        return False
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # raises ValueError on a malformed port
+    except ValueError:
+        return False
+    secure = parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1"))
+    whole = f"{parts.scheme}://{parts.netloc}" == value
+    return secure and bool(parts.hostname) and whole and not parts.username and not parts.password
+
+
 def load_stage(context: dict[str, Any], stage: str) -> StageConfig:
     """Read and validate one stage from the ``stages`` context mapping."""
     stages = context.get("stages")
@@ -105,19 +134,24 @@ def load_stage(context: dict[str, Any], stage: str) -> StageConfig:
         raise ConfigError(f"{where}.log_retention_days must be a CloudWatch retention value, got {retention}")
     origins = _require(raw, "web_origins", list, where)
     for origin in origins:
-        if not isinstance(origin, str) or not origin.startswith(("https://", "http://localhost")):
-            raise ConfigError(f"{where}.web_origins entries must be https:// origins, got {origin!r}")
-    domain = raw.get("domain_name")
-    certificate = raw.get("certificate_arn")
+        if not _is_origin(origin):
+            raise ConfigError(
+                f"{where}.web_origins entries must be origins like https://docs.example.com "
+                f"(https, no path; http only for localhost), got {origin!r}"
+            )
+    domain = _optional_str(raw, "domain_name", where)
+    certificate = _optional_str(raw, "certificate_arn", where)
     if bool(domain) != bool(certificate):
         raise ConfigError(f"{where}.domain_name and {where}.certificate_arn go together")
-    if certificate and not str(certificate).startswith("arn:aws:acm:us-east-1:"):
+    if domain and not _HOSTNAME.match(domain):
+        raise ConfigError(f"{where}.domain_name must be a lower-case host name like docs.example.com, got {domain!r}")
+    if certificate and not certificate.startswith("arn:aws:acm:us-east-1:"):
         raise ConfigError(f"{where}.certificate_arn must be an ACM certificate in us-east-1 (CloudFront)")
-    email = raw.get("alarm_email")
-    if email is not None and (not isinstance(email, str) or "@" not in email):
-        raise ConfigError(f"{where}.alarm_email must be an email address")
+    email = _optional_str(raw, "alarm_email", where)
+    if email and not _EMAIL.match(email):
+        raise ConfigError(f"{where}.alarm_email must be an email address, got {email!r}")
     waf_rate = raw.get("waf_public_rate_per_5min", 300)
-    if not isinstance(waf_rate, int) or not 10 <= waf_rate <= 2_000_000_000:
+    if not isinstance(waf_rate, int) or isinstance(waf_rate, bool) or not 10 <= waf_rate <= 2_000_000_000:
         raise ConfigError(f"{where}.waf_public_rate_per_5min must be an integer of at least 10")
     try:
         limits = Limits.from_mapping(_require(raw, "limits", dict, where))
