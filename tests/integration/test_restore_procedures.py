@@ -1,0 +1,182 @@
+"""The restore procedures of docs/operations.md ("Restoring"), run step by step against moto.
+
+Each test performs the runbook's AWS CLI steps through boto3 with the same parameters. What moto
+cannot show (how far back PITR reaches, lifecycle expiry) is stated where it matters.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+
+from docuserve.adapters.objects import object_key
+from docuserve.schema import TABLE
+
+DOCUMENT = "aaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbb"
+VERSION = "aaaaaaaaaaaaaaaa.cccccccccccccccc"
+
+
+def _s3() -> Any:
+    return boto3.client("s3", region_name="us-east-1")
+
+
+def _put(resources: Any, key: str, body: bytes) -> str:
+    """Store bytes the way an upload lands: SSE-KMS under the organisation's key."""
+    response = _s3().put_object(
+        Bucket=resources.bucket_name,
+        Key=key,
+        Body=body,
+        ServerSideEncryption="aws:kms",
+        SSEKMSKeyId=resources.kms_key_arn,
+    )
+    return str(response["VersionId"])
+
+
+def _versions(resources: Any, key: str) -> dict[str, list[dict[str, Any]]]:
+    listed = _s3().list_object_versions(Bucket=resources.bucket_name, Prefix=key)
+    return {"versions": listed.get("Versions", []), "markers": listed.get("DeleteMarkers", [])}
+
+
+# --- S3: an object deleted or overwritten outside the app ------------------------------------
+
+
+def test_an_object_deleted_outside_the_app_comes_back_by_removing_its_delete_marker(aws: Any) -> None:
+    # Given a landed version, deleted from the console or CLI (a plain delete leaves a marker)
+    key = object_key(DOCUMENT, VERSION)
+    original = _put(aws, key, b"launch plan v1")
+    _s3().delete_object(Bucket=aws.bucket_name, Key=key)
+    with pytest.raises(_s3().exceptions.NoSuchKey):
+        _s3().get_object(Bucket=aws.bucket_name, Key=key)
+
+    # When the operator finds the marker that is latest and deletes exactly that version
+    (marker,) = [m for m in _versions(aws, key)["markers"] if m["IsLatest"]]
+    _s3().delete_object(Bucket=aws.bucket_name, Key=key, VersionId=marker["VersionId"])
+
+    # Then the object is back, under its original version id (the one DocuServe's metadata holds)
+    restored = _s3().get_object(Bucket=aws.bucket_name, Key=key)
+    assert restored["Body"].read() == b"launch plan v1"
+    assert restored["VersionId"] == original
+    assert _versions(aws, key)["markers"] == []
+
+
+def test_an_object_overwritten_outside_the_app_comes_back_by_deleting_the_newer_version(aws: Any) -> None:
+    # Given a landed version that something outside the app wrote over
+    key = object_key(DOCUMENT, VERSION)
+    original = _put(aws, key, b"launch plan v1")
+    intruder = _put(aws, key, b"garbage")
+
+    # When the operator deletes the newer version (after copying it aside if it is evidence)
+    latest = next(v for v in _versions(aws, key)["versions"] if v["IsLatest"])
+    assert latest["VersionId"] == intruder
+    _s3().delete_object(Bucket=aws.bucket_name, Key=key, VersionId=intruder)
+
+    # Then the original version is current again, with its bytes and version id unchanged
+    restored = _s3().get_object(Bucket=aws.bucket_name, Key=key)
+    assert restored["Body"].read() == b"launch plan v1"
+    assert restored["VersionId"] == original
+
+
+def test_a_version_pinned_read_survives_a_delete_marker_until_the_lifecycle_expires_it(aws: Any) -> None:
+    # DocuServe reads objects by S3 version id, so a stray delete marker does not break downloads
+    # at once; but it makes the version noncurrent, and the lifecycle rule deletes noncurrent
+    # versions after the trash retention (30 days). Hence: restore within that window.
+    key = object_key(DOCUMENT, VERSION)
+    original = _put(aws, key, b"launch plan v1")
+    _s3().delete_object(Bucket=aws.bucket_name, Key=key)
+
+    pinned = _s3().get_object(Bucket=aws.bucket_name, Key=key, VersionId=original)
+
+    assert pinned["Body"].read() == b"launch plan v1"
+    (version,) = _versions(aws, key)["versions"]
+    assert version["IsLatest"] is False  # noncurrent: the lifecycle clock is running
+
+
+def test_a_purged_object_leaves_no_version_to_restore(aws: Any) -> None:
+    # SPEC: purge deletes every version for good. This is the boundary of what can be restored.
+    key = object_key(DOCUMENT, VERSION)
+    _put(aws, key, b"v1")
+    _put(aws, key, b"v2")
+    for version in _versions(aws, key)["versions"]:
+        _s3().delete_object(Bucket=aws.bucket_name, Key=key, VersionId=version["VersionId"])
+
+    assert _versions(aws, key) == {"versions": [], "markers": []}
+
+
+# --- DynamoDB: the table from point-in-time recovery ------------------------------------------
+
+
+def _item(pk: str, sk: str, **attributes: str) -> dict[str, Any]:
+    item = {TABLE.partition_key: {"S": pk}, TABLE.sort_key: {"S": sk}}
+    item.update({k: {"S": v} for k, v in attributes.items()})
+    return item
+
+
+def _items(table: str, pk: str) -> list[dict[str, Any]]:
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    response = ddb.query(
+        TableName=table,
+        KeyConditionExpression="#pk = :pk",
+        ExpressionAttributeNames={"#pk": TABLE.partition_key},
+        ExpressionAttributeValues={":pk": {"S": pk}},
+        ConsistentRead=True,
+    )
+    items: list[dict[str, Any]] = response["Items"]
+    return items
+
+
+def test_lost_items_are_copied_back_from_a_point_in_time_restore(aws: Any) -> None:
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    live = aws.table_name
+    ddb.update_continuous_backups(TableName=live, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+    pk = f"DOC#{DOCUMENT}"
+    good = [
+        _item(pk, "DOC", name="launch-plan.pdf", status="available"),
+        _item(pk, f"VER#{VERSION}", size="14"),
+    ]
+    for item in good:
+        ddb.put_item(TableName=live, Item=item)
+    unrelated = _item("WS#aaaaaaaaaaaaaaaa", "WS", name="Launch")
+    ddb.put_item(TableName=live, Item=unrelated)
+
+    # Step 1: PITR is on and the moment before the mistake is inside its window
+    backups = ddb.describe_continuous_backups(TableName=live)["ContinuousBackupsDescription"]
+    assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+
+    # Step 2: restore into a NEW table, encrypted with the organisation's key. moto copies the
+    # table as it is at the call and ignores RestoreDateTime, so the call is made at the moment
+    # being restored to; in AWS it may come hours later with the same parameters.
+    restored = f"{live}-restored"
+    ddb.restore_table_to_point_in_time(
+        SourceTableName=live,
+        TargetTableName=restored,
+        RestoreDateTime=datetime.now(UTC),
+        SSESpecificationOverride={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": aws.kms_key_arn},
+    )
+
+    # The mistake: the document's items are deleted from the live table, and the live table
+    # keeps serving in the meantime (the workspace changes after the restore point).
+    for item in good:
+        ddb.delete_item(TableName=live, Key={k: item[k] for k in (TABLE.partition_key, TABLE.sort_key)})
+    ddb.put_item(TableName=live, Item=_item("WS#aaaaaaaaaaaaaaaa", "WS", name="Launch (renamed)"))
+    assert _items(live, pk) == []
+
+    # Step 3: copy back only the lost partition, never overwriting what exists in the live table
+    for item in _items(restored, pk):
+        ddb.put_item(
+            TableName=live,
+            Item=item,
+            ConditionExpression="attribute_not_exists(#pk)",
+            ExpressionAttributeNames={"#pk": TABLE.partition_key},
+        )
+
+    # Then the document is back, and later changes elsewhere are kept
+    assert sorted(i[TABLE.sort_key]["S"] for i in _items(live, pk)) == ["DOC", f"VER#{VERSION}"]
+    (workspace,) = _items(live, "WS#aaaaaaaaaaaaaaaa")
+    assert workspace["name"]["S"] == "Launch (renamed)"
+
+    # Step 4: the restored copy is deleted once it has served
+    ddb.delete_table(TableName=restored)
+    assert restored not in ddb.list_tables()["TableNames"]
