@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import mimetypes
+import threading
 import time
 import traceback
 import uuid
@@ -134,8 +135,7 @@ class FrontHandler(BaseHTTPRequestHandler):
                 answer = self._api(raw_path[len(API_PREFIX) :] or "/", split.query, body)
                 log = True
             elif raw_path == "/config.json" and self.command in ("GET", "HEAD"):
-                answer = _json_answer(200, self.server.site.config(self.headers.get("Host")), list(WEB_HEADERS.items()))
-                log = False
+                answer, log = self._config(), False
             else:
                 answer = self._web(raw_path)
                 log = answer.status >= 400
@@ -170,6 +170,12 @@ class FrontHandler(BaseHTTPRequestHandler):
         if length < 0 or length > MAX_PAYLOAD:
             return None
         return self.rfile.read(length) if length else b""
+
+    def _config(self) -> Answer:
+        # Clients (and the e2e fixture) take a 200 here to mean "ready": demo data included.
+        if not self.server.ready.is_set():
+            return _json_answer(503, {"message": "the local stack is starting"}, [("Retry-After", "1")])
+        return _json_answer(200, self.server.site.config(self.headers.get("Host")), list(WEB_HEADERS.items()))
 
     # -- API Gateway --------------------------------------------------------------------------
     def _api(self, resource_path: str, query: str, body: bytes) -> Answer:
@@ -233,8 +239,11 @@ class FrontHandler(BaseHTTPRequestHandler):
         if self.command not in ("GET", "HEAD"):
             return Answer(405, [("Allow", "GET, HEAD"), *WEB_HEADERS.items()], b"")
         root = self.server.site.web_root
-        file = _static_file(root, unquote(raw_path))
-        if file is None and "." not in raw_path.rsplit("/", 1)[-1]:
+        path = unquote(raw_path)
+        if any(part.startswith(".") for part in path.split("/")):
+            return Answer(404, [("Content-Type", "text/plain"), *WEB_HEADERS.items()], b"not found\n")
+        file = _static_file(root, path)
+        if file is None and "." not in path.rsplit("/", 1)[-1]:
             file = root / "index.html"  # single-page app routes such as /s/<token>
         if file is None or not file.is_file():
             if file == root / "index.html":
@@ -276,6 +285,7 @@ class Front(ThreadingHTTPServer):
     def __init__(self, port: int, log: Callable[[str], None]) -> None:
         self.log = log
         self._site: Site | None = None
+        self.ready = threading.Event()
         super().__init__(("127.0.0.1", port), FrontHandler)
 
     @property

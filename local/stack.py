@@ -180,6 +180,7 @@ def _start(front: Front, port: int, running: Running, started: float) -> None:
     member_token = demo.sign_in(cognito, resources.user_pool_client_id, demo.DEMO_MEMBER)
     outcome, detail = demo.create_workspace(f"{web_origin}/api", member_token)
 
+    front.ready.set()
     ready = time.monotonic() - started
     web_note = "" if (ROOT / "web" / "index.html").is_file() else "  (web/index.html is missing: a placeholder page)"
     say(
