@@ -108,8 +108,14 @@ class Monitoring(Construct):
         self._alarms(config, watched)
         self.dashboard = self._dashboard(config, watched)
 
-        CfnOutput(self, "AlarmTopicArn", value=self.topic.topic_arn)
-        CfnOutput(self, "DashboardName", value=self.dashboard.dashboard_name)
+        # Plain output names: docs/operations.md tells operators to look them up by these names.
+        for name, value in (
+            ("AlarmTopicArn", self.topic.topic_arn),
+            ("DashboardName", self.dashboard.dashboard_name),
+            ("UploadDeadLetterQueueUrl", watched.dead_letters.queue_url),
+            ("UploadDeadLetterQueueArn", watched.dead_letters.queue_arn),
+        ):
+            CfnOutput(self, name, value=value).override_logical_id(name)
 
     def _alarm(self, name: str, metric: cloudwatch.Metric, description: str, threshold: float = 1) -> None:
         alarm = metric.create_alarm(

@@ -230,3 +230,9 @@ def test_prod_waf_counts_large_bodies_so_big_multipart_uploads_can_complete(prod
 def test_prod_waf_is_associated_with_the_api_stage(prod: Any) -> None:
     (association,) = prod.find_resources("AWS::WAFv2::WebACLAssociation").values()
     assert "ResourceArn" in association["Properties"]
+
+
+def test_operators_find_the_topic_dashboard_and_dead_letter_queue_in_the_stack_outputs(template: Any) -> None:
+    outputs = template.to_json()["Outputs"]
+    for name in ("AlarmTopicArn", "DashboardName", "UploadDeadLetterQueueUrl", "UploadDeadLetterQueueArn"):
+        assert name in outputs, name
