@@ -25,6 +25,7 @@ from docuserve.schema import (
 )
 
 REGION = "us-east-1"
+UPLOAD_EVENTS_MAX_RECEIVES = 5
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Resources:
     user_pool_id: str
     user_pool_client_id: str
     events_queue_url: str
+    events_dead_letter_queue_url: str = ""
 
     def function_environment(self, *, web_origin: str, limits: Limits | None = None) -> dict[str, str]:
         """The environment variables the stack gives every function (see ``infra/functions.py``)."""
@@ -106,7 +108,13 @@ def provision(
     )
 
     sqs = client("sqs")
-    queue_url = sqs.create_queue(QueueName=f"{prefix}-object-created")["QueueUrl"]
+    # As infra/events.py: a message that fails processing 5 times moves to the dead-letter queue.
+    dlq_url = sqs.create_queue(QueueName=f"{prefix}-object-created-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(UPLOAD_EVENTS_MAX_RECEIVES)}
+    queue_url = sqs.create_queue(
+        QueueName=f"{prefix}-object-created", Attributes={"RedrivePolicy": json.dumps(redrive)}
+    )["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     s3.put_bucket_notification_configuration(
         Bucket=bucket,
@@ -152,6 +160,7 @@ def provision(
         user_pool_id=pool_id,
         user_pool_client_id=client_id,
         events_queue_url=queue_url,
+        events_dead_letter_queue_url=dlq_url,
     )
 
 

@@ -17,6 +17,7 @@ import boto3
 
 from local.events import sqs_event
 from local.invoke import invoke
+from local.provision import UPLOAD_EVENTS_MAX_RECEIVES
 
 FUNCTION = "upload_events"
 BATCH_SIZE = 10  # the stack's SqsEventSource batch size
@@ -86,4 +87,8 @@ class S3EventPoller:
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
             )
         self.log(f"s3 events: {len(messages)} message(s) -> {FUNCTION}, {len(failed)} to retry")
+        for message in messages:
+            receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+            if message["MessageId"] in failed and receives >= UPLOAD_EVENTS_MAX_RECEIVES:
+                self.log(f"s3 events: message {message['MessageId']} failed {receives} times: dead-letter queue")
         return len(messages)
