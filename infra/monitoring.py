@@ -105,6 +105,7 @@ class Monitoring(Construct):
             self.topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
 
         self.alarms: dict[str, cloudwatch.Alarm] = {}
+        self._stage = config.stage
         self._alarms(config, watched)
         self.dashboard = self._dashboard(config, watched)
 
@@ -121,6 +122,7 @@ class Monitoring(Construct):
         alarm = metric.create_alarm(
             self,
             name,
+            alarm_name=f"docuserve-{self._stage}-{name}",
             alarm_description=description,
             threshold=threshold,
             evaluation_periods=1,
@@ -135,7 +137,7 @@ class Monitoring(Construct):
     def _alarms(self, config: StageConfig, watched: Watched) -> None:
         prefix = f"DocuServe {config.stage}"
         self._alarm(
-            "Api5xx",
+            "api-5xx",
             watched.stage.metric_server_error(period=PERIOD, statistic="Sum"),
             f"{prefix}: the API answered 5xx. Bad input never does (SPEC), so this is a bug or an outage; "
             "see docs/operations.md, 'Alarms'.",
@@ -152,13 +154,13 @@ class Monitoring(Construct):
                 f"{prefix}: function '{name}' was throttled (account concurrency exhausted).",
             )
         self._alarm(
-            "UploadDeadLetters",
+            "upload-dead-letters",
             watched.dead_letters.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum"),
             f"{prefix}: upload processing failed 5 times for an object; it is in the dead-letter queue. "
             "Fix the cause, then redrive (docs/operations.md, 'Dead-letter queue').",
         )
         self._alarm(
-            "UploadQueueStuck",
+            "upload-queue-stuck",
             watched.upload_queue.metric_approximate_age_of_oldest_message(period=PERIOD, statistic="Maximum"),
             f"{prefix}: an object-created event has waited over an hour; upload processing is stuck.",
             threshold=QUEUE_AGE_ALARM_SECONDS,

@@ -153,6 +153,15 @@ def test_stuck_upload_processing_alarms(template: Any) -> None:
     assert alarm["Threshold"] >= 600
 
 
+def test_alarms_have_names_an_operator_can_find(template: Any) -> None:
+    names = {a["AlarmName"] for a in _alarms(template).values()}
+    (dashboard,) = template.find_resources("AWS::CloudWatch::Dashboard").values()
+    stage = dashboard["Properties"]["DashboardName"].removeprefix("docuserve-")
+    expected = {f"docuserve-{stage}-{n}" for n in ("api-5xx", "upload-dead-letters", "upload-queue-stuck")}
+    expected |= {f"docuserve-{stage}-{spec.name}-{kind}" for spec in SPECS for kind in ("errors", "throttles")}
+    assert names == expected
+
+
 def test_every_alarm_notifies_the_topic_and_treats_no_data_as_fine(template: Any) -> None:
     topic = {"Ref": _topic_id(template)}
     alarms = _alarms(template)
