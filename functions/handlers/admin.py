@@ -1,10 +1,48 @@
-"""Routes of the admin function (see `docuserve.routes`)."""
+"""Routes of the admin function: user administration for the ``admins`` group (see `docuserve.routes`)."""
 
 from __future__ import annotations
 
-from docuserve.api import build_resolver
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+
+from docuserve import users
+from docuserve.adapters.users import User
+from docuserve.api import build_resolver, current_caller
+from docuserve.models.requests import InviteUser
+from docuserve.models.responses import Page, UserView
 from docuserve.observability import api_entry
 
 app = build_resolver()
+
+Limit = Annotated[int, Query(ge=1, le=200)]
+Cursor = Annotated[str | None, Query(max_length=4096)]
+UserId = Annotated[str, Path(max_length=128)]
+
+
+def _view(user: User) -> UserView:
+    return UserView(id=user.id, email=user.email, status=user.status, enabled=user.enabled, created_at=user.created_at)
+
+
+@app.post("/admin/users", status_code=201)
+def invite(body: Annotated[InviteUser, Body()]) -> UserView:
+    return _view(users.invite(current_caller(app), body.email))
+
+
+@app.get("/admin/users")
+def list_users(limit: Limit = 50, cursor: Cursor = None) -> Page[UserView]:
+    found, next_cursor = users.list_users(current_caller(app), limit=limit, cursor=cursor)
+    return Page[UserView](items=[_view(u) for u in found], next_cursor=next_cursor)
+
+
+@app.post("/admin/users/<user_id>/disable")
+def disable(user_id: UserId) -> UserView:
+    return _view(users.set_enabled(current_caller(app), user_id, enabled=False))
+
+
+@app.post("/admin/users/<user_id>/enable")
+def enable(user_id: UserId) -> UserView:
+    return _view(users.set_enabled(current_caller(app), user_id, enabled=True))
+
 
 handler = api_entry(app.resolve)

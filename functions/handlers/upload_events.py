@@ -1,4 +1,8 @@
-"""Upload processing: S3 object-created events, delivered through SQS."""
+"""Upload processing: S3 object-created events, delivered through SQS (partial batch responses).
+
+A message whose processing raised is reported in ``batchItemFailures`` so SQS retries it (and
+moves it to the dead-letter queue after the configured receives); malformed messages are dropped.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,21 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from docuserve.observability import event_entry
+from docuserve import processing
+from docuserve.observability import event_entry, logger
 
 
 def process(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return {"batchItemFailures": []}
+    failures = []
+    for record in event.get("Records", []):
+        try:
+            for landed in processing.parse_message(str(record.get("body", ""))):
+                outcome = processing.handle(landed)
+                logger.info("processed upload", extra={"version_id": landed.version_id, "outcome": outcome})
+        except Exception:
+            logger.exception("upload processing failed; SQS will retry", extra={"message_id": record.get("messageId")})
+            failures.append({"itemIdentifier": record["messageId"]})
+    return {"batchItemFailures": failures}
 
 
 handler = event_entry(process)

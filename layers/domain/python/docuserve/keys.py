@@ -5,12 +5,17 @@
 |---|---|---|---|---|---|
 | workspace | ``WS#{ws}`` | ``WS`` | | | |
 | membership | ``WS#{ws}`` | ``MEMBER#{user}`` | ``USER#{user}`` / ``WS#{ws}`` | | |
-| document | ``DOC#{doc}`` | ``DOC`` | (documents issue: listing by folder) | (listing by name) | |
-| document tag | ``DOC#{doc}`` | ``TAG#{tag}`` | | | (listing by tag) |
+| document | ``DOC#{doc}`` | ``DOC`` | ``FOLDER#{ws}#{state}#{folder}`` / ``{name_key}`` | ``DOCS#{ws}#{state}`` / ``{name_key}`` | |
+| document tag | ``DOC#{doc}`` | ``TAG#{tag}`` | | | ``DOCTAG#{ws}#{state}#{tag}`` / ``{name_key}`` |
 | version | ``DOC#{doc}`` | ``VER#{version}`` | | | |
 | upload | ``UPLOAD#{upload}`` | ``UPLOAD`` | | | |
 | share link | ``LINK#{sha256(token)}`` | ``LINK`` | ``SHARE#{share}`` / ``SHARE`` | ``DOCSHARES#{doc}`` / ``{created_at}`` | |
 | audit event | ``AUDIT#{ws or "admin"}`` | ``{at}#{event}`` | | ``AUDITDOC#{doc}`` / ``{at}#{event}`` | ``AUDITSHARE#{share}`` / ``{at}#{event}`` |
+
+Document listing: ``state`` is ``live`` (pending or available) or ``trash``; ``name_key`` is the
+lower-cased name then ``#{doc}`` so pages sort by name and never tie. A folder is listed with one
+Query on gsi1, a whole workspace on gsi2, a tag on gsi3 (tag items copy name and folder so the
+other filters apply to them too). Trash and restore move the keys between the two states.
 
 Ids of documents, uploads, versions and shares start with their workspace id (``docuserve.ids``),
 so an object and the caller's membership are fetched together in one BatchGetItem.
@@ -39,6 +44,49 @@ def user_workspaces_pk(user_id: str) -> str:
 
 def document(doc: str) -> Key:
     return {"pk": f"DOC#{doc}", "sk": "DOC"}
+
+
+LIVE, TRASH = "live", "trash"
+
+
+def document_state(status: str) -> str:
+    """The listing partition of a document status: the trash or the live documents."""
+    return TRASH if status == "deleted" else LIVE
+
+
+def document_name_key(name: str, doc: str) -> str:
+    return f"{name.lower()}#{doc}"
+
+
+def folder_listing_pk(ws: str, state: str, folder: str) -> str:
+    return f"FOLDER#{ws}#{state}#{folder}"
+
+
+def documents_listing_pk(ws: str, state: str) -> str:
+    return f"DOCS#{ws}#{state}"
+
+
+def tag_listing_pk(ws: str, state: str, tag: str) -> str:
+    return f"DOCTAG#{ws}#{state}#{tag}"
+
+
+def document_listing_keys(ws: str, doc: str, *, name: str, folder: str, status: str) -> dict[str, str]:
+    """The GSI attributes of a document item (gsi1 by folder, gsi2 by workspace)."""
+    state, name_key = document_state(status), document_name_key(name, doc)
+    return {
+        "gsi1pk": folder_listing_pk(ws, state, folder),
+        "gsi1sk": name_key,
+        "gsi2pk": documents_listing_pk(ws, state),
+        "gsi2sk": name_key,
+    }
+
+
+def document_tag(doc: str, tag: str) -> Key:
+    return {"pk": f"DOC#{doc}", "sk": f"TAG#{tag}"}
+
+
+def tag_prefix() -> str:
+    return "TAG#"
 
 
 def version(doc: str, version_id: str) -> Key:

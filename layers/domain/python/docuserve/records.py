@@ -57,6 +57,8 @@ class Document:
     deleted_at: str | None = None
     status_before_delete: str | None = None
     version_count: int = 0
+    # The number of the current version: an older version landing late never moves current back.
+    current_version_number: int = 0
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Document:

@@ -1,11 +1,16 @@
-"""S3 adapter: presigned URLs (SigV4 only) and object operations on the documents bucket.
+"""S3 adapter: presigned URLs (SigV4 only), multipart uploads, verification and deletion of objects.
 
 Presigning is local computation: it costs no AWS call. Every URL is short-lived.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+from dataclasses import dataclass
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from docuserve.adapters import aws
 from docuserve.disposition import content_disposition
@@ -41,3 +46,156 @@ def presign_get(
         params["VersionId"] = s3_version_id
     url: str = aws.s3().generate_presigned_url("get_object", Params=params, ExpiresIn=ttl)
     return url
+
+
+# --- uploads -----------------------------------------------------------------------------------
+
+
+class UploadRejected(Exception):
+    """S3 refused to complete a multipart upload (bad parts, or the upload is gone)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _upload_ttl(ttl_seconds: int | None) -> int:
+    limit = get_settings().limits.upload_url_ttl_seconds
+    return min(ttl_seconds or limit, limit)
+
+
+def upload_headers(*, content_type: str, sha256: str) -> dict[str, str]:
+    """Exactly the headers a client must send with a presigned single PUT (all of them signed)."""
+    return {
+        "Content-Type": content_type,
+        "x-amz-checksum-sha256": sha256,
+        "x-amz-server-side-encryption": "aws:kms",
+        "x-amz-server-side-encryption-aws-kms-key-id": get_settings().kms_key_arn,
+    }
+
+
+def presign_put(key: str, *, content_type: str, sha256: str, size: int, ttl_seconds: int | None = None) -> str:
+    """A PUT URL that signs the content type, length, SHA-256 checksum and SSE-KMS headers."""
+    settings = get_settings()
+    params = {
+        "Bucket": settings.bucket_name,
+        "Key": key,
+        "ContentType": content_type,
+        "ContentLength": size,
+        "ChecksumSHA256": sha256,
+        "ServerSideEncryption": "aws:kms",
+        "SSEKMSKeyId": settings.kms_key_arn,
+    }
+    url: str = aws.s3().generate_presigned_url("put_object", Params=params, ExpiresIn=_upload_ttl(ttl_seconds))
+    return url
+
+
+def start_multipart(key: str, *, content_type: str) -> str:
+    """Create the multipart upload server-side, encrypted with our key; returns S3's upload id."""
+    settings = get_settings()
+    raw = aws.s3().create_multipart_upload(
+        Bucket=settings.bucket_name,
+        Key=key,
+        ContentType=content_type,
+        ServerSideEncryption="aws:kms",
+        SSEKMSKeyId=settings.kms_key_arn,
+    )
+    upload_id: str = raw["UploadId"]
+    return upload_id
+
+
+def presign_part(key: str, *, s3_upload_id: str, part_number: int, ttl_seconds: int | None = None) -> str:
+    params = {"Bucket": get_settings().bucket_name, "Key": key, "UploadId": s3_upload_id, "PartNumber": part_number}
+    url: str = aws.s3().generate_presigned_url("upload_part", Params=params, ExpiresIn=_upload_ttl(ttl_seconds))
+    return url
+
+
+def complete_multipart(key: str, *, s3_upload_id: str, parts: list[tuple[int, str]]) -> None:
+    etags = [{"PartNumber": n, "ETag": e if e.startswith('"') else f'"{e}"'} for n, e in parts]
+    try:
+        aws.s3().complete_multipart_upload(
+            Bucket=get_settings().bucket_name, Key=key, UploadId=s3_upload_id, MultipartUpload={"Parts": etags}
+        )
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500) < 500:
+            raise UploadRejected(str(error.get("Code", "InvalidPart")), str(error.get("Message", ""))) from None
+        raise
+
+
+def abort_multipart(key: str, *, s3_upload_id: str) -> None:
+    """Abort; an upload S3 no longer knows counts as aborted."""
+    try:
+        aws.s3().abort_multipart_upload(Bucket=get_settings().bucket_name, Key=key, UploadId=s3_upload_id)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in ("NoSuchUpload", "404"):
+            raise
+
+
+# --- verification and deletion -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Landed:
+    """What S3 says about one object version."""
+
+    size: int
+    s3_version_id: str | None
+    sha256: str | None  # a full-object SHA-256 (base64) only; None when S3 stored none or a composite
+
+
+def inspect(key: str, s3_version_id: str | None) -> Landed | None:
+    """Size and stored full-object SHA-256 of one version (None if it no longer exists)."""
+    params: dict[str, Any] = {"Bucket": get_settings().bucket_name, "Key": key, "ChecksumMode": "ENABLED"}
+    if s3_version_id:
+        params["VersionId"] = s3_version_id
+    try:
+        raw = aws.s3().head_object(**params)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NoSuchVersion", "403"):
+            return None
+        raise
+    checksum = raw.get("ChecksumSHA256")
+    full_object = raw.get("ChecksumType", "FULL_OBJECT") == "FULL_OBJECT" and checksum and "-" not in checksum
+    return Landed(
+        size=int(raw["ContentLength"]),
+        s3_version_id=raw.get("VersionId") or s3_version_id,
+        sha256=checksum if full_object else None,
+    )
+
+
+def stream_sha256(key: str, s3_version_id: str | None, *, chunk: int = 8 * 1024 * 1024) -> str:
+    """Read the object once and return its SHA-256 (base64)."""
+    params: dict[str, Any] = {"Bucket": get_settings().bucket_name, "Key": key}
+    if s3_version_id:
+        params["VersionId"] = s3_version_id
+    body = aws.s3().get_object(**params)["Body"]
+    digest = hashlib.sha256()
+    for block in iter(lambda: body.read(chunk), b""):
+        digest.update(block)
+    return base64.b64encode(digest.digest()).decode("ascii")
+
+
+def delete_version(key: str, s3_version_id: str | None) -> None:
+    """Delete one object version for good (not a delete marker); missing is fine."""
+    params: dict[str, Any] = {"Bucket": get_settings().bucket_name, "Key": key}
+    if s3_version_id:
+        params["VersionId"] = s3_version_id
+    aws.s3().delete_object(**params)
+
+
+def delete_everything_under(prefix: str) -> int:
+    """Delete every version and delete marker under ``prefix``; returns how many went."""
+    bucket = get_settings().bucket_name
+    client = aws.s3()
+    deleted = 0
+    for page in client.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
+        batch = [
+            {"Key": v["Key"], "VersionId": v["VersionId"]}
+            for v in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+        ]
+        for start in range(0, len(batch), 1000):
+            chunk = batch[start : start + 1000]
+            client.delete_objects(Bucket=bucket, Delete={"Objects": chunk, "Quiet": True})
+            deleted += len(chunk)
+    return deleted

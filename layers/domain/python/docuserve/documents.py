@@ -1,0 +1,485 @@
+"""Documents: create with an upload, read with versions, list, edit, trash, restore, purge, download.
+
+Every write that touches a document's listing keys or tag items is one transaction conditioned on
+the document's ``revision`` (and bumps it), so concurrent edits never leave tag items or listing
+keys out of step with the document. After each change that a share link copies, the sharing
+feature is told (``sharing.links.document_changed``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import timedelta
+from typing import Any
+
+from docuserve import audit, clock, ids, keys, uploads
+from docuserve.access import document_access, workspace_access
+from docuserve.adapters import objects
+from docuserve.adapters.store import ConditionFailed, Page, Store, TransactionCancelled
+from docuserve.audit import Actor, AuditEvent
+from docuserve.disposition import may_inline
+from docuserve.errors import Conflict, InvalidInput, NotFound
+from docuserve.identity import Caller
+from docuserve.models.responses import UploadInstructions
+from docuserve.observability import BusinessMetric, count
+from docuserve.records import Document, Version
+from docuserve.roles import Role
+from docuserve.schema import DOCUMENTS_PREFIX
+from docuserve.settings import get_settings
+from docuserve.sharing import links
+
+RETRIES = 5
+FILL_ROUNDS = 5  # Queries per list request when filters thin out a page
+VERSIONS_SHOWN = 100
+PURGED = "purged"
+
+
+def document_item(doc: Document, revision: int) -> dict[str, Any]:
+    """The stored document: the record's fields plus keys, listing keys and the revision."""
+    return {
+        **keys.document(doc.id),
+        **keys.document_listing_keys(doc.workspace_id, doc.id, name=doc.name, folder=doc.folder, status=doc.status),
+        "type": "document",
+        **asdict(doc),
+        "name_lower": doc.name.lower(),
+        "revision": revision,
+    }
+
+
+def tag_item(doc: Document, tag: str) -> dict[str, Any]:
+    state = keys.document_state(doc.status)
+    return {
+        **keys.document_tag(doc.id, tag),
+        "type": "document_tag",
+        "document_id": doc.id,
+        "workspace_id": doc.workspace_id,
+        "tag": tag,
+        "folder": doc.folder,
+        "name_lower": doc.name.lower(),
+        "gsi3pk": keys.tag_listing_pk(doc.workspace_id, state, tag),
+        "gsi3sk": keys.document_name_key(doc.name, doc.id),
+    }
+
+
+def _rewrite(doc: Document, revision: int, old_tags: list[str], event: AuditEvent) -> list[dict[str, Any]]:
+    """Transaction actions replacing the document (if still at ``revision``) and its tag items."""
+    actions: list[dict[str, Any]] = [
+        {
+            "Put": {
+                "Item": document_item(doc, revision + 1),
+                "ConditionExpression": "revision = :rev",
+                "ExpressionAttributeValues": {":rev": revision},
+            }
+        }
+    ]
+    actions += [{"Delete": {"Key": keys.document_tag(doc.id, t)}} for t in old_tags if t not in doc.tags]
+    actions += [{"Put": {"Item": tag_item(doc, t)}} for t in doc.tags]
+    actions.append(audit.put_action(event))
+    return actions
+
+
+def _load(document_id: str, store: Store) -> tuple[Document, int]:
+    item = store.get(keys.document(document_id))
+    if item is None:
+        raise NotFound("document not found")
+    return Document.from_item(item), int(item.get("revision", 0))
+
+
+# --- create and new versions --------------------------------------------------------------------
+
+
+def create(
+    caller: Caller,
+    workspace_id: str,
+    *,
+    name: str,
+    folder: str,
+    tags: list[str],
+    description: str,
+    declared: uploads.Declared,
+) -> tuple[Document, UploadInstructions]:
+    """A pending document and the instructions to upload its first version."""
+    uploads.check_size(declared.size)
+    workspace_access(caller, workspace_id, Role.EDITOR, what="adding documents")
+    at = clock.iso(clock.now())
+    doc = Document(
+        id=ids.new_child_id(workspace_id),
+        workspace_id=workspace_id,
+        name=name,
+        folder=folder,
+        content_type=declared.content_type,
+        size=declared.size,
+        sha256=declared.sha256,
+        status="pending",
+        created_at=at,
+        created_by=caller.user_id,
+        updated_at=at,
+        updated_by=caller.user_id,
+        tags=tags,
+        description=description,
+        version_count=1,
+    )
+    planned = uploads.plan(caller, document_id=doc.id, number=1, declared=declared)
+    event = AuditEvent(
+        "document.created",
+        Actor.member(caller),
+        workspace_id=workspace_id,
+        document_id=doc.id,
+        details={"name": name, "folder": folder, "size": declared.size, "version_id": planned.version_item["id"]},
+    )
+    actions: list[dict[str, Any]] = [
+        {"Put": {"Item": document_item(doc, 1), "ConditionExpression": "attribute_not_exists(pk)"}},
+        {
+            "Update": {
+                "Key": keys.workspace(workspace_id),
+                "UpdateExpression": "ADD document_count :one",
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeValues": {":one": 1},
+            }
+        },
+        {"Put": {"Item": planned.version_item}},
+        {"Put": {"Item": planned.upload_item}},
+        *({"Put": {"Item": tag_item(doc, t)}} for t in tags),
+        audit.put_action(event),
+    ]
+    try:
+        Store().transact(actions)
+    except TransactionCancelled:
+        raise NotFound("workspace not found") from None
+    return doc, planned.instructions
+
+
+def new_version(caller: Caller, document_id: str, declared: uploads.Declared) -> UploadInstructions:
+    """Instructions to upload the next version of an existing document."""
+    uploads.check_size(declared.size)
+    store = Store()
+    doc = document_access(caller, document_id, Role.EDITOR, what="uploading versions", store=store).document
+    for _ in range(RETRIES):
+        if doc.status == "deleted":
+            raise Conflict("the document is in the trash; restore it first")
+        number = doc.version_count + 1
+        planned = uploads.plan(caller, document_id=document_id, number=number, declared=declared)
+        event = AuditEvent(
+            "version.started",
+            Actor.member(caller),
+            workspace_id=doc.workspace_id,
+            document_id=document_id,
+            details={"version_id": planned.version_item["id"], "number": number, "size": declared.size},
+        )
+        try:
+            store.transact(
+                [
+                    {
+                        "Update": {
+                            "Key": keys.document(document_id),
+                            "UpdateExpression": "SET version_count = :n",
+                            "ConditionExpression": "version_count = :seen AND #s <> :deleted",
+                            "ExpressionAttributeNames": {"#s": "status"},
+                            "ExpressionAttributeValues": {":n": number, ":seen": number - 1, ":deleted": "deleted"},
+                        }
+                    },
+                    {"Put": {"Item": planned.version_item}},
+                    {"Put": {"Item": planned.upload_item}},
+                    audit.put_action(event),
+                ]
+            )
+            return planned.instructions
+        except TransactionCancelled:
+            if planned.upload_item.get("s3_upload_id"):
+                objects.abort_multipart(
+                    planned.upload_item["object_key"], s3_upload_id=planned.upload_item["s3_upload_id"]
+                )
+            doc, _ = _load(document_id, store)
+    raise Conflict("other versions are being started at the same time; try again")
+
+
+# --- read and list ------------------------------------------------------------------------------
+
+
+def get(caller: Caller, document_id: str) -> tuple[Document, list[Version]]:
+    """The document and its newest versions (every version of every status, newest first)."""
+    store = Store()
+    doc = document_access(caller, document_id, store=store).document
+    page = store.query(f"DOC#{document_id}", sk_prefix=keys.version_prefix(), limit=1000, consistent=True)
+    versions = sorted((Version.from_item(i) for i in page.items), key=lambda v: v.number, reverse=True)
+    return doc, versions[:VERSIONS_SHOWN]
+
+
+def list_documents(
+    caller: Caller,
+    workspace_id: str,
+    *,
+    folder: str | None,
+    tag: str | None,
+    q: str | None,
+    trash: bool,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Document], str | None]:
+    """One page of documents, by name, using Query on gsi1 (folder), gsi2 (all) or gsi3 (tag)."""
+    workspace_access(caller, workspace_id)
+    state = keys.TRASH if trash else keys.LIVE
+    filters: list[str] = []
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    if q:
+        filters.append("contains(name_lower, :q)")
+        values[":q"] = q.lower()
+    if tag is not None:
+        index, partition = "gsi3", keys.tag_listing_pk(workspace_id, state, tag)
+        if folder is not None:
+            filters.append("#folder = :folder")
+            names["#folder"], values[":folder"] = "folder", folder
+    elif folder is not None:
+        index, partition = "gsi1", keys.folder_listing_pk(workspace_id, state, folder)
+    else:
+        index, partition = "gsi2", keys.documents_listing_pk(workspace_id, state)
+    store = Store()
+    found: list[dict[str, Any]] = []
+    for _ in range(FILL_ROUNDS):
+        page: Page = store.query(
+            partition,
+            index=index,
+            limit=limit - len(found),
+            cursor=cursor,
+            filter_expression=" AND ".join(filters) or None,
+            names=names or None,
+            expression_values=values or None,
+        )
+        found += page.items
+        cursor = page.next_cursor
+        if len(found) >= limit or not cursor:
+            break
+    if tag is not None:
+        docs = []
+        for start in range(0, len(found), 100):
+            chunk = found[start : start + 100]
+            docs += store.get_many([keys.document(i["document_id"]) for i in chunk], consistent=False)
+        found = [d for d in docs if d is not None]
+    return [Document.from_item(i) for i in found], cursor
+
+
+# --- edit, trash, restore, purge ----------------------------------------------------------------
+
+
+def update(
+    caller: Caller,
+    document_id: str,
+    *,
+    name: str | None,
+    folder: str | None,
+    tags: list[str] | None,
+    description: str | None,
+) -> Document:
+    """Rename, move, retag or describe a document (not while it is in the trash)."""
+    store = Store()
+    doc = document_access(caller, document_id, Role.EDITOR, what="editing documents", store=store).document
+    changes = {k: v for k, v in (("name", name), ("folder", folder), ("tags", tags), ("description", description))}
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if not changes:
+        raise InvalidInput("body", "name, folder, tags or description is required")
+    for _ in range(RETRIES):
+        doc, revision = _load(document_id, store)
+        if doc.status == "deleted":
+            raise Conflict("the document is in the trash; restore it first")
+        old_tags = list(doc.tags)
+        for field, value in changes.items():
+            setattr(doc, field, value)
+        doc.updated_at, doc.updated_by = clock.iso(clock.now()), caller.user_id
+        event = AuditEvent(
+            "document.updated", Actor.member(caller), workspace_id=doc.workspace_id, document_id=doc.id, details=changes
+        )
+        try:
+            store.transact(_rewrite(doc, revision, old_tags, event))
+        except TransactionCancelled:
+            continue
+        links.document_changed(doc, store)
+        return doc
+    raise Conflict("the document is changing concurrently; try again")
+
+
+def _move(caller: Caller, document_id: str, *, to_trash: bool) -> Document:
+    store = Store()
+    document_access(caller, document_id, Role.EDITOR, what="trash and restore", store=store)
+    for _ in range(RETRIES):
+        doc, revision = _load(document_id, store)
+        at = clock.iso(clock.now())
+        if to_trash:
+            if doc.status == "deleted":
+                raise Conflict("the document is already in the trash")
+            doc.status_before_delete, doc.status, doc.deleted_at = doc.status, "deleted", at
+        else:
+            if doc.status != "deleted":
+                raise Conflict("the document is not in the trash")
+            doc.status, doc.status_before_delete, doc.deleted_at = doc.status_before_delete or "pending", None, None
+        doc.updated_at, doc.updated_by = at, caller.user_id
+        action = "document.trashed" if to_trash else "document.restored"
+        event = AuditEvent(action, Actor.member(caller), workspace_id=doc.workspace_id, document_id=doc.id)
+        try:
+            store.transact(_rewrite(doc, revision, list(doc.tags), event))
+        except TransactionCancelled:
+            continue
+        links.document_changed(doc, store)
+        return doc
+    raise Conflict("the document is changing concurrently; try again")
+
+
+def trash(caller: Caller, document_id: str) -> Document:
+    return _move(caller, document_id, to_trash=True)
+
+
+def restore(caller: Caller, document_id: str) -> Document:
+    return _move(caller, document_id, to_trash=False)
+
+
+def purge(caller: Caller, document_id: str) -> None:
+    """Delete a trashed document for good: every object version, every version and tag item."""
+    store = Store()
+    doc = document_access(caller, document_id, Role.OWNER, what="purging documents", store=store).document
+    if doc.status != "deleted":
+        raise Conflict("only a document in the trash can be purged; move it to the trash first")
+    children = []
+    cursor: str | None = None
+    while True:
+        page = store.query(f"DOC#{document_id}", limit=500, cursor=cursor, consistent=True)
+        children += [i for i in page.items if i["sk"] != "DOC"]
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    for child in children:  # stop unfinished multipart uploads before the bytes go
+        if child.get("type") == "version" and child.get("status") == "pending":
+            session = store.get(keys.upload(child["upload_id"]))
+            if session and session.get("s3_upload_id"):
+                objects.abort_multipart(session["object_key"], s3_upload_id=session["s3_upload_id"])
+    objects.delete_everything_under(f"{DOCUMENTS_PREFIX}{doc.workspace_id}/{document_id}/")
+    for child in children:
+        store.delete({"pk": child["pk"], "sk": child["sk"]})
+    event = AuditEvent(
+        "document.purged",
+        Actor.member(caller),
+        workspace_id=doc.workspace_id,
+        document_id=document_id,
+        details={"name": doc.name, "versions": doc.version_count},
+    )
+    try:
+        store.transact(
+            [
+                {
+                    "Delete": {
+                        "Key": keys.document(document_id),
+                        "ConditionExpression": "#s = :deleted",
+                        "ExpressionAttributeNames": {"#s": "status"},
+                        "ExpressionAttributeValues": {":deleted": "deleted"},
+                    }
+                },
+                {
+                    "Update": {
+                        "Key": keys.workspace(doc.workspace_id),
+                        "UpdateExpression": "ADD document_count :minus",
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeValues": {":minus": -1},
+                    }
+                },
+                audit.put_action(event),
+            ]
+        )
+    except TransactionCancelled:
+        raise Conflict("the document changed while it was being purged") from None
+    doc.status = PURGED
+    doc.current_object_key = doc.current_s3_version_id = doc.current_version = None
+    links.document_changed(doc, store)
+
+
+# --- download -----------------------------------------------------------------------------------
+
+
+def download(
+    caller: Caller,
+    document_id: str,
+    *,
+    version_id: str | None,
+    inline: bool,
+    ip: str | None,
+    user_agent: str | None,
+) -> tuple[str, str]:
+    """A presigned GET (≤ 60 s) and its expiry: one BatchGetItem, one audit PutItem, no S3 call."""
+    if version_id is not None and not ids.is_valid(version_id):
+        raise NotFound("version not found")
+    access = document_access(caller, document_id, version_id=version_id)
+    doc = access.document
+    if doc.status == "deleted":
+        raise Conflict("the document is in the trash")
+    if access.version is not None:
+        version = access.version
+        if version.status != "available":
+            raise Conflict(f"this version is {version.status}")
+        key, s3_version, content_type = version.object_key, version.s3_version_id, version.content_type
+        chosen = version.id
+    else:
+        if not doc.current_version or not doc.current_object_key:
+            raise Conflict("no version of this document is available yet")
+        key, s3_version, content_type = doc.current_object_key, doc.current_s3_version_id, doc.content_type
+        chosen = doc.current_version
+    if inline and not may_inline(content_type):
+        raise InvalidInput("disposition", f"{content_type} can only be downloaded as an attachment")
+    ttl = get_settings().limits.download_url_ttl_seconds
+    url = objects.presign_get(
+        key, filename=doc.name, content_type=content_type, s3_version_id=s3_version, inline=inline
+    )
+    audit.record(
+        AuditEvent(
+            "document.downloaded",
+            Actor.member(caller, ip=ip, user_agent=user_agent),
+            workspace_id=doc.workspace_id,
+            document_id=doc.id,
+            details={"version_id": chosen, "disposition": "inline" if inline else "attachment"},
+        )
+    )
+    count(BusinessMetric.MEMBER_DOWNLOADS)
+    return url, clock.iso(clock.now() + timedelta(seconds=ttl))
+
+
+# --- processing support --------------------------------------------------------------------------
+
+
+def advance_current(document_id: str, version: Version, store: Store) -> Document | None:
+    """Make ``version`` current if it is newer than the current one (never backwards)."""
+    for _ in range(RETRIES):
+        item = store.get(keys.document(document_id))
+        if item is None:
+            return None  # purged meanwhile
+        doc, revision = Document.from_item(item), int(item.get("revision", 0))
+        if doc.current_version_number >= version.number:
+            return None
+        status, before = doc.status, doc.status_before_delete
+        if status == "pending":
+            status = "available"
+        elif status == "deleted" and before == "pending":
+            before = "available"
+        try:
+            saved = store.update(
+                keys.document(document_id),
+                "SET current_version = :v, current_object_key = :k, current_s3_version_id = :s3,"
+                " current_version_number = :n, #size = :size, sha256 = :sha, content_type = :ct, #s = :status,"
+                " status_before_delete = :before, updated_at = :at, revision = :next",
+                condition="revision = :rev",
+                names={"#s": "status", "#size": "size"},
+                expression_values={
+                    ":v": version.id,
+                    ":k": version.object_key,
+                    ":s3": version.s3_version_id,
+                    ":n": version.number,
+                    ":size": version.size,
+                    ":sha": version.sha256,
+                    ":ct": version.content_type,
+                    ":status": status,
+                    ":before": before,
+                    ":at": clock.iso(clock.now()),
+                    ":rev": revision,
+                    ":next": revision + 1,
+                },
+            )
+        except ConditionFailed:
+            continue
+        return Document.from_item(saved) if saved else None
+    raise RuntimeError("document kept changing while a version was being made current")  # retried by SQS

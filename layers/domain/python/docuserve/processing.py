@@ -1,0 +1,192 @@
+"""Upload processing: verify each landed object against its declaration, once.
+
+S3 events arrive at least once and possibly concurrently. The version item moves out of
+``pending`` with a conditional transaction, so exactly one delivery decides (and audits and
+counts); every other delivery sees the decision and only repeats idempotent steps. A version
+becomes current only if it is newer than the current one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote_plus
+
+from docuserve import audit, clock, documents, ids, keys
+from docuserve.adapters import objects
+from docuserve.adapters.store import ConditionFailed, Store, TransactionCancelled
+from docuserve.audit import Actor, AuditEvent
+from docuserve.observability import BusinessMetric, count, logger
+from docuserve.records import Version
+from docuserve.schema import DOCUMENTS_PREFIX
+from docuserve.sharing import links
+
+_KEY = re.compile(rf"^{re.escape(DOCUMENTS_PREFIX)}([0-9a-z]{{16}})/([0-9a-z.]{{33}})/([0-9a-z.]{{33}})$")
+
+
+@dataclass(frozen=True)
+class Landed:
+    key: str
+    s3_version_id: str | None
+    workspace_id: str
+    document_id: str
+    version_id: str
+
+
+def parse_message(body: str) -> list[Landed]:
+    """The object-created records of one SQS message body; anything else is ignored."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        logger.warning("ignoring a message that is not JSON")
+        return []
+    records = payload.get("Records") if isinstance(payload, dict) else None
+    found: list[Landed] = []
+    for record in records or []:
+        if not str(record.get("eventName", "")).startswith("ObjectCreated"):
+            continue
+        obj = record.get("s3", {}).get("object", {})
+        key = unquote_plus(str(obj.get("key", "")))
+        parsed = parse_key(key, obj.get("versionId"))
+        if parsed is None:
+            logger.warning("ignoring an object key DocuServe did not generate", extra={"key": key[:300]})
+            continue
+        found.append(parsed)
+    return found
+
+
+def parse_key(key: str, s3_version_id: str | None) -> Landed | None:
+    match = _KEY.match(key)
+    if not match:
+        return None
+    ws, doc, version = match.groups()
+    if ids.workspace_of(doc) != ws or ids.workspace_of(version) != ws:
+        return None
+    return Landed(key, s3_version_id, ws, doc, version)
+
+
+def verify(version: Version, key: str, s3_version_id: str | None) -> tuple[str | None, str | None]:
+    """``(failure reason or None, S3 version id)``; reason ``None`` means size and SHA-256 match."""
+    landed = objects.inspect(key, s3_version_id)
+    if landed is None:
+        return "the uploaded object is gone", s3_version_id
+    if landed.size != version.size:
+        return f"size mismatch: declared {version.size} bytes, received {landed.size}", landed.s3_version_id
+    # S3 stores a full-object SHA-256 for single PUTs; multipart objects (composite checksums) and
+    # stores that keep none are read once and hashed here.
+    actual = landed.sha256 or objects.stream_sha256(key, landed.s3_version_id)
+    if actual != version.sha256:
+        return "SHA-256 mismatch: the bytes are not the ones declared", landed.s3_version_id
+    return None, landed.s3_version_id
+
+
+def handle(landed: Landed, store: Store | None = None, *, attempt: int = 0) -> str:
+    """Process one landed object; returns what happened (for logs and tests)."""
+    if attempt > 3:
+        raise RuntimeError("the version kept changing under concurrent deliveries")  # SQS retries later
+    store = store or Store()
+    item = store.get(keys.version(landed.document_id, landed.version_id))
+    if item is None:
+        # Purged (or never ours): nothing may keep bytes that no document owns.
+        objects.delete_version(landed.key, landed.s3_version_id)
+        return "orphan_deleted"
+    version = Version.from_item(item)
+    if version.status == "available":
+        if landed.s3_version_id and version.s3_version_id and landed.s3_version_id != version.s3_version_id:
+            # A second PUT to the same presigned URL: versions are immutable, so the extra goes.
+            objects.delete_version(landed.key, landed.s3_version_id)
+            return "duplicate_object_deleted"
+        _make_current(landed, version, store)  # idempotent: finishes what a crashed delivery began
+        return "already_available"
+    if version.status == "failed":
+        objects.delete_version(landed.key, landed.s3_version_id)
+        return "already_failed"
+    reason, s3_version_id = verify(version, landed.key, landed.s3_version_id)
+    if reason is None:
+        return _accept(landed, version, s3_version_id, store, attempt)
+    return _reject(landed, version, reason, s3_version_id, store, attempt)
+
+
+def _transition(landed: Landed, version: Version, sets: dict[str, Any], event: AuditEvent, store: Store) -> bool:
+    """Move the version out of ``pending``; ``False`` if another delivery already did."""
+    names = {"#s": "status", **{f"#f{i}": k for i, k in enumerate(sets)}}
+    values = {":pending": "pending", **{f":v{i}": v for i, v in enumerate(sets.values())}}
+    update = "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(sets)))
+    try:
+        store.transact(
+            [
+                {
+                    "Update": {
+                        "Key": keys.version(landed.document_id, version.id),
+                        "UpdateExpression": update,
+                        "ConditionExpression": "#s = :pending",
+                        "ExpressionAttributeNames": names,
+                        "ExpressionAttributeValues": values,
+                    }
+                },
+                audit.put_action(event),
+            ]
+        )
+    except TransactionCancelled:
+        return False
+    return True
+
+
+def _finish_session(upload_id: str, status: str, reason: str | None, store: Store) -> None:
+    with contextlib.suppress(ConditionFailed):  # expired session, or already recorded
+        store.update(
+            keys.upload(upload_id),
+            "SET #s = :s, failure_reason = :r, finished_at = :at",
+            condition="attribute_exists(pk) AND #s = :pending",
+            names={"#s": "status"},
+            expression_values={":s": status, ":r": reason, ":at": clock.iso(clock.now()), ":pending": "pending"},
+            return_values="NONE",
+        )
+
+
+def _accept(landed: Landed, version: Version, s3_version_id: str | None, store: Store, attempt: int) -> str:
+    at = clock.iso(clock.now())
+    event = AuditEvent(
+        "version.available",
+        Actor.system(),
+        workspace_id=landed.workspace_id,
+        document_id=landed.document_id,
+        details={"version_id": version.id, "number": version.number, "size": version.size},
+    )
+    sets = {"status": "available", "s3_version_id": s3_version_id, "available_at": at}
+    if not _transition(landed, version, sets, event, store):
+        return handle(landed, store, attempt=attempt + 1)  # another delivery decided first: follow it
+    version.status, version.s3_version_id = "available", s3_version_id
+    _finish_session(version.upload_id, "completed", None, store)
+    count(BusinessMetric.UPLOADS_COMPLETED)
+    _make_current(landed, version, store)
+    return "available"
+
+
+def _make_current(landed: Landed, version: Version, store: Store) -> None:
+    doc = documents.advance_current(landed.document_id, version, store)
+    if doc is not None:
+        links.document_changed(doc, store)
+
+
+def _reject(
+    landed: Landed, version: Version, reason: str, s3_version_id: str | None, store: Store, attempt: int
+) -> str:
+    event = AuditEvent(
+        "upload.failed",
+        Actor.system(),
+        workspace_id=landed.workspace_id,
+        document_id=landed.document_id,
+        details={"version_id": version.id, "reason": reason},
+    )
+    sets = {"status": "failed", "failure_reason": reason, "failed_at": clock.iso(clock.now())}
+    if not _transition(landed, version, sets, event, store):
+        return handle(landed, store, attempt=attempt + 1)
+    _finish_session(version.upload_id, "failed", reason, store)
+    objects.delete_version(landed.key, s3_version_id)
+    count(BusinessMetric.UPLOADS_FAILED)
+    logger.info("upload failed verification", extra={"version_id": version.id, "reason": reason})
+    return "failed"

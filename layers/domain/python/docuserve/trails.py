@@ -1,0 +1,30 @@
+"""Who may read which audit trail: a workspace's owners, a document's editors, and every admin."""
+
+from __future__ import annotations
+
+from docuserve import audit, ids, keys
+from docuserve.access import document_access, workspace_access
+from docuserve.adapters.store import Page, Store
+from docuserve.errors import Forbidden, NotFound
+from docuserve.identity import Caller
+from docuserve.roles import Role
+
+
+def workspace_trail(caller: Caller, workspace_id: str, *, limit: int, cursor: str | None) -> Page:
+    try:
+        workspace_access(caller, workspace_id, Role.OWNER, what="the workspace audit trail")
+    except (NotFound, Forbidden):
+        exists = ids.is_valid(workspace_id) and Store().get(keys.workspace(workspace_id)) is not None
+        if not (caller.is_admin and exists):
+            raise
+    return audit.workspace_events(workspace_id, limit=limit, cursor=cursor)
+
+
+def document_trail(caller: Caller, document_id: str, *, limit: int, cursor: str | None) -> Page:
+    try:
+        document_access(caller, document_id, Role.EDITOR, what="the document audit trail")
+    except (NotFound, Forbidden):
+        exists = ids.workspace_of(document_id) is not None and Store().get(keys.document(document_id)) is not None
+        if not (caller.is_admin and exists):
+            raise
+    return audit.document_events(document_id, limit=limit, cursor=cursor)

@@ -1,0 +1,251 @@
+"""Upload sessions: instructions for a new version's bytes, resume, complete, abort, status.
+
+The server generates every object key. Up to the single-PUT threshold the client gets one
+presigned PUT that signs content type, length, SHA-256 and SSE-KMS headers; above it an S3
+multipart upload (created here, encrypted with our key) with presigned part URLs. Sessions live
+in DynamoDB with a TTL; the version they fill becomes available only in ``processing``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from docuserve import audit, clock, ids, keys
+from docuserve.adapters import objects
+from docuserve.adapters.store import Store, TransactionCancelled
+from docuserve.audit import Actor, AuditEvent
+from docuserve.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
+from docuserve.identity import Caller
+from docuserve.limits import MIB
+from docuserve.models.responses import PartUrl, PartUrls, UploadInstructions, UploadStatus
+from docuserve.roles import Role
+from docuserve.settings import get_settings
+
+S3_MAX_PARTS = 10_000
+# Part URLs handed out at once: the rest are re-issued with POST /uploads/{id}/parts, which keeps
+# a response for a 5 TiB file well under Lambda's 6 MB payload limit.
+PARTS_IN_INSTRUCTIONS = 1000
+SESSION_DAYS = 7  # the session item's TTL; the bucket aborts incomplete multipart uploads too
+
+
+@dataclass(frozen=True)
+class Declared:
+    """What the client says it will upload."""
+
+    size: int
+    sha256: str
+    content_type: str
+
+
+def check_size(size: int) -> None:
+    maximum = get_settings().limits.max_document_size
+    if size > maximum:
+        raise PayloadTooLarge(
+            f"size exceeds the maximum document size of {maximum} bytes", fields={"size": "too large"}
+        )
+
+
+def part_size_for(size: int) -> int:
+    """The configured part size, grown (in whole MiB) when S3's 10,000-part limit needs it."""
+    needed = math.ceil(size / S3_MAX_PARTS)
+    return max(get_settings().limits.part_size, math.ceil(needed / MIB) * MIB)
+
+
+@dataclass
+class Planned:
+    """The items and instructions of one new version upload, ready to go into a transaction."""
+
+    version_item: dict[str, Any]
+    upload_item: dict[str, Any]
+    instructions: UploadInstructions
+
+
+def plan(caller: Caller, *, document_id: str, number: int, declared: Declared) -> Planned:
+    """Create the S3 side of an upload (multipart only) and the version and session items."""
+    check_size(declared.size)
+    settings = get_settings()
+    workspace_id = document_id.split(".", 1)[0]
+    version_id, upload_id = ids.new_child_id(workspace_id), ids.new_child_id(workspace_id)
+    key = objects.object_key(document_id, version_id)
+    now = clock.now()
+    at, url_expiry = clock.iso(now), clock.iso(now + timedelta(seconds=settings.limits.upload_url_ttl_seconds))
+    version_item = {
+        **keys.version(document_id, version_id),
+        "type": "version",
+        "id": version_id,
+        "document_id": document_id,
+        "number": number,
+        "object_key": key,
+        "size": declared.size,
+        "sha256": declared.sha256,
+        "content_type": declared.content_type,
+        "status": "pending",
+        "created_at": at,
+        "created_by": caller.user_id,
+        "upload_id": upload_id,
+    }
+    upload_item: dict[str, Any] = {
+        **keys.upload(upload_id),
+        "type": "upload",
+        "id": upload_id,
+        "workspace_id": workspace_id,
+        "document_id": document_id,
+        "version_id": version_id,
+        "object_key": key,
+        "size": declared.size,
+        "sha256": declared.sha256,
+        "content_type": declared.content_type,
+        "status": "pending",
+        "created_at": at,
+        "created_by": caller.user_id,
+        "ttl": clock.epoch(now + timedelta(days=SESSION_DAYS)),
+    }
+    common: dict[str, Any] = {
+        "upload_id": upload_id,
+        "document_id": document_id,
+        "version_id": version_id,
+        "expires_at": url_expiry,
+    }
+    if declared.size <= settings.limits.single_put_threshold:
+        upload_item["method"] = "PUT"
+        url = objects.presign_put(key, content_type=declared.content_type, sha256=declared.sha256, size=declared.size)
+        headers = objects.upload_headers(content_type=declared.content_type, sha256=declared.sha256)
+        instructions = UploadInstructions(method="PUT", url=url, headers=headers, **common)
+    else:
+        part_size = part_size_for(declared.size)
+        part_count = math.ceil(declared.size / part_size)
+        s3_upload_id = objects.start_multipart(key, content_type=declared.content_type)
+        upload_item |= {"method": "MULTIPART", "s3_upload_id": s3_upload_id, "part_size": part_size}
+        upload_item["part_count"] = part_count
+        numbers = range(1, min(part_count, PARTS_IN_INSTRUCTIONS) + 1)
+        instructions = UploadInstructions(
+            method="MULTIPART",
+            part_size=part_size,
+            part_count=part_count,
+            parts=[_part_url(upload_item, n) for n in numbers],
+            **common,
+        )
+    return Planned(version_item=version_item, upload_item=upload_item, instructions=instructions)
+
+
+def _part_url(upload: dict[str, Any], number: int) -> PartUrl:
+    url = objects.presign_part(upload["object_key"], s3_upload_id=upload["s3_upload_id"], part_number=number)
+    return PartUrl(part_number=number, url=url)
+
+
+def _session(caller: Caller, upload_id: str, min_role: Role) -> dict[str, Any]:
+    """The caller's own upload session (anyone else's is not found), with the caller's role checked."""
+    workspace_id = ids.workspace_of(upload_id)
+    if workspace_id is None:
+        raise NotFound("upload not found")
+    upload, member = Store().get_many([keys.upload(upload_id), keys.membership(workspace_id, caller.user_id)])
+    if upload is None or member is None or upload.get("created_by") != caller.user_id:
+        raise NotFound("upload not found")
+    if not Role(member["role"]).at_least(min_role):
+        raise Forbidden(f"uploading needs the {min_role.value} role or higher")
+    return upload
+
+
+def status_view(upload: dict[str, Any]) -> UploadStatus:
+    return UploadStatus(
+        upload_id=upload["id"],
+        document_id=upload["document_id"],
+        version_id=upload["version_id"],
+        method=upload["method"],
+        status=upload["status"],
+        failure_reason=upload.get("failure_reason"),
+        size=upload["size"],
+        created_at=upload["created_at"],
+    )
+
+
+def status(caller: Caller, upload_id: str) -> UploadStatus:
+    return status_view(_session(caller, upload_id, Role.VIEWER))
+
+
+def _pending_multipart(upload: dict[str, Any]) -> None:
+    if upload["method"] != "MULTIPART":
+        raise Conflict("this is a single-PUT upload; start a new version to upload again")
+    if upload["status"] != "pending":
+        raise Conflict(f"this upload is {upload['status']}")
+
+
+def reissue_parts(caller: Caller, upload_id: str, part_numbers: list[int]) -> PartUrls:
+    """Fresh part URLs to resume a multipart upload."""
+    upload = _session(caller, upload_id, Role.EDITOR)
+    _pending_multipart(upload)
+    if max(part_numbers) > upload["part_count"]:
+        raise InvalidInput("part_numbers", f"this upload has {upload['part_count']} parts")
+    expires = clock.iso(clock.now() + timedelta(seconds=get_settings().limits.upload_url_ttl_seconds))
+    parts = [_part_url(upload, n) for n in sorted(set(part_numbers))]
+    return PartUrls(upload_id=upload_id, parts=parts, expires_at=expires)
+
+
+def complete(caller: Caller, upload_id: str, parts: list[tuple[int, str]]) -> UploadStatus:
+    """Assemble the parts; the version becomes available when the S3 event has been verified."""
+    upload = _session(caller, upload_id, Role.EDITOR)
+    _pending_multipart(upload)
+    numbers = [n for n, _ in parts]
+    if numbers != list(range(1, upload["part_count"] + 1)):
+        raise InvalidInput("parts", f"list every part once, in order, numbers 1 to {upload['part_count']}")
+    try:
+        objects.complete_multipart(upload["object_key"], s3_upload_id=upload["s3_upload_id"], parts=parts)
+    except objects.UploadRejected as exc:
+        if exc.code == "NoSuchUpload":
+            raise Conflict("S3 no longer has this upload (completed, aborted or expired)") from None
+        raise InvalidInput("parts", f"S3 rejected the parts: {exc.code}") from None
+    Store().update(
+        keys.upload(upload_id),
+        "SET assembled_at = :at",
+        condition="attribute_exists(pk)",
+        expression_values={":at": clock.iso(clock.now())},
+        return_values="NONE",
+    )
+    return status_view(upload)
+
+
+def abort(caller: Caller, upload_id: str) -> None:
+    """Abort a pending upload: its version fails with reason ``aborted``; S3 drops the parts."""
+    upload = _session(caller, upload_id, Role.EDITOR)
+    if upload["status"] != "pending":
+        raise Conflict(f"this upload is {upload['status']}")
+    at = clock.iso(clock.now())
+    pending = {":pending": "pending"}
+    event = AuditEvent(
+        "upload.aborted",
+        Actor.member(caller),
+        workspace_id=upload["workspace_id"],
+        document_id=upload["document_id"],
+        details={"upload_id": upload_id, "version_id": upload["version_id"]},
+    )
+    try:
+        Store().transact(
+            [
+                {
+                    "Update": {
+                        "Key": keys.upload(upload_id),
+                        "UpdateExpression": "SET #s = :aborted, failure_reason = :why, finished_at = :at",
+                        "ConditionExpression": "#s = :pending",
+                        "ExpressionAttributeNames": {"#s": "status"},
+                        "ExpressionAttributeValues": {":aborted": "aborted", ":why": "aborted", ":at": at} | pending,
+                    }
+                },
+                {
+                    "Update": {
+                        "Key": keys.version(upload["document_id"], upload["version_id"]),
+                        "UpdateExpression": "SET #s = :failed, failure_reason = :why",
+                        "ConditionExpression": "#s = :pending",
+                        "ExpressionAttributeNames": {"#s": "status"},
+                        "ExpressionAttributeValues": {":failed": "failed", ":why": "aborted"} | pending,
+                    }
+                },
+                audit.put_action(event),
+            ]
+        )
+    except TransactionCancelled:
+        raise Conflict("this upload has already finished") from None
+    if upload["method"] == "MULTIPART":
+        objects.abort_multipart(upload["object_key"], s3_upload_id=upload["s3_upload_id"])

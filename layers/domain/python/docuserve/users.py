@@ -1,0 +1,32 @@
+"""User administration for the ``admins`` group: invite, list, disable, enable; each audited.
+
+Disabling keeps the user's memberships: enabling them again restores their access as it was.
+"""
+
+from __future__ import annotations
+
+from docuserve import audit
+from docuserve.adapters import users as directory
+from docuserve.adapters.users import User
+from docuserve.audit import Actor, AuditEvent
+from docuserve.identity import Caller
+
+
+def invite(caller: Caller, email: str) -> User:
+    caller.require_admin()
+    user = directory.invite(email)
+    audit.record(AuditEvent("user.invited", Actor.member(caller), details={"user_id": user.id, "email": email}))
+    return user
+
+
+def list_users(caller: Caller, *, limit: int, cursor: str | None) -> tuple[list[User], str | None]:
+    caller.require_admin()
+    return directory.list_page(limit=limit, cursor=cursor)
+
+
+def set_enabled(caller: Caller, user_id: str, *, enabled: bool) -> User:
+    caller.require_admin()
+    user = directory.set_enabled(user_id, enabled)
+    action = "user.enabled" if enabled else "user.disabled"
+    audit.record(AuditEvent(action, Actor.member(caller), details={"user_id": user.id, "email": user.email}))
+    return user

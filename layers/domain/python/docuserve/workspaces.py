@@ -1,0 +1,252 @@
+"""Workspaces and membership: create, list mine, rename, delete when empty, members and roles.
+
+The workspace item keeps ``owner_count`` and ``document_count``. Every change of an owner's role
+and every document creation or purge updates them in the same transaction, conditionally, so the
+last owner can never go (also under concurrency) and a workspace is only deleted when empty.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from docuserve import audit, clock, ids, keys
+from docuserve.access import WorkspaceAccess, workspace_access
+from docuserve.adapters import users as user_directory
+from docuserve.adapters.store import ConditionFailed, Page, Store, TransactionCancelled
+from docuserve.audit import Actor, AuditEvent
+from docuserve.errors import Conflict, InvalidInput, NotFound
+from docuserve.identity import Caller
+from docuserve.records import Membership
+from docuserve.roles import Role
+
+
+def _membership_item(ws: str, user_id: str, email: str, role: Role, by: str, at: str) -> dict[str, Any]:
+    return {
+        **keys.membership(ws, user_id),
+        "gsi1pk": keys.user_workspaces_pk(user_id),
+        "gsi1sk": f"WS#{ws}",
+        "type": "membership",
+        "workspace_id": ws,
+        "user_id": user_id,
+        "email": email,
+        "role": role.value,
+        "added_at": at,
+        "added_by": by,
+    }
+
+
+def create(caller: Caller, name: str, description: str, store: Store | None = None) -> dict[str, Any]:
+    """Create a workspace; the creator becomes its (only) owner."""
+    store = store or Store()
+    ws, at = ids.new_workspace_id(), clock.iso(clock.now())
+    item = {
+        **keys.workspace(ws),
+        "type": "workspace",
+        "id": ws,
+        "name": name,
+        "description": description,
+        "created_at": at,
+        "created_by": caller.user_id,
+        "updated_at": at,
+        "owner_count": 1,
+        "member_count": 1,
+        "document_count": 0,
+    }
+    store.transact(
+        [
+            {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
+            {"Put": {"Item": _membership_item(ws, caller.user_id, caller.email, Role.OWNER, caller.user_id, at)}},
+            audit.put_action(
+                AuditEvent("workspace.created", Actor.member(caller), workspace_id=ws, details={"name": name})
+            ),
+        ]
+    )
+    return item
+
+
+def list_mine(
+    caller: Caller, *, limit: int, cursor: str | None, store: Store | None = None
+) -> tuple[list[tuple[dict[str, Any], str]], str | None]:
+    """The caller's workspaces with their role: one Query on gsi1 and one BatchGetItem."""
+    store = store or Store()
+    page = store.query(keys.user_workspaces_pk(caller.user_id), index="gsi1", limit=limit, cursor=cursor)
+    workspaces = store.get_many([keys.workspace(m["workspace_id"]) for m in page.items]) if page.items else []
+    found = [(ws, m["role"]) for ws, m in zip(workspaces, page.items, strict=True) if ws is not None]
+    return found, page.next_cursor
+
+
+def get(caller: Caller, workspace_id: str) -> WorkspaceAccess:
+    return workspace_access(caller, workspace_id)
+
+
+def update(caller: Caller, workspace_id: str, *, name: str | None, description: str | None) -> dict[str, Any]:
+    access = workspace_access(caller, workspace_id, Role.OWNER, what="changing the workspace")
+    changes = {k: v for k, v in (("name", name), ("description", description)) if v is not None}
+    if not changes:
+        return access.workspace
+    at = clock.iso(clock.now())
+    names = {f"#f{i}": k for i, k in enumerate(changes)}
+    values: dict[str, Any] = {f":v{i}": v for i, v in enumerate(changes.values())}
+    values[":at"] = at
+    sets = ", ".join(f"#f{i} = :v{i}" for i in range(len(changes)))
+    store = Store()
+    try:
+        item = store.update(
+            keys.workspace(workspace_id),
+            f"SET {sets}, updated_at = :at",
+            condition="attribute_exists(pk)",
+            names=names,
+            expression_values=values,
+        )
+    except ConditionFailed:
+        raise NotFound("workspace not found") from None
+    audit.record(
+        AuditEvent("workspace.updated", Actor.member(caller), workspace_id=workspace_id, details=changes), store
+    )
+    return item or access.workspace
+
+
+def delete(caller: Caller, workspace_id: str) -> None:
+    """Delete an empty workspace (no documents, trash included) and its memberships."""
+    workspace_access(caller, workspace_id, Role.OWNER, what="deleting the workspace")
+    store = Store()
+    try:
+        store.transact(
+            [
+                {
+                    "Delete": {
+                        "Key": keys.workspace(workspace_id),
+                        "ConditionExpression": "attribute_exists(pk) AND document_count = :zero",
+                        "ExpressionAttributeValues": {":zero": 0},
+                    }
+                },
+                audit.put_action(AuditEvent("workspace.deleted", Actor.member(caller), workspace_id=workspace_id)),
+            ]
+        )
+    except TransactionCancelled:
+        raise Conflict("the workspace still holds documents (trash included); purge them first") from None
+    # The workspace is gone, so every access check already fails; this tidies the memberships.
+    while True:
+        page = store.query(f"WS#{workspace_id}", sk_prefix=keys.member_prefix(), limit=100, consistent=True)
+        for item in page.items:
+            store.delete({"pk": item["pk"], "sk": item["sk"]})
+        if not page.next_cursor:
+            return
+
+
+def members(caller: Caller, workspace_id: str, *, limit: int, cursor: str | None) -> Page:
+    workspace_access(caller, workspace_id)
+    return Store().query(f"WS#{workspace_id}", sk_prefix=keys.member_prefix(), limit=limit, cursor=cursor)
+
+
+def set_member_role(caller: Caller, workspace_id: str, email: str, role: Role) -> tuple[Membership, bool]:
+    """Add the user with ``email`` (an existing user) or change their role; ``True`` if added.
+
+    An email no user has is a 422 on ``email``: the workspace exists, the input does not fit.
+    """
+    workspace_access(caller, workspace_id, Role.OWNER, what="managing members")
+    user = user_directory.find_by_email(email)
+    if user is None:
+        raise InvalidInput("email", "no user has this email; an admin can invite them")
+    store = Store()
+    ws_key = keys.workspace(workspace_id)
+    at = clock.iso(clock.now())
+    for _ in range(5):
+        current = store.get(keys.membership(workspace_id, user.id))
+        old = Role(current["role"]) if current else None
+        if old == role:
+            return Membership.from_item(current or {}), False
+        event = AuditEvent(
+            "member.added" if old is None else "member.role_changed",
+            Actor.member(caller),
+            workspace_id=workspace_id,
+            details={"user_id": user.id, "email": user.email, "role": role.value, "previous_role": old},
+        )
+        actions: list[dict[str, Any]] = []
+        if old is None:
+            item = _membership_item(workspace_id, user.id, user.email, role, caller.user_id, at)
+            actions.append({"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}})
+        else:
+            actions.append(
+                {
+                    "Update": {
+                        "Key": keys.membership(workspace_id, user.id),
+                        "UpdateExpression": "SET #role = :new",
+                        "ConditionExpression": "#role = :old",
+                        "ExpressionAttributeNames": {"#role": "role"},
+                        "ExpressionAttributeValues": {":new": role.value, ":old": old.value},
+                    }
+                }
+            )
+        owner_delta = (role == Role.OWNER) - (old == Role.OWNER)
+        ws_update: dict[str, Any] = {
+            "Key": ws_key,
+            "UpdateExpression": "ADD owner_count :d, member_count :m",
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeValues": {":d": owner_delta, ":m": int(old is None)},
+        }
+        if owner_delta < 0:
+            ws_update["ConditionExpression"] += " AND owner_count > :one"
+            ws_update["ExpressionAttributeValues"][":one"] = 1
+        actions += [{"Update": ws_update}, audit.put_action(event)]
+        try:
+            store.transact(actions)
+        except TransactionCancelled as exc:
+            if exc.reasons[1] == "ConditionalCheckFailed":
+                _raise_workspace_conflict(store, workspace_id)
+            continue  # the membership changed meanwhile: look again
+        saved = store.get(keys.membership(workspace_id, user.id))
+        return Membership.from_item(saved or {}), old is None
+    raise Conflict("the membership is changing concurrently; try again")
+
+
+def _raise_workspace_conflict(store: Store, workspace_id: str) -> None:
+    if store.get(keys.workspace(workspace_id)) is None:
+        raise NotFound("workspace not found")
+    raise Conflict("a workspace must keep at least one owner")
+
+
+def remove_member(caller: Caller, workspace_id: str, user_id: str) -> None:
+    """Remove a member; never the last owner."""
+    workspace_access(caller, workspace_id, Role.OWNER, what="managing members")
+    store = Store()
+    for _ in range(5):
+        current = store.get(keys.membership(workspace_id, user_id)) if len(user_id) <= 128 else None
+        if current is None:
+            raise NotFound("member not found")
+        old = Role(current["role"])
+        ws_update: dict[str, Any] = {
+            "Key": keys.workspace(workspace_id),
+            "UpdateExpression": "ADD owner_count :d, member_count :m",
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeValues": {":d": -int(old == Role.OWNER), ":m": -1},
+        }
+        if old == Role.OWNER:
+            ws_update["ConditionExpression"] += " AND owner_count > :one"
+            ws_update["ExpressionAttributeValues"][":one"] = 1
+        event = AuditEvent(
+            "member.removed",
+            Actor.member(caller),
+            workspace_id=workspace_id,
+            details={"user_id": user_id, "email": current.get("email"), "role": old.value},
+        )
+        try:
+            store.transact(
+                [
+                    {
+                        "Delete": {
+                            "Key": keys.membership(workspace_id, user_id),
+                            "ConditionExpression": "#role = :old",
+                            "ExpressionAttributeNames": {"#role": "role"},
+                            "ExpressionAttributeValues": {":old": old.value},
+                        }
+                    },
+                    {"Update": ws_update},
+                    audit.put_action(event),
+                ]
+            )
+            return
+        except TransactionCancelled as exc:
+            if exc.reasons[1] == "ConditionalCheckFailed":
+                _raise_workspace_conflict(store, workspace_id)
+    raise Conflict("the membership is changing concurrently; try again")

@@ -1,0 +1,102 @@
+"""Builders for the documents feature's tests: users in the pool, workspaces, uploads, S3 events."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from local.events import s3_object_created, sqs_event
+from tests.support.gateway import FakeContext, Reply, call, claims_for
+
+
+def sha256_b64(data: bytes) -> str:
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    email: str
+    claims: dict[str, str]
+
+
+def make_user(resources: Any, email: str, *, admin: bool = False) -> User:
+    """A user in the moto pool, and the claims API Gateway would pass for them."""
+    cognito = boto3.client("cognito-idp", region_name=resources.region)
+    raw = cognito.admin_create_user(
+        UserPoolId=resources.user_pool_id,
+        Username=email,
+        UserAttributes=[{"Name": "email", "Value": email}],
+        MessageAction="SUPPRESS",
+    )
+    sub = next(a["Value"] for a in raw["User"]["Attributes"] if a["Name"] == "sub")
+    if admin:
+        cognito.admin_add_user_to_group(UserPoolId=resources.user_pool_id, Username=sub, GroupName="admins")
+    return User(sub, email, claims_for(sub, email, ("admins",) if admin else ()))
+
+
+def ok(reply: Reply, status: int = 200) -> Any:
+    assert reply.status == status, (reply.status, reply.text)
+    return reply.json()
+
+
+def create_workspace(owner: User, name: str = "Launch") -> str:
+    return str(ok(call("POST", "/workspaces", claims=owner.claims, body={"name": name}), 201)["id"])
+
+
+def add_member(owner: User, ws: str, member: User, role: str) -> None:
+    reply = call("PUT", f"/workspaces/{ws}/members/{member.email}", claims=owner.claims, body={"role": role})
+    assert reply.status in (200, 201), reply.text
+
+
+def create_document(user: User, ws: str, data: bytes = b"hello", **fields: Any) -> dict[str, Any]:
+    body = {"name": "plan.pdf", "content_type": "application/pdf", "size": len(data), "sha256": sha256_b64(data)}
+    body.update(fields)
+    return dict(ok(call("POST", f"/workspaces/{ws}/documents", claims=user.claims, body=body), 201))
+
+
+def object_key_of(upload_id: str) -> str:
+    """The server-generated key of an upload (tests only: clients never see keys)."""
+    from docuserve import keys
+    from docuserve.adapters.store import Store
+
+    item = Store().get(keys.upload(upload_id))
+    assert item is not None
+    return str(item["object_key"])
+
+
+def land(resources: Any, upload_id: str, data: bytes, *, content_type: str = "application/pdf") -> dict[str, Any]:
+    """Put bytes where the upload points (as the client's PUT would) and return the S3 event body."""
+    s3 = boto3.client("s3", region_name=resources.region)
+    key = object_key_of(upload_id)
+    put = s3.put_object(
+        Bucket=resources.bucket_name,
+        Key=key,
+        Body=data,
+        ContentType=content_type,
+        ServerSideEncryption="aws:kms",
+        SSEKMSKeyId=resources.kms_key_arn,
+    )
+    return {"key": key, "size": len(data), "version_id": put.get("VersionId")}
+
+
+def deliver(resources: Any, *landed: dict[str, Any]) -> dict[str, Any]:
+    """Hand S3 object-created events to the upload-processing function as one SQS batch."""
+    bodies = [
+        (f"m{n}", s3_object_created(resources.bucket_name, x["key"], x["size"], version_id=x["version_id"]))
+        for n, x in enumerate(landed)
+    ]
+    module = importlib.import_module("handlers.upload_events")
+    result: dict[str, Any] = module.handler(sqs_event(bodies), FakeContext())
+    return result
+
+
+def upload(resources: Any, upload_id: str, data: bytes) -> None:
+    result = deliver(resources, land(resources, upload_id, data))
+    assert result == {"batchItemFailures": []}, json.dumps(result)
