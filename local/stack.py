@@ -55,7 +55,9 @@ def function_environment(resources: Resources, *, web_origin: str, moto_url: str
         "AWS_ENDPOINT_URL": moto_url,
         "S3_ADDRESSING_STYLE": "path",
         "POWERTOOLS_TRACE_DISABLED": "true",
+        # One process serves every function, so one service name (AWS: docuserve-<function>).
         "POWERTOOLS_SERVICE_NAME": "docuserve",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
         # moto accepts any credentials; these never leave the machine.
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
@@ -80,9 +82,9 @@ class Running:
                 print(f"warning: while stopping: {exc}", file=sys.stderr, flush=True)
 
 
-def main() -> int:
+def main(started: float | None = None) -> int:
     """``python -m local``: run until Ctrl-C or SIGTERM; 2 when the port is unusable."""
-    started = time.monotonic()
+    started = time.monotonic() if started is None else started
     try:
         port = port_from_env()
     except ValueError as exc:
@@ -112,7 +114,9 @@ def main() -> int:
             pass
         say("\nstopping the local stack ...")
     finally:
+        stopping = time.monotonic()
         running.stop()
+        say(f"stopped in {time.monotonic() - stopping:.1f} s")
     say("stopped; all local state (users, documents, audit) is gone.")
     return 0
 
