@@ -1,7 +1,59 @@
-"""Member routes: shares."""
+"""Member routes: share links of a document (create, list) and of one share (read, edit, revoke, activity)."""
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from docuserve import audit
+from docuserve.api import JSON, current_caller
+from docuserve.sharing import manage
+from docuserve.sharing.models import CreatedShare, CreateShare, EditShare, ShareList, ShareView
+
 router = APIGatewayRouter()
+
+Limit = Annotated[int, Query(ge=1, le=200)]
+Cursor = Annotated[str | None, Query(max_length=2048)]
+
+
+def _source_ip() -> str | None:
+    ip: str | None = router.current_event.request_context.identity.source_ip
+    return ip
+
+
+@router.post("/documents/<document_id>/shares")
+def create_share(document_id: str, body: Annotated[CreateShare, Body()]) -> Response[dict[str, Any]]:
+    created = manage.create_share(current_caller(router), document_id, body, ip=_source_ip())
+    answer = CreatedShare(**created.view.model_dump(), token=created.token, url=created.url)
+    return Response(status_code=201, content_type=JSON, body=answer.model_dump(mode="json"))
+
+
+@router.get("/documents/<document_id>/shares")
+def list_shares(document_id: str, limit: Limit = 50, cursor: Cursor = None) -> ShareList:
+    items, next_cursor = manage.list_shares(current_caller(router), document_id, limit=limit, cursor=cursor)
+    return ShareList(items=items, next_cursor=next_cursor)
+
+
+@router.get("/shares/<share_id>")
+def get_share(share_id: str) -> ShareView:
+    return manage.get_share(current_caller(router), share_id)
+
+
+@router.patch("/shares/<share_id>")
+def edit_share(share_id: str, body: Annotated[EditShare, Body()]) -> ShareView:
+    return manage.edit_share(current_caller(router), share_id, body, ip=_source_ip())
+
+
+@router.delete("/shares/<share_id>")
+def revoke_share(share_id: str) -> Response[None]:
+    manage.revoke_share(current_caller(router), share_id, ip=_source_ip())
+    return Response(status_code=204, body=None)
+
+
+@router.get("/shares/<share_id>/activity")
+def share_activity(share_id: str, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
+    page = manage.share_activity(current_caller(router), share_id, limit=limit, cursor=cursor)
+    return {"items": [audit.public_view(item) for item in page.items], "next_cursor": page.next_cursor}

@@ -69,6 +69,15 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "/admin/users", A),
     _r("POST", "/admin/users/{user_id}/disable", A),
     _r("POST", "/admin/users/{user_id}/enable", A),
+    # sharing issue
+    _r("POST", "/documents/{document_id}/shares", M),
+    _r("GET", "/documents/{document_id}/shares", M),
+    _r("GET", "/shares/{share_id}", M),
+    _r("PATCH", "/shares/{share_id}", M),
+    _r("DELETE", "/shares/{share_id}", M),
+    _r("GET", "/shares/{share_id}/activity", M),
+    _r("GET", "/public/shares/{token}", P, public=True),
+    _r("POST", "/public/shares/{token}/download", P, public=True),
 )
 
 

@@ -5,6 +5,17 @@ S3 version of the linked version, document status) so that redemption is a singl
 UpdateItem: no second read, no S3 or KMS call. The documents feature calls
 ``document_changed`` after every change of a document (new current version, rename, trash,
 restore, purge) to refresh those copies.
+
+Link item attributes (besides the copies): ``share_id``, ``workspace_id``, ``document_id``,
+``pinned_version_id`` (absent: follows the current version), ``expires_at`` / ``expires_epoch``
+(every read checks this; ``ttl`` only tidies up, ``TIDY_DAYS`` after expiry), ``max_downloads``
+(absent: unlimited), ``download_count``, ``password_hash`` (absent: no password),
+``failed_attempts``, ``locked_until`` / ``locked_until_epoch``, ``lockouts``, ``label``,
+``revoked_at``/``revoked_by``, ``created_*``/``updated_*``, and ``last_event``: the audit event of
+the latest partner-side write, which the table stream materialises (``sharing.activity``).
+
+A pointer item ``SHARE#{share_id}`` / ``SHARE`` holds ``token_hash`` so members reach a link by its
+share id with strongly consistent reads (``pointer``).
 """
 
 from __future__ import annotations
@@ -14,6 +25,14 @@ from typing import Any
 from docuserve import keys
 from docuserve.adapters.store import ConditionFailed, Store
 from docuserve.records import Document
+
+TIDY_DAYS = 30  # TTL deletes a link this long after it expired; reads never rely on it
+
+
+def pointer(share_id: str) -> dict[str, str]:
+    """Key of the item that maps a share id to its link item's token hash."""
+    return {"pk": keys.share_pk(share_id), "sk": "SHARE"}
+
 
 # Attributes copied from the document (and its current version for unpinned links).
 DOCUMENT_COPY = ("document_name", "document_status")

@@ -1,0 +1,38 @@
+"""The audit-stream function: the table's DynamoDB stream → append-only audit items.
+
+Link writes on the partner side carry their audit event in ``last_event`` (one atomic write with
+the counters); this function materialises each one (``docuserve.sharing.activity``). Records are
+processed in order; on a failure it reports that record's sequence number so Lambda retries from
+there (partial batch response), and after the retries the batch goes to the on-failure queue.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from docuserve.adapters.store import Store, deserialize
+from docuserve.observability import event_entry, logger
+from docuserve.sharing.activity import materialise
+
+
+def process(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    store = Store()
+    written = 0
+    for record in event.get("Records", []):
+        stream = record.get("dynamodb") or {}
+        image = stream.get("NewImage")
+        if record.get("eventName") not in ("INSERT", "MODIFY") or not image:
+            continue
+        try:
+            written += materialise(deserialize(image), store)
+        except Exception:
+            logger.exception("audit event not materialised; Lambda retries from this record")
+            return {"batchItemFailures": [{"itemIdentifier": stream.get("SequenceNumber", "")}]}
+    if written:
+        logger.info("audit events materialised", extra={"count": written})
+    return {"batchItemFailures": []}
+
+
+handler = event_entry(process)

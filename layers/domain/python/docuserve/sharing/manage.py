@@ -1,0 +1,394 @@
+"""Members managing links: create, list, read, edit, revoke, activity (editor+ of the workspace).
+
+A share id starts with its workspace id, so the caller's membership and the share's pointer come
+back in one BatchGetItem (404 for a non-member, 403 for a viewer) before the link item is read.
+Management events are written in the same transaction as the change they record.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from docuserve import audit, clock, ids, keys
+from docuserve.access import document_access
+from docuserve.adapters.store import Page, Store, TransactionCancelled
+from docuserve.errors import Conflict, Forbidden, InvalidInput, NotFound
+from docuserve.identity import Caller
+from docuserve.observability import BusinessMetric, count
+from docuserve.records import Membership
+from docuserve.roles import Role
+from docuserve.settings import get_settings
+from docuserve.sharing.links import TIDY_DAYS, document_copy, pointer
+from docuserve.sharing.models import CreateShare, EditShare, ShareView
+from docuserve.sharing.passwords import hash_password
+from docuserve.sharing.state import LinkState, downloads_remaining, state_of
+from docuserve.sharing.tokens import new_token, token_hash
+
+_EXPIRY_GRACE = timedelta(minutes=5)  # a client's "90 days from now" computed on a slightly fast clock
+
+
+@dataclass(frozen=True)
+class Created:
+    view: ShareView
+    token: str
+    url: str
+
+
+def view_of(item: dict[str, Any], now_epoch: int | None = None) -> ShareView:
+    """The members' view of a link item: an allow-list, never the token, hashes or object key."""
+    now_epoch = clock.epoch(clock.now()) if now_epoch is None else now_epoch
+    state = state_of(item, now_epoch)
+    return ShareView(
+        id=item["share_id"],
+        document_id=item["document_id"],
+        workspace_id=item["workspace_id"],
+        document_name=item["document_name"],
+        state=state.value,
+        expires_at=item["expires_at"],
+        password_required=bool(item.get("password_hash")),
+        download_count=int(item.get("download_count", 0)),
+        max_downloads=item.get("max_downloads"),
+        downloads_remaining=downloads_remaining(item),
+        label=item.get("label"),
+        version_id=item.get("pinned_version_id"),
+        locked_until=item.get("locked_until") if state is LinkState.LOCKED else None,
+        created_at=item["created_at"],
+        created_by=item["created_by"],
+        updated_at=item.get("updated_at", item["created_at"]),
+        updated_by=item.get("updated_by", item["created_by"]),
+        revoked_at=item.get("revoked_at"),
+    )
+
+
+# --- validation of the settings-dependent rules (the models check types and lengths) ---
+
+
+def _expiry(expires_at: datetime | None, expires_in_days: int | None, now: datetime) -> datetime | None:
+    limits = get_settings().limits
+    if expires_at is not None and expires_in_days is not None:
+        raise InvalidInput("expires_at", "give expires_at or expires_in_days, not both")
+    if expires_in_days is not None:
+        if not 1 <= expires_in_days <= limits.share_max_days:
+            raise InvalidInput("expires_in_days", f"must be between 1 and {limits.share_max_days}")
+        return now + timedelta(days=expires_in_days)
+    if expires_at is not None:
+        moment = expires_at.astimezone(UTC)
+        if moment <= now:
+            raise InvalidInput("expires_at", "must be in the future")
+        if moment > now + timedelta(days=limits.share_max_days) + _EXPIRY_GRACE:
+            raise InvalidInput("expires_at", f"must be at most {limits.share_max_days} days from now")
+        return moment
+    return None
+
+
+def _password_hash(password: str) -> str:
+    minimum = get_settings().limits.password_min_length
+    if len(password) < minimum:
+        raise InvalidInput("password", f"must be at least {minimum} characters")
+    return hash_password(password)
+
+
+def _max_downloads(value: int) -> int:
+    maximum = get_settings().limits.max_downloads_max
+    if not 1 <= value <= maximum:
+        raise InvalidInput("max_downloads", f"must be between 1 and {maximum}")
+    return value
+
+
+def _label(value: str) -> str | None:
+    text = value.strip()
+    if any(unicodedata.category(ch) == "Cc" for ch in text):
+        raise InvalidInput("label", "must not contain control characters")
+    return text or None
+
+
+def _expiry_attributes(moment: datetime) -> dict[str, Any]:
+    return {
+        "expires_at": clock.iso(moment),
+        "expires_epoch": clock.epoch(moment),
+        "ttl": clock.epoch(moment + timedelta(days=TIDY_DAYS)),
+    }
+
+
+# --- routes ---
+
+
+def create_share(
+    caller: Caller, document_id: str, body: CreateShare, *, ip: str | None = None, store: Store | None = None
+) -> Created:
+    """A new link (201); its token and URL are in the answer and nowhere else, ever."""
+    store = store or Store()
+    access = document_access(caller, document_id, Role.EDITOR, version_id=body.version_id, what="sharing", store=store)
+    document = access.document
+    if document.status != "available":
+        raise Conflict("only an available document can be shared (not one pending upload or in the trash)")
+    if access.version is not None:
+        version = access.version
+        if version.status != "available":
+            raise Conflict("only an available version can be shared")
+        copy: dict[str, Any] = {
+            "document_name": document.name,
+            "document_status": document.status,
+            "content_type": version.content_type,
+            "size": version.size,
+            "object_key": version.object_key,
+            "s3_version_id": version.s3_version_id,
+            "version_id": version.id,
+            "pinned_version_id": version.id,
+        }
+    else:
+        copy = document_copy(document)
+        if not copy["object_key"]:
+            raise Conflict("the document has no available version to share")
+
+    now = clock.now()
+    limits = get_settings().limits
+    expires = _expiry(body.expires_at, body.expires_in_days, now) or now + timedelta(days=limits.share_default_days)
+    item: dict[str, Any] = {
+        **copy,
+        **_expiry_attributes(expires),
+        "type": "link",
+        "download_count": 0,
+        "failed_attempts": 0,
+        "created_at": clock.iso(now),
+        "created_by": caller.user_id,
+        "updated_at": clock.iso(now),
+        "updated_by": caller.user_id,
+    }
+    if body.password is not None:
+        item["password_hash"] = _password_hash(body.password)
+    if body.max_downloads is not None:
+        item["max_downloads"] = _max_downloads(body.max_downloads)
+    if body.label is not None:
+        item["label"] = _label(body.label)
+
+    token = new_token()
+    digest = token_hash(token)
+    share_id = ids.new_child_id(document.workspace_id)
+    item.update(
+        {
+            **keys.link(digest),
+            "share_id": share_id,
+            "workspace_id": document.workspace_id,
+            "document_id": document.id,
+            "gsi1pk": keys.share_pk(share_id),
+            "gsi1sk": "SHARE",
+            "gsi2pk": keys.document_shares_pk(document.id),
+            "gsi2sk": f"{item['created_at']}#{share_id}",
+        }
+    )
+    event = audit.AuditEvent(
+        action="share.created",
+        actor=audit.Actor.member(caller, ip=ip),
+        workspace_id=document.workspace_id,
+        document_id=document.id,
+        share_id=share_id,
+        details={
+            k: v
+            for k, v in {
+                "expires_at": item["expires_at"],
+                "password": "password_hash" in item,
+                "max_downloads": item.get("max_downloads"),
+                "version_id": item.get("pinned_version_id"),
+                "label": item.get("label"),
+            }.items()
+            if v is not None
+        },
+    )
+    store.transact(
+        [
+            {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
+            {
+                "Put": {
+                    "Item": {**pointer(share_id), "type": "share", "token_hash": digest, "ttl": item["ttl"]},
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            audit.put_action(event),
+        ]
+    )
+    count(BusinessMetric.LINKS_CREATED)
+    url = f"{get_settings().web_origin}/s/{token}"
+    return Created(view=view_of(item, clock.epoch(now)), token=token, url=url)
+
+
+def list_shares(
+    caller: Caller, document_id: str, *, limit: int, cursor: str | None, store: Store | None = None
+) -> tuple[list[ShareView], str | None]:
+    """A document's links, newest first."""
+    store = store or Store()
+    document_access(caller, document_id, Role.EDITOR, what="listing links", store=store)
+    page: Page = store.query(
+        keys.document_shares_pk(document_id), index="gsi2", forward=False, limit=limit, cursor=cursor
+    )
+    now = clock.epoch(clock.now())
+    return [view_of(item, now) for item in page.items if item.get("type") == "link"], page.next_cursor
+
+
+def _share_pointer(caller: Caller, share_id: str, store: Store, what: str) -> tuple[dict[str, Any], Membership]:
+    """The share's pointer and the caller's membership, in one BatchGetItem (404 / 403)."""
+    workspace_id = ids.workspace_of(share_id)
+    if workspace_id is None:
+        raise NotFound("share not found")
+    found, member = store.get_many([pointer(share_id), keys.membership(workspace_id, caller.user_id)])
+    if found is None or member is None:
+        raise NotFound("share not found")
+    membership = Membership.from_item(member)
+    if not membership.role.at_least(Role.EDITOR):
+        raise Forbidden(f"{what} needs the editor role or higher; you are {membership.role.value}")
+    return found, membership
+
+
+def _load(caller: Caller, share_id: str, store: Store, what: str) -> dict[str, Any]:
+    found, _ = _share_pointer(caller, share_id, store, what)
+    item = store.get(keys.link(found["token_hash"]))
+    if item is None:  # tidied away by TTL long after expiry
+        raise NotFound("share not found")
+    return item
+
+
+def get_share(caller: Caller, share_id: str, *, store: Store | None = None) -> ShareView:
+    return view_of(_load(caller, share_id, store or Store(), "reading a link"))
+
+
+def edit_share(
+    caller: Caller, share_id: str, body: EditShare, *, ip: str | None = None, store: Store | None = None
+) -> ShareView:
+    """Change expiry, password, limit or label; the next partner request sees the change."""
+    store = store or Store()
+    given = body.model_fields_set
+    if not given:
+        raise InvalidInput("body", "name at least one of expires_at, expires_in_days, password, max_downloads, label")
+    item = _load(caller, share_id, store, "editing a link")
+    if item.get("revoked_at"):
+        raise Conflict("a revoked link cannot be edited")
+    now = clock.now()
+    sets: dict[str, Any] = {"updated_at": clock.iso(now), "updated_by": caller.user_id}
+    removes: list[str] = ["last_event"]  # the stream must not see the last partner event again
+    changed: list[str] = []
+    if given & {"expires_at", "expires_in_days"}:
+        if body.expires_at is None and body.expires_in_days is None:
+            raise InvalidInput("expires_at", "a link always expires; give a new expires_at or expires_in_days")
+        expires = _expiry(body.expires_at, body.expires_in_days, now)
+        assert expires is not None
+        sets.update(_expiry_attributes(expires))
+        changed.append("expires_at")
+    if "password" in given:
+        # A member's new (or removed) password also ends a lockout and restarts the failure count.
+        if body.password is None:
+            removes.append("password_hash")
+        else:
+            sets["password_hash"] = _password_hash(body.password)
+        sets["failed_attempts"] = 0
+        removes.extend(["locked_until", "locked_until_epoch"])
+        changed.append("password")
+    if "max_downloads" in given:
+        # Lowering the limit to or below the downloads already made exhausts the link at once.
+        if body.max_downloads is None:
+            removes.append("max_downloads")
+        else:
+            sets["max_downloads"] = _max_downloads(body.max_downloads)
+        changed.append("max_downloads")
+    if "label" in given:
+        label = _label(body.label) if body.label is not None else None
+        if label is None:
+            removes.append("label")
+        else:
+            sets["label"] = label
+        changed.append("label")
+
+    names = {f"#s{i}": name for i, name in enumerate(sets)}
+    names.update({f"#r{i}": name for i, name in enumerate(removes)})
+    values = {f":s{i}": value for i, value in enumerate(sets.values())}
+    expression = "SET " + ", ".join(f"#s{i} = :s{i}" for i in range(len(sets)))
+    expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(removes)))
+    details: dict[str, Any] = {"changed": changed}
+    if "expires_at" in changed:
+        details["expires_at"] = sets["expires_at"]
+    if "max_downloads" in changed:
+        details["max_downloads"] = body.max_downloads
+    event = audit.AuditEvent(
+        action="share.edited",
+        actor=audit.Actor.member(caller, ip=ip),
+        workspace_id=item["workspace_id"],
+        document_id=item["document_id"],
+        share_id=share_id,
+        details=details,
+    )
+    actions: list[dict[str, Any]] = [
+        {
+            "Update": {
+                "Key": {"pk": item["pk"], "sk": item["sk"]},
+                "UpdateExpression": expression,
+                "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(revoked_at)",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            }
+        },
+        audit.put_action(event),
+    ]
+    if "ttl" in sets:
+        actions.append(
+            {
+                "Update": {
+                    "Key": pointer(share_id),
+                    "UpdateExpression": "SET #ttl = :ttl",
+                    "ExpressionAttributeNames": {"#ttl": "ttl"},
+                    "ExpressionAttributeValues": {":ttl": sets["ttl"]},
+                }
+            }
+        )
+    try:
+        store.transact(actions)
+    except TransactionCancelled as cancelled:
+        if cancelled.reasons and cancelled.reasons[0] == "ConditionalCheckFailed":
+            raise Conflict("the link was revoked meanwhile; a revoked link cannot be edited") from None
+        raise
+    return get_share(caller, share_id, store=store)
+
+
+def revoke_share(caller: Caller, share_id: str, *, ip: str | None = None, store: Store | None = None) -> None:
+    """Revoke at once (idempotent: revoking a revoked link changes nothing and records nothing)."""
+    store = store or Store()
+    item = _load(caller, share_id, store, "revoking a link")
+    if item.get("revoked_at"):
+        return
+    now = clock.iso(clock.now())
+    event = audit.AuditEvent(
+        action="share.revoked",
+        actor=audit.Actor.member(caller, ip=ip),
+        workspace_id=item["workspace_id"],
+        document_id=item["document_id"],
+        share_id=share_id,
+    )
+    try:
+        store.transact(
+            [
+                {
+                    "Update": {
+                        "Key": {"pk": item["pk"], "sk": item["sk"]},
+                        "UpdateExpression": "SET revoked_at = :at, revoked_by = :by, updated_at = :at,"
+                        " updated_by = :by REMOVE last_event",
+                        "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(revoked_at)",
+                        "ExpressionAttributeValues": {":at": now, ":by": caller.user_id},
+                    }
+                },
+                audit.put_action(event),
+            ]
+        )
+    except TransactionCancelled as cancelled:
+        if cancelled.reasons and cancelled.reasons[0] == "ConditionalCheckFailed":
+            return  # revoked meanwhile by someone else
+        raise
+
+
+def share_activity(
+    caller: Caller, share_id: str, *, limit: int, cursor: str | None, store: Store | None = None
+) -> Page:
+    """The link's audit events (management and partner access), newest first."""
+    store = store or Store()
+    _share_pointer(caller, share_id, store, "reading a link's activity")
+    return audit.share_events(share_id, limit=limit, cursor=cursor, store=store)

@@ -1,0 +1,95 @@
+"""Request and response models of the sharing routes: explicit allow-lists at the edges.
+
+No response model has a field for the token hash, the password hash or the object key, so a raw
+link item can never leak through one (SPEC security promise 8). The token itself appears only in
+``CreatedShare``, the one answer that hands it out.
+"""
+
+from __future__ import annotations
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+PASSWORD_MAX = 256  # scrypt hashes any length; this bounds the work a request can ask for
+LABEL_MAX = 200
+
+
+class CreateShare(BaseModel):
+    """``POST /documents/{document_id}/shares``; ``expires_at`` or ``expires_in_days`` (neither: the default)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    expires_at: AwareDatetime | None = None
+    expires_in_days: int | None = None
+    password: str | None = Field(default=None, max_length=PASSWORD_MAX)
+    max_downloads: int | None = None
+    label: str | None = Field(default=None, max_length=LABEL_MAX)
+    version_id: str | None = Field(default=None, max_length=64)
+
+
+class EditShare(BaseModel):
+    """``PATCH /shares/{share_id}``: only the fields present change; ``null`` removes password, limit or label."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    expires_at: AwareDatetime | None = None
+    expires_in_days: int | None = None
+    password: str | None = Field(default=None, max_length=PASSWORD_MAX)
+    max_downloads: int | None = None
+    label: str | None = Field(default=None, max_length=LABEL_MAX)
+
+
+class ShareView(BaseModel):
+    """A link as its document's editors see it."""
+
+    id: str
+    document_id: str
+    workspace_id: str
+    document_name: str
+    state: str  # active | expired | revoked | exhausted | locked
+    expires_at: str
+    password_required: bool
+    download_count: int
+    max_downloads: int | None
+    downloads_remaining: int | None  # null: unlimited
+    label: str | None
+    version_id: str | None  # the pinned version; null follows the document's current version
+    locked_until: str | None
+    created_at: str
+    created_by: str
+    updated_at: str
+    updated_by: str
+    revoked_at: str | None
+
+
+class CreatedShare(ShareView):
+    """The creation answer: the only time the token and the full URL are shown."""
+
+    token: str
+    url: str
+
+
+class ShareList(BaseModel):
+    items: list[ShareView]
+    next_cursor: str | None
+
+
+class PublicShare(BaseModel):
+    """What the partner page shows before a download."""
+
+    name: str
+    size: int
+    content_type: str
+    expires_at: str
+    password_required: bool
+    downloads_remaining: int | None
+
+
+class DownloadRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    password: str | None = Field(default=None, max_length=PASSWORD_MAX)
+
+
+class DownloadGrant(BaseModel):
+    url: str
+    expires_at: str

@@ -1,0 +1,241 @@
+"""The partner side of a link: what the page shows, and redemption (``POST .../download``).
+
+Redemption is one conditional UpdateItem on the link item: the condition checks that the link is
+not revoked, not expired, under its download limit, unlocked and (if it has a password) still has
+the password hash that was just verified; the update increments ``download_count`` and sets
+``last_event``, the audit event of this download. The table's stream turns ``last_event`` into an
+append-only audit item (``docuserve.sharing.activity``), so count and event are one atomic write.
+The updated item carries the object key and S3 version, so the presigned GET costs no further call.
+
+Round trips: without a password exactly one (the UpdateItem); with one, two (GetItem for the hash
+and lock state, then the same UpdateItem).
+
+Lockout: ``limits.lockout_threshold`` wrong passwords lock the link for ``limits.lockout_minutes``
+(429 with ``Retry-After``); while locked even the right password is refused. Failures are counted
+with conditional updates (increment only below threshold - 1; the threshold-th failure sets the
+lock), so concurrent guessing cannot get past the count. A successful download does *not* reset
+the count: otherwise an attacker could interleave guesses with a partner's legitimate downloads
+and never reach the threshold. The count restarts at 0 when a lock is set (and so after it ends)
+and when a member sets, changes or removes the password.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from docuserve import clock, ids, keys
+from docuserve.adapters.store import ConditionFailed, Store
+from docuserve.errors import Conflict, NotFound
+from docuserve.observability import BusinessMetric, count
+from docuserve.settings import get_settings
+from docuserve.sharing.errors import LinkLocked, PasswordIncorrect, PasswordRequired
+from docuserve.sharing.passwords import verify_password
+from docuserve.sharing.state import downloads_remaining, locked_for, refuse_unusable
+from docuserve.sharing.tokens import is_well_formed, token_hash
+
+USER_AGENT_MAX = 512
+_UNKNOWN_LINK = "no such link"  # never name the token: it is a secret and the path parameter
+
+# Shared by every redemption: the link is live, under its limit, unlocked, its document available.
+_REDEEMABLE = (
+    "attribute_exists(pk) AND attribute_not_exists(revoked_at) AND expires_epoch > :now"
+    " AND (attribute_not_exists(max_downloads) OR download_count < max_downloads)"
+    " AND document_status = :available AND attribute_exists(object_key)"
+    " AND (attribute_not_exists(locked_until_epoch) OR locked_until_epoch <= :now)"
+)
+_UNLOCKED = "(attribute_not_exists(locked_until_epoch) OR locked_until_epoch <= :now)"
+
+
+@dataclass(frozen=True)
+class PublicLink:
+    name: str
+    size: int
+    content_type: str
+    expires_at: str
+    password_required: bool
+    downloads_remaining: int | None
+
+
+@dataclass(frozen=True)
+class Grant:
+    url: str
+    expires_at: str
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """Who is at the other end of a public request, as API Gateway saw them."""
+
+    ip: str | None
+    user_agent: str | None
+
+
+def _link_key(token: str) -> dict[str, str]:
+    if not is_well_formed(token):
+        raise NotFound(_UNKNOWN_LINK)
+    return keys.link(token_hash(token))
+
+
+def _event(action: str, visitor: Visitor, at: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The ``last_event`` map; the stream adds the share, workspace and document from the item."""
+    actor: dict[str, Any] = {"type": "partner"}
+    if visitor.ip:
+        actor["ip"] = visitor.ip
+    if visitor.user_agent:
+        actor["user_agent"] = visitor.user_agent[:USER_AGENT_MAX]
+    event: dict[str, Any] = {"id": ids.new_event_id(), "at": at, "action": action, "actor": actor}
+    if details:
+        event["details"] = details
+    return event
+
+
+def public_info(token: str, *, store: Store | None = None) -> PublicLink:
+    """What the partner page shows; 404 unknown, 410 expired/revoked/used up, 429 locked."""
+    key = _link_key(token)
+    item = (store or Store()).get(key)
+    if item is None:
+        raise NotFound(_UNKNOWN_LINK)
+    refuse_unusable(item, clock.epoch(clock.now()))
+    return PublicLink(
+        name=item["document_name"],
+        size=int(item["size"]),
+        content_type=item["content_type"],
+        expires_at=item["expires_at"],
+        password_required=bool(item.get("password_hash")),
+        downloads_remaining=downloads_remaining(item),
+    )
+
+
+def redeem(token: str, password: str | None, visitor: Visitor, *, store: Store | None = None) -> Grant:
+    """Count one download atomically, record its audit event, and mint a presigned GET (≤ 60 s)."""
+    key = _link_key(token)
+    store = store or Store()
+    moment = clock.now()
+    now = clock.epoch(moment)
+    verified_hash: str | None = None
+    if password is not None:
+        item = store.get(key)
+        if item is None:
+            raise NotFound(_UNKNOWN_LINK)
+        refuse_unusable(item, now)  # no password work for a link that cannot be used anyway
+        verified_hash = item.get("password_hash")
+        if verified_hash is not None and not verify_password(password, verified_hash):
+            _count_failure(store, key, visitor, moment)
+    link = _consume(store, key, visitor, moment, verified_hash)
+    count(BusinessMetric.PARTNER_DOWNLOADS)
+    return _grant(link, moment)
+
+
+def _consume(
+    store: Store, key: dict[str, str], visitor: Visitor, moment: datetime, verified_hash: str | None
+) -> dict[str, Any]:
+    now = clock.epoch(moment)
+    values: dict[str, Any] = {
+        ":now": now,
+        ":available": "available",
+        ":one": 1,
+        ":event": _event("share.downloaded", visitor, clock.iso(moment)),
+    }
+    # An edit of the password between our read and this write makes the verified one stale.
+    guard = "attribute_not_exists(password_hash)" if verified_hash is None else "password_hash = :verified"
+    if verified_hash is not None:
+        values[":verified"] = verified_hash
+    try:
+        link = store.update(
+            key,
+            "SET download_count = download_count + :one, last_event = :event",
+            condition=f"{_REDEEMABLE} AND {guard}",
+            expression_values=values,
+        )
+    except ConditionFailed as failed:
+        _explain(failed.item, now, verified_hash)
+    assert link is not None  # ALL_NEW of an update whose condition required the item
+    return link
+
+
+def _explain(old: dict[str, Any] | None, now: int, verified_hash: str | None) -> Any:
+    """Turn a failed redemption condition into the partner's answer (always raises)."""
+    if old is None:
+        raise NotFound(_UNKNOWN_LINK)
+    refuse_unusable(old, now)
+    current = old.get("password_hash")
+    if current is not None and verified_hash is None:
+        raise PasswordRequired("this link needs its password")
+    if current != verified_hash:
+        raise PasswordIncorrect("the password is not correct")
+    raise Conflict("the link changed during the request; try again")
+
+
+def _count_failure(store: Store, key: dict[str, str], visitor: Visitor, moment: datetime) -> None:
+    """Record one wrong password; the threshold-th locks the link. Always raises (403 or 429)."""
+    limits = get_settings().limits
+    now = clock.epoch(moment)
+    last = limits.lockout_threshold - 1
+    lock_seconds = limits.lockout_minutes * 60
+    base = {":now": now, ":zero": 0, ":last": last}
+    for _ in range(5):  # each pass loses only to another writer's change; a handful always settles
+        try:
+            store.update(
+                key,
+                "SET failed_attempts = if_not_exists(failed_attempts, :zero) + :one, last_event = :event",
+                condition=f"attribute_exists(pk) AND {_UNLOCKED}"
+                " AND (attribute_not_exists(failed_attempts) OR failed_attempts < :last)",
+                expression_values={
+                    **base,
+                    ":one": 1,
+                    ":event": _event("share.password_failed", visitor, clock.iso(moment)),
+                },
+                return_values="NONE",
+            )
+            raise PasswordIncorrect("the password is not correct")
+        except ConditionFailed as failed:
+            old = failed.item
+        if old is None:
+            raise NotFound(_UNKNOWN_LINK)
+        if wait := locked_for(old, now):
+            raise LinkLocked(f"too many wrong passwords; try again in {wait} seconds", retry_after=wait)
+        if int(old.get("failed_attempts", 0)) < last:
+            continue  # the count was reset meanwhile (new password): count again
+        until = moment + timedelta(seconds=lock_seconds)
+        try:
+            store.update(
+                key,
+                "SET failed_attempts = :zero, locked_until_epoch = :until, locked_until = :until_iso,"
+                " lockouts = if_not_exists(lockouts, :zero) + :one, last_event = :event",
+                condition=f"attribute_exists(pk) AND {_UNLOCKED} AND failed_attempts = :last",
+                expression_values={
+                    **base,
+                    ":one": 1,
+                    ":until": clock.epoch(until),
+                    ":until_iso": clock.iso(until),
+                    ":event": _event(
+                        "share.locked",
+                        visitor,
+                        clock.iso(moment),
+                        {"failed_attempts": limits.lockout_threshold, "locked_until": clock.iso(until)},
+                    ),
+                },
+                return_values="NONE",
+            )
+        except ConditionFailed:
+            continue  # someone else locked it or the count moved: look again
+        count(BusinessMetric.LINK_LOCKOUTS)
+        raise LinkLocked(f"too many wrong passwords; try again in {lock_seconds} seconds", retry_after=lock_seconds)
+    raise PasswordIncorrect("the password is not correct")
+
+
+def _grant(link: dict[str, Any], moment: datetime) -> Grant:
+    # Imported here: presigning needs the S3 client, which only this route uses.
+    from docuserve.adapters.objects import presign_get
+
+    ttl = get_settings().limits.download_url_ttl_seconds
+    url = presign_get(
+        link["object_key"],
+        filename=link["document_name"],
+        content_type=link["content_type"],
+        s3_version_id=link.get("s3_version_id"),
+        ttl_seconds=ttl,
+    )
+    return Grant(url=url, expires_at=clock.iso(moment + timedelta(seconds=ttl)))
