@@ -2,22 +2,68 @@
 
 JSON logs carry the API Gateway request id as correlation id; metrics go to the ``DocuServe``
 namespace; X-Ray tracing is active in Lambda and disabled locally by environment.
+
+Cold start: the X-Ray SDK is the most expensive import a function could make (about as much as
+creating a boto3 client), so it is imported only where a trace can actually be sent — inside
+Lambda with tracing not disabled — and then patches botocore alone (every AWS call becomes a
+subsegment; nothing else here speaks HTTP). Elsewhere the handler is not wrapped by a tracer at all.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
-Handler = Callable[[dict[str, Any], LambdaContext], Any]
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Tracer
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+Handler = Callable[[dict[str, Any], "LambdaContext"], Any]
 
 logger = Logger()
 metrics = Metrics()
-tracer = Tracer()
+
+_TRUTHY = {"1", "true", "yes", "on", "y", "t"}
+# The modules the tracer patches: AWS SDK calls only (Powertools' default patches every library
+# the X-Ray SDK knows, importing each of them).
+TRACED_MODULES = ("botocore",)
+
+
+def tracing_active(env: dict[str, str] | None = None) -> bool:
+    """Whether a trace can be sent: in Lambda (not an emulator) and not disabled by environment."""
+    e = os.environ if env is None else env
+    if (e.get("POWERTOOLS_TRACE_DISABLED") or "").strip().lower() in _TRUTHY:
+        return False
+    if e.get("AWS_SAM_LOCAL") or e.get("AWS_CHALICE_CLI_MODE"):
+        return False
+    return bool(e.get("LAMBDA_TASK_ROOT"))
+
+
+@cache
+def get_tracer() -> Tracer:
+    """The process-wide Powertools tracer (imports the X-Ray SDK on first use)."""
+    from aws_lambda_powertools import Tracer
+
+    return Tracer(patch_modules=TRACED_MODULES)
+
+
+def __getattr__(name: str) -> Any:
+    # ``observability.tracer`` stays available for code that wants subsegments of its own.
+    if name == "tracer":
+        return get_tracer()
+    raise AttributeError(name)
+
+
+def _traced(handler: Handler) -> Handler:
+    if not tracing_active():
+        return handler
+    traced: Handler = get_tracer().capture_lambda_handler(handler, capture_response=False)
+    return traced
 
 
 def api_entry(resolve: Callable[[dict[str, Any], LambdaContext], dict[str, Any]]) -> Handler:
@@ -25,11 +71,11 @@ def api_entry(resolve: Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
     @metrics.log_metrics(raise_on_empty_metrics=False)
-    @tracer.capture_lambda_handler(capture_response=False)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return resolve(event, context)
 
-    return handler
+    wrapped: Handler = _traced(handler)
+    return wrapped
 
 
 def event_entry(process: Handler) -> Handler:
@@ -37,11 +83,10 @@ def event_entry(process: Handler) -> Handler:
 
     @logger.inject_lambda_context(log_event=False)
     @metrics.log_metrics(raise_on_empty_metrics=False)
-    @tracer.capture_lambda_handler(capture_response=False)
     def handler(event: dict[str, Any], context: LambdaContext) -> Any:
         return process(event, context)
 
-    return handler
+    return _traced(handler)
 
 
 class BusinessMetric:
