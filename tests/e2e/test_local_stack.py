@@ -263,3 +263,37 @@ def test_sigterm_stops_the_stack_cleanly(tmp_path: Path) -> None:
 
 def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
+
+
+def test_a_browser_upload_to_the_presigned_url_becomes_an_available_document(local_stack: LocalStack) -> None:
+    # The whole path a browser takes: API → presigned PUT straight to S3 (cross-origin) → S3 event
+    # through the queue → upload_events handler → the document is available and downloadable.
+    token = local_stack.member_token()
+    workspace = local_stack.api("POST", "/workspaces", token=token, json={"name": "e2e uploads"}).json()
+    body = b"bytes that travel straight to S3\n" * 64
+    checksum = base64.b64encode(hashlib.sha256(body).digest()).decode()
+    created = local_stack.api(
+        "POST",
+        f"/workspaces/{workspace['id']}/documents",
+        token=token,
+        json={"name": "e2e.txt", "content_type": "text/plain", "size": len(body), "sha256": checksum},
+    )
+    assert created.status_code == 201, created.text
+    document, upload = created.json()["document"], created.json()["upload"]
+    assert upload["method"] == "PUT"
+
+    put = requests.put(
+        upload["url"], data=body, headers={**upload["headers"], "Origin": local_stack.base_url}, timeout=10
+    )
+    assert put.status_code == 200, put.text
+    assert put.headers["Access-Control-Allow-Origin"] == local_stack.base_url
+
+    deadline = time.monotonic() + 15
+    status = "pending"
+    while status == "pending" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        status = local_stack.api("GET", f"/uploads/{upload['upload_id']}", token=token).json()["status"]
+    assert status == "completed", local_stack.log()[-3000:]
+    assert local_stack.api("GET", f"/documents/{document['id']}", token=token).json()["status"] == "available"
+    download = local_stack.api("GET", f"/documents/{document['id']}/download", token=token).json()
+    assert requests.get(download["url"], timeout=10).content == body
