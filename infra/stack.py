@@ -17,6 +17,7 @@ from infra.monitoring import Monitoring, Watched
 from infra.nag import acknowledge
 from infra.storage import Storage
 from infra.waf import ApiFirewall
+from infra.web import Web
 
 
 class DocuServeStack(Stack):
@@ -29,7 +30,10 @@ class DocuServeStack(Stack):
         self.storage = Storage(self, "Storage", config=config)
         self.data = Data(self, "Data", config=config, key=self.storage.key)
         self.identity = Identity(self, "Identity", config=config)
-        web_origin = config.web_origins[0] if config.web_origins else ""
+        # The web app's origin (custom domain or CloudFront) is where share links point and the
+        # only origin, besides configured web_origins, that may upload to the documents bucket.
+        self.web = Web(self, "Web", config=config, log_bucket=self.storage.log_bucket)
+        self.storage.allow_browser_uploads([*config.web_origins, self.web.origin])
         self.functions = Functions(
             self,
             "Functions",
@@ -39,9 +43,16 @@ class DocuServeStack(Stack):
             key=self.storage.key,
             user_pool=self.identity.user_pool,
             user_pool_client=self.identity.client,
-            web_origin=web_origin,
+            web_origin=self.web.origin,
         )
         self.api = Api(self, "Api", config=config, functions=self.functions, user_pool=self.identity.user_pool)
+        self.web.publish(
+            api_url=self.api.url,
+            api_origin=f"https://{self.api.rest_api.rest_api_id}.execute-api.{self.region}.{self.url_suffix}",
+            region=self.region,
+            user_pool_id=self.identity.user_pool.user_pool_id,
+            client_id=self.identity.client.user_pool_client_id,
+        )
         if config.waf:
             ApiFirewall(self, "Firewall", config=config, stage=self.api.rest_api.deployment_stage)
         self.upload_events = UploadEvents(
@@ -76,3 +87,4 @@ class DocuServeStack(Stack):
         CfnOutput(self, "UserPoolClientId", value=self.identity.client.user_pool_client_id)
         CfnOutput(self, "DocumentsBucket", value=self.storage.bucket.bucket_name)
         CfnOutput(self, "Table", value=self.data.table.table_name)
+        CfnOutput(self, "WebUrl", value=self.web.origin)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -65,18 +67,6 @@ class Storage(Construct):
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             server_access_logs_bucket=self.log_bucket,
             server_access_logs_prefix="documents/",
-            cors=[
-                s3.CorsRule(
-                    allowed_methods=[s3.HttpMethods(m) for m in rule["AllowedMethods"]],
-                    allowed_origins=rule["AllowedOrigins"],
-                    allowed_headers=rule["AllowedHeaders"],
-                    exposed_headers=rule["ExposeHeaders"],
-                    max_age=rule["MaxAgeSeconds"],
-                )
-                for rule in bucket_cors_rules(list(config.web_origins))
-                if rule["AllowedOrigins"]
-            ]
-            or None,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="abort-incomplete-multipart",
@@ -119,3 +109,15 @@ class Storage(Construct):
                 },
             )
         )
+
+    def allow_browser_uploads(self, origins: Sequence[str]) -> None:
+        """Bucket CORS for uploads straight from the browser: these web origins and no other."""
+        for rule in bucket_cors_rules(list(origins)):
+            if rule["AllowedOrigins"]:
+                self.bucket.add_cors_rule(
+                    allowed_methods=[s3.HttpMethods(m) for m in rule["AllowedMethods"]],
+                    allowed_origins=rule["AllowedOrigins"],
+                    allowed_headers=rule["AllowedHeaders"],
+                    exposed_headers=rule["ExposeHeaders"],
+                    max_age=rule["MaxAgeSeconds"],
+                )

@@ -9,7 +9,10 @@ from aws_cdk.assertions import Match
 
 def _documents_bucket(template: Any) -> dict[str, Any]:
     buckets = template.find_resources("AWS::S3::Bucket")
-    (bucket,) = [b for b in buckets.values() if "LoggingConfiguration" in b["Properties"]]
+    logged_as = {
+        name: b["Properties"].get("LoggingConfiguration", {}).get("LogFilePrefix") for name, b in buckets.items()
+    }
+    (bucket,) = [buckets[name] for name, prefix in logged_as.items() if prefix == "documents/"]
     props: dict[str, Any] = bucket["Properties"]
     return props
 
