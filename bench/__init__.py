@@ -1,0 +1,1 @@
+"""``make bench``: DocuServe's speed claims as numbers (see ``docs/performance.md``)."""

@@ -1,0 +1,137 @@
+"""``python -m bench`` (``make bench``): every figure in one run, one Markdown table, and JSON.
+
+Writes ``bench-results.json`` (git-ignored) and prints the table that ``docs/performance.md``
+quotes. ``BENCH_RUNS`` (default 7) sets the cold-start samples, ``BENCH_DOCS`` (default 20000) the
+large workspace, ``BENCH_ITERATIONS`` (default 30) the warm samples per route.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "functions"), str(ROOT / "layers" / "domain" / "python"), str(ROOT)]
+
+from bench import assets, cold, latency, scaling, scenarios  # noqa: E402
+from bench.moto_env import moto_stack  # noqa: E402
+
+
+def _aws_calls(w: scenarios.World) -> list[dict[str, Any]]:
+    rows = []
+    for op in scenarios.OPERATIONS:
+        reply, tally = scenarios.measure_operation(w, op)
+        met, target = scenarios.verdict(op.name, tally)
+        rows.append(
+            {
+                "operation": op.name,
+                "status": reply.status,
+                "expected_status": op.expect,
+                **tally.as_dict(),
+                "scan_calls": sum(1 for o in tally.operations if o.endswith(":Scan")),
+                "target": target,
+                "met": met,
+            }
+        )
+    return rows
+
+
+def collect() -> dict[str, Any]:
+    runs = int(os.environ.get("BENCH_RUNS", "7"))
+    docs = int(os.environ.get("BENCH_DOCS", "20000"))
+    iterations = int(os.environ.get("BENCH_ITERATIONS", "30"))
+    started = time.time()
+    results: dict[str, Any] = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+    }
+    print(f"cold init: {runs} runs per function ...", file=sys.stderr, flush=True)
+    results["cold_init"] = cold.measure(runs)
+    with moto_stack() as resources:
+        print("AWS calls per operation ...", file=sys.stderr, flush=True)
+        w = scenarios.world(resources)
+        results["aws_calls"] = _aws_calls(w)
+        print("warm latency per route ...", file=sys.stderr, flush=True)
+        from tests.support.documents import make_user
+
+        admin = make_user(resources, "bench-admin@example.com", admin=True)
+        results["latency"] = latency.measure(w, admin.claims, iterations)
+        print(f"list scaling: 100 vs {docs} documents ...", file=sys.stderr, flush=True)
+        results["list_scaling"] = scaling.measure(resources, (100, docs))
+    results["assets"] = assets.measure()
+    results["seconds"] = round(time.time() - started, 1)
+    return results
+
+
+def _yes(met: bool | None) -> str:
+    return "—" if met is None else ("met" if met else "**missed**")
+
+
+def table(r: dict[str, Any]) -> str:
+    """One Markdown table with every figure."""
+    lines = ["| area | measure | value | target | verdict |", "|---|---|---|---|---|"]
+    c = r["cold_init"]
+    lines.append(
+        f"| cold init | baseline `boto3.client('dynamodb')` (median of {c['runs']}) | {c['baseline_ms']} ms | | |"
+    )
+    for f in c["functions"]:
+        clients = "+".join(f["clients"]) or "no client"
+        traced = f" (with X-Ray as in Lambda: {f['tracing_ratio']}x)" if "tracing_ratio" in f else ""
+        lines.append(
+            f"| cold init | `{f['function']}` import + {clients} | {f['median_ms']} ms = {f['ratio']}x{traced} "
+            f"| ≤ {f['target_ratio']}x | {_yes(f['met'])} |"
+        )
+    lines.append(
+        f"| cold init | `public` + S3 client (first download) | {c['public_with_s3_client_ms']} ms = "
+        f"{c['public_with_s3_client_ratio']}x | | |"
+    )
+    for row in r["aws_calls"]:
+        trips = ", ".join(f"{k} {v}" for k, v in sorted(row["round_trips"].items())) or "none"
+        ops = ", ".join(o.split(":")[1] for o in row["operations"])
+        lines.append(
+            f"| AWS calls | {row['operation']} (HTTP {row['status']}) | {row['total_round_trips']} ({trips}: {ops}) "
+            f"| {row['target'] or 'no Scan'} | {_yes(row['met']) if row['target'] else _yes(row['scan_calls'] == 0)} |"
+        )
+    s = r["list_scaling"]
+    for size, page in s["workspaces"].items():
+        lines.append(
+            f"| list scaling | items read for one {s['page']}-item page, {size} documents | {page['items_read']} "
+            f"| equal | {_yes(s['equal'])} |"
+        )
+    for row in r["latency"]["routes"]:
+        lines.append(
+            f"| warm latency | `{row['route']}` (HTTP {'/'.join(map(str, row['status']))}) "
+            f"| p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms | | |"
+        )
+    lines.append(
+        f"| warm latency | `POST /public/shares/{{token}}/download` with password (scrypt) "
+        f"| p50 {r['latency']['password_redemption_p50_ms']} ms | | |"
+    )
+    a = r["assets"]
+    if a.get("available"):
+        for asset in a["assets"]:
+            users = ", ".join(asset["used_by"][:3]) + (" …" if len(asset["used_by"]) > 3 else "")
+            lines.append(
+                f"| asset size | {asset['kind']} `{asset['asset']}` ({users}) "
+                f"| {asset['zipped_kib']} KiB zipped, {asset['unpacked_kib']} KiB unpacked | | |"
+            )
+    else:
+        lines.append(f"| asset size | — | {a['reason']} | | |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    results = collect()
+    (ROOT / "bench-results.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(table(results))
+    print(f"\n(bench-results.json written; {results['seconds']} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
