@@ -7,6 +7,7 @@ logs the event, the path or the token (errors name "the link", never the token).
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
@@ -17,6 +18,8 @@ from docuserve.sharing import redeem
 from docuserve.sharing.models import DownloadGrant, DownloadRequest, PublicShare
 
 app = build_resolver()
+# Powertools' resolver logs route arguments (here: the token) at DEBUG; never let it, whatever the level.
+logging.getLogger("aws_lambda_powertools.event_handler").setLevel(logging.INFO)
 
 
 def _visitor() -> redeem.Visitor:
