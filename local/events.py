@@ -29,9 +29,16 @@ def rest_event(
     source_ip: str = "127.0.0.1",
     stage: str = "api",
     request_id: str | None = None,
+    multi_headers: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
-    """A REST API (v1) proxy-integration event, as API Gateway builds it."""
+    """A REST API (v1) proxy-integration event, as API Gateway builds it.
+
+    ``multi_headers`` carries repeated headers (all values); ``headers`` then gets the last of each.
+    """
+    if multi_headers:
+        headers = {name: values[-1] for name, values in multi_headers.items() if values}
     headers = dict(headers or {})
+    multi = {k: list(v) for k, v in multi_headers.items()} if multi_headers else {k: [v] for k, v in headers.items()}
     request_id = request_id or str(uuid.uuid4())
     multi_query = {k: list(v) for k, v in (query or {}).items()} or None
     content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
@@ -56,7 +63,7 @@ def rest_event(
         "path": path,
         "httpMethod": method,
         "headers": headers or None,
-        "multiValueHeaders": {k: [v] for k, v in headers.items()} or None,
+        "multiValueHeaders": multi or None,
         "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} if multi_query else None,
         "multiValueQueryStringParameters": multi_query,
         "pathParameters": path_parameters or None,

@@ -193,9 +193,12 @@ class FrontHandler(BaseHTTPRequestHandler):
             except Rejected as exc:
                 self.server.log(f"authorizer: 401 for {self.command} {resource_path}: {exc}")
                 return unauthorized()
-        headers = {name: value for name, value in self.headers.items()}
         client_ip = self.client_address[0]
-        headers |= {"X-Forwarded-For": client_ip, "X-Forwarded-Proto": "http", "X-Forwarded-Port": str(site.port)}
+        headers: dict[str, list[str]] = {}
+        for name, value in self.headers.items():
+            headers.setdefault(name, []).append(value)
+        forwarded = {"X-Forwarded-For": client_ip, "X-Forwarded-Proto": "http", "X-Forwarded-Port": str(site.port)}
+        headers |= {name: [value] for name, value in forwarded.items()}
         request_id = str(uuid.uuid4())
         event = rest_event(
             self.command,
@@ -203,7 +206,7 @@ class FrontHandler(BaseHTTPRequestHandler):
             unquote(resource_path),
             path_parameters={k: unquote(v) for k, v in params.items()},
             query=parse_qs(query, keep_blank_values=True),
-            headers=headers,
+            multi_headers=headers,
             body=body,
             claims=claims,
             source_ip=client_ip,
