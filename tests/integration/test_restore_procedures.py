@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import boto3
 import pytest
 
 from docuserve.adapters.objects import object_key
 from docuserve.schema import TABLE
+from tests.support.documents import create_document, create_workspace, deliver, make_user, ok, upload
+from tests.support.gateway import call
 
 DOCUMENT = "aaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbb"
 VERSION = "aaaaaaaaaaaaaaaa.cccccccccccccccc"
@@ -180,3 +183,109 @@ def test_lost_items_are_copied_back_from_a_point_in_time_restore(aws: Any) -> No
     # Step 4: the restored copy is deleted once it has served
     ddb.delete_table(TableName=restored)
     assert restored not in ddb.list_tables()["TableNames"]
+
+
+# --- the same procedures on a document the app created ----------------------------------------
+
+DATA = b"The launch plan, version one.\n"
+
+
+@pytest.fixture
+def landed(aws: Any) -> dict[str, Any]:
+    """An owner's workspace with one available document, as the app creates it."""
+    owner = make_user(aws, "owner@example.com")
+    ws = create_workspace(owner)
+    created = create_document(owner, ws, DATA)
+    upload(aws, created["upload"]["upload_id"], DATA)
+    doc = created["document"]["id"]
+    (version,) = _document_versions(aws, doc)["versions"]
+    return {"owner": owner, "ws": ws, "doc": doc, "key": version["Key"], "s3_version": version["VersionId"]}
+
+
+def _document_versions(resources: Any, doc: str) -> dict[str, list[dict[str, Any]]]:
+    return _versions(resources, f"documents/{doc.split('.')[0]}/{doc}/")
+
+
+def _download_version(document: dict[str, Any]) -> str:
+    """The S3 version id the app's presigned download URL names."""
+    link = ok(call("GET", f"/documents/{document['doc']}/download", claims=document["owner"].claims))
+    return parse_qs(urlparse(link["url"]).query)["versionId"][0]
+
+
+def test_a_trashed_document_is_restored_through_the_api(aws: Any, landed: dict[str, Any]) -> None:
+    claims = landed["owner"].claims
+    assert call("DELETE", f"/documents/{landed['doc']}", claims=claims).status == 204
+    assert ok(call("GET", f"/documents/{landed['doc']}", claims=claims))["status"] == "deleted"
+
+    restored = ok(call("POST", f"/documents/{landed['doc']}/restore", claims=claims))
+
+    assert restored["status"] == "available"
+    assert _download_version(landed) == landed["s3_version"]
+
+
+def test_a_purge_through_the_api_leaves_nothing_to_restore(aws: Any, landed: dict[str, Any]) -> None:
+    claims = landed["owner"].claims
+    assert call("DELETE", f"/documents/{landed['doc']}", claims=claims).status == 204
+    reply = call("DELETE", f"/documents/{landed['doc']}", claims=claims, query={"purge": "true"})
+
+    assert reply.status == 204, reply.text
+    assert _document_versions(aws, landed["doc"]) == {"versions": [], "markers": []}
+    assert call("GET", f"/documents/{landed['doc']}", claims=claims).status == 404
+
+
+def test_a_stray_delete_marker_on_an_app_document_is_removed_and_the_same_version_served(
+    aws: Any, landed: dict[str, Any]
+) -> None:
+    _s3().delete_object(Bucket=aws.bucket_name, Key=landed["key"])
+    (marker,) = _document_versions(aws, landed["doc"])["markers"]
+
+    _s3().delete_object(Bucket=aws.bucket_name, Key=landed["key"], VersionId=marker["VersionId"])
+
+    assert _download_version(landed) == landed["s3_version"]
+    current = _s3().get_object(Bucket=aws.bucket_name, Key=landed["key"])
+    assert (current["Body"].read(), current["VersionId"]) == (DATA, landed["s3_version"])
+
+
+def test_an_overwrite_outside_the_app_is_removed_by_upload_processing(aws: Any, landed: dict[str, Any]) -> None:
+    # Versions are immutable: when the object-created event of the intruding write is processed,
+    # the extra S3 version goes, and the original is current again without an operator.
+    intruder = _put(aws, landed["key"], b"garbage")
+    deliver(aws, {"key": landed["key"], "size": 7, "version_id": intruder})
+
+    (version,) = _document_versions(aws, landed["doc"])["versions"]
+    assert version["VersionId"] == landed["s3_version"]
+    assert _download_version(landed) == landed["s3_version"]
+
+
+def test_a_document_lost_from_the_table_is_back_in_the_app_after_the_pitr_copy_back(
+    aws: Any, landed: dict[str, Any]
+) -> None:
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    live, restored, pk = aws.table_name, f"{aws.table_name}-restored", f"DOC#{landed['doc']}"
+    ddb.restore_table_to_point_in_time(SourceTableName=live, TargetTableName=restored)  # moto: "now"
+    for item in _items(live, pk):
+        ddb.delete_item(TableName=live, Key={k: item[k] for k in (TABLE.partition_key, TABLE.sort_key)})
+    assert call("GET", f"/documents/{landed['doc']}", claims=landed["owner"].claims).status == 404
+
+    for item in _items(restored, pk):
+        ddb.put_item(
+            TableName=live,
+            Item=item,
+            ConditionExpression="attribute_not_exists(#pk)",
+            ExpressionAttributeNames={"#pk": TABLE.partition_key},
+        )
+
+    assert call("GET", f"/documents/{landed['doc']}", claims=landed["owner"].claims).status == 200
+    assert _download_version(landed) == landed["s3_version"]
+
+
+def test_redriving_an_upload_event_while_its_items_are_lost_deletes_the_bytes(aws: Any, landed: dict[str, Any]) -> None:
+    # Why the runbook restores the table BEFORE any dead-letter redrive: upload processing treats
+    # an object no document owns as purged and deletes that S3 version, for good.
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    for item in _items(aws.table_name, f"DOC#{landed['doc']}"):
+        ddb.delete_item(TableName=aws.table_name, Key={k: item[k] for k in (TABLE.partition_key, TABLE.sort_key)})
+
+    deliver(aws, {"key": landed["key"], "size": len(DATA), "version_id": landed["s3_version"]})
+
+    assert _document_versions(aws, landed["doc"])["versions"] == []
