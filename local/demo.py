@@ -78,4 +78,6 @@ def create_workspace(api_url: str, id_token: str) -> tuple[str, str]:
             created = json.load(response)
     except urllib.error.HTTPError as exc:
         return "failed", f"POST /workspaces answered {exc.code}: {exc.read()[:300].decode(errors='replace')}"
+    except (OSError, ValueError) as exc:  # unreachable front or a body that is not JSON
+        return "failed", f"POST /workspaces: {exc}"
     return "created", f"{created.get('name', DEMO_WORKSPACE['name'])!r} (id {created.get('id', '?')})"
