@@ -71,7 +71,8 @@ export class UploadTask {
       this.set({ state: "hashing", progress: 0, error: null });
       const sha256 = await sha256Base64(this.file);
       this.result = await this.start({ size: this.file.size, sha256, content_type: this.contentType });
-      this.upload = this.result.upload;
+      // A new document answers {document, upload}; a new version answers the instructions alone.
+      this.upload = this.result.upload || this.result;
       await this.transfer();
     } catch (error) {
       this.fail(error);
@@ -174,7 +175,7 @@ export class UploadTask {
         this.set({ state: "available", progress: 1 });
         return;
       }
-      if (state === "failed") {
+      if (state === "failed" || state === "aborted") {
         const reason = status.reason || status.failure_reason || "the file did not match what was declared";
         this.set({ state: "failed", error: new Error(`The upload failed: ${reason}.`) });
         return;

@@ -92,19 +92,45 @@ export function dropZone(label, onFiles, { multiple = true } = {}) {
   return { element: zone, input };
 }
 
-/** Audit events as a table; the field names are read defensively. */
+/** Who did it: a member's email, "Partner (link label)", or the service itself. */
+function actorText(event) {
+  const actor = event.actor || {};
+  if (typeof actor === "string") return actor;
+  if (actor.email) return actor.email;
+  if (actor.type === "partner") return "Partner with the link";
+  if (actor.type === "system") return "DocuServe";
+  return actor.id || "";
+}
+
+/** "share.redeemed" -> "share redeemed". */
+function actionText(action) {
+  return String(action || "").replace(/[._]/g, " ");
+}
+
+function detailText(event) {
+  const d = event.details || {};
+  const actor = event.actor || {};
+  const parts = [];
+  if (d.name) parts.push(d.name);
+  if (d.number) parts.push(`version ${d.number}`);
+  if (d.size !== undefined && d.size !== null) parts.push(formatSize(d.size));
+  if (d.role) parts.push(`role ${d.role}`);
+  if (d.email && d.email !== actor.email) parts.push(d.email);
+  if (d.reason) parts.push(`reason: ${d.reason}`);
+  if (actor.ip) parts.push(`from ${actor.ip}`);
+  if (actor.user_agent) parts.push(actor.user_agent);
+  return parts.join(" · ");
+}
+
+/** Audit events as a table, newest first as the API returns them. */
 export function auditTable(items, caption) {
   if (!items.length) return h("p", { class: "empty" }, "No activity yet.");
-  const who = (e) => e.actor_email || e.actor || e.user_email || e.by || (e.share_id ? `link ${e.share_label || e.share_id}` : "");
-  const what = (e) => e.action || e.type || e.event || "";
-  const detail = (e) => [e.document_name || e.name, e.ip || e.source_ip, e.user_agent].filter(Boolean).join(" · ");
-  return h("div", { class: "table-wrap" }, h("table", {},
+  return h("div", { class: "table-wrap" }, h("table", { class: "audit" },
     h("caption", { class: "visually-hidden" }, caption),
-    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "When"), h("th", { scope: "col" }, "Who"),
-      h("th", { scope: "col" }, "What"), h("th", { scope: "col" }, "Details"))),
+    h("thead", {}, h("tr", {}, ["When", "Who", "What", "Details"].map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, items.map((e) => h("tr", {},
-      h("td", {}, time(e.at || e.time || e.created_at || e.timestamp)), h("td", {}, who(e)), h("td", {}, what(e)),
-      h("td", {}, detail(e)))))));
+      h("td", {}, time(e.at)), h("td", {}, actorText(e)), h("td", {}, actionText(e.action)),
+      h("td", { class: "details-cell" }, detailText(e)))))));
 }
 
 /** Tags as small badges. */

@@ -12,9 +12,17 @@ export async function renderDocument(main, ctx, documentId) {
   mount(main, h("p", { class: "muted" }, "Loading…"));
   let doc;
   let workspace;
+  let people;
   try {
     doc = await api.get(`/documents/${seg(documentId)}`);
-    workspace = await api.get(`/workspaces/${seg(doc.workspace_id)}`);
+    [workspace, people] = await Promise.all([
+      api.get(`/workspaces/${seg(doc.workspace_id)}`),
+      // Versions and edits name user ids; members' emails make them readable (former members stay ids).
+      api.all(`/workspaces/${seg(doc.workspace_id)}/members`).then(
+        ({ items }) => new Map(items.map((m) => [m.user_id, m.email])),
+        () => new Map(),
+      ),
+    ]);
   } catch (error) {
     if (ctx.view.stale()) return;
     mount(main, h("h1", {}, "Document"), h("p", {}, h("a", { href: "/", "data-link": true }, "All workspaces")));
@@ -59,7 +67,7 @@ export async function renderDocument(main, ctx, documentId) {
     const id = v.id || v.version_id;
     return h("tr", {},
       h("td", {}, v.number ? `v${v.number}` : `v${versions.length - i}`, id === doc.current_version ? " (current)" : ""),
-      h("td", {}, formatSize(v.size)), h("td", {}, time(v.created_at)), h("td", {}, v.created_by || ""),
+      h("td", {}, formatSize(v.size)), h("td", {}, time(v.created_at)), h("td", {}, people.get(v.created_by) || v.created_by || ""),
       h("td", {}, v.status && v.status !== "available" ? statusText(v.status) :
         h("button", { type: "button", onclick: () => run(message, () => download(api, doc.id, id)) }, "Download",
           h("span", { class: "visually-hidden" }, ` version ${versions.length - i}`))));
@@ -72,7 +80,7 @@ export async function renderDocument(main, ctx, documentId) {
     h("dt", {}, "Folder"), h("dd", {}, folder),
     h("dt", {}, "Tags"), h("dd", {}, tagList(doc.tags) || "None"),
     h("dt", {}, "Description"), h("dd", {}, doc.description || "None"),
-    h("dt", {}, "Updated"), h("dd", {}, time(doc.updated_at), doc.updated_by ? ` by ${doc.updated_by}` : ""),
+    h("dt", {}, "Updated"), h("dd", {}, time(doc.updated_at), doc.updated_by ? ` by ${people.get(doc.updated_by) || doc.updated_by}` : ""),
     h("dt", {}, "SHA-256"), h("dd", { class: "mono" }, doc.sha256 || ""));
 
   const sections = [

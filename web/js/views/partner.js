@@ -9,11 +9,12 @@ const GONE = {
   expired: ["This link has expired", "Ask the person who sent it for a new link."],
   revoked: ["This link has been withdrawn", "The sender has revoked it. Ask them for a new link if you still need the document."],
   used_up: ["This link has been used up", "It allowed a limited number of downloads, and they have all been used. Ask the sender for a new link."],
+  unavailable: ["This document is no longer available", "The sender has removed it. Ask them if you still need it."],
   locked: ["This link is locked for now", "There were too many wrong passwords. Try again in 15 minutes."],
   unknown: ["This link does not work", "Check that you copied the whole address, or ask the sender for a new link."],
 };
 
-/** Which plain message fits an API error: `expired`, `revoked`, `used_up`, `locked`, `unknown` or null. */
+/** Which plain message fits an API error (a key of GONE), or null when it is not about the link. */
 export function goneReason(error) {
   if (!(error instanceof ApiError)) return null;
   const code = String(error.code || "").toLowerCase();
@@ -21,6 +22,7 @@ export function goneReason(error) {
   if (error.status === 404) return "unknown";
   if (error.status === 410) {
     if (code.includes("revok")) return "revoked";
+    if (code.includes("unavailable")) return "unavailable";
     if (code.includes("expir")) return "expired";
     if (/exhaust|used|limit|download/.test(code)) return "used_up";
     return "expired";
@@ -28,9 +30,10 @@ export function goneReason(error) {
   return null;
 }
 
+// The API answers 403 password_required / password_incorrect (never 401: a partner has no account).
 function isWrongPassword(error) {
   const code = String((error && error.code) || "").toLowerCase();
-  return error instanceof ApiError && (error.status === 401 || error.status === 403 || code.includes("password"));
+  return error instanceof ApiError && (error.status === 403 || code.includes("password"));
 }
 
 export async function renderPartner(main, ctx, token) {
@@ -83,7 +86,10 @@ export async function renderPartner(main, ctx, token) {
       const reason = goneReason(error);
       if (reason) return showGone(reason);
       if (isWrongPassword(error)) {
-        showError(message, new Error("That password is not right. Check it and try again."));
+        const text = error.code === "password_required"
+          ? "Enter the password the sender gave you."
+          : "That password is not right. Check it and try again.";
+        showError(message, new Error(text));
         password.select();
         return;
       }

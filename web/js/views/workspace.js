@@ -135,7 +135,7 @@ async function renderDocuments(ctx, params) {
 
 function askFolder(ctx, folder, folderUrl) {
   openDialog("New folder", (close) => {
-    const name = h("input", { type: "text", required: true, maxlength: 255, pattern: "[^/]+", autocomplete: "off" });
+    const name = h("input", { type: "text", required: true, maxlength: 255, pattern: "[^\\/]+", autocomplete: "off" });
     const form = h("form", { class: "stack" },
       field("Folder name", name, "Folders appear once a file is uploaded into them."),
       h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Open folder"),
