@@ -1,0 +1,312 @@
+"""The authorization matrix: every route in ``docuserve.routes.ROUTES`` by every kind of caller.
+
+One row per route (a route may have more than one row, e.g. trash and purge). A row names the
+route, how to prepare the request (fresh objects where the call changes state), and the expected
+status for each caller: ``owner``, ``editor``, ``viewer`` (members of the workspace),
+``nonmember``, ``admin`` (in the admins group, not a member) and ``anonymous`` (no token).
+Adding a route without a row fails ``test_every_route_has_a_row``. Expected values: ``2`` is
+any 2xx; otherwise the exact status. Uploads belong to the editor who started them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import pytest
+
+from docuserve.limits import MIB
+from docuserve.routes import ROUTES
+from local.events import rest_event
+from tests.support.documents import User, add_member, create_document, make_user, ok, sha256_b64, upload
+from tests.support.gateway import FakeContext, call
+
+ROLES = ("owner", "editor", "viewer", "nonmember", "admin", "anonymous")
+SMALL_PART = 5 * MIB  # S3's minimum part size; the matrix stack uses it as threshold and part size
+
+
+@dataclass
+class Request:
+    params: dict[str, str]
+    body: Any = None
+    query: dict[str, str] | None = None
+
+
+class World:
+    """Users, one workspace with an owner, an editor and a viewer, and builders for fresh objects."""
+
+    def __init__(self, resources: Any, patch: pytest.MonkeyPatch) -> None:
+        self.resources, self._patch = resources, patch
+        self.users: dict[str, User] = {
+            role: make_user(resources, f"{role}@example.com", admin=role == "admin") for role in ROLES[:-1]
+        }
+        self._n = 0
+        self.row = ""
+        self.ws = self.doc = ""
+
+    def start_row(self, row_id: str) -> None:
+        """A fresh, empty table per row (moto copies the whole table on every transaction)."""
+        if row_id == self.row:
+            return
+        from docuserve.adapters import aws as adapters
+        from docuserve.schema import TABLE
+
+        ddb = boto3.client("dynamodb", region_name=self.resources.region)
+        self._n += 1
+        name = f"matrix-{self._n}"
+        ddb.create_table(**TABLE.create_table_kwargs(name))
+        if self.row:
+            ddb.delete_table(TableName=self.table)
+        self.table, self.row = name, row_id
+        self._patch.setenv("TABLE_NAME", name)
+        adapters.reset()
+        self.ws = self.workspace()
+        self.doc = self.document(self.ws)
+
+    def claims(self, role: str) -> dict[str, str] | None:
+        return None if role == "anonymous" else self.users[role].claims
+
+    def workspace(self) -> str:
+        owner = self.users["owner"]
+        ws = str(ok(call("POST", "/workspaces", claims=owner.claims, body={"name": "Matrix"}), 201)["id"])
+        add_member(owner, ws, self.users["editor"], "editor")
+        add_member(owner, ws, self.users["viewer"], "viewer")
+        return ws
+
+    def document(self, ws: str | None = None, *, trashed: bool = False) -> str:
+        data = b"matrix bytes"
+        created = create_document(self.users["editor"], ws or self.ws, data, content_type="text/plain")
+        upload(self.resources, created["upload"]["upload_id"], data)
+        doc = str(created["document"]["id"])
+        if trashed:
+            ok(call("DELETE", f"/documents/{doc}", claims=self.users["editor"].claims), 204)
+        return doc
+
+    def multipart_upload(self, *, with_parts: bool = False) -> tuple[str, list[dict[str, Any]]]:
+        """A pending two-part upload started by the editor (and its parts uploaded, if asked)."""
+        data = b"m" * (SMALL_PART + 1)
+        created = create_document(self.users["editor"], self.ws, data, content_type="text/plain")
+        instructions = created["upload"]
+        assert instructions["method"] == "MULTIPART"
+        parts: list[dict[str, Any]] = []
+        if with_parts:
+            from docuserve import keys
+            from docuserve.adapters.store import Store
+
+            session = Store().get(keys.upload(instructions["upload_id"]))
+            assert session is not None
+            s3 = boto3.client("s3", region_name=self.resources.region)
+            for number, chunk in ((1, data[:SMALL_PART]), (2, data[SMALL_PART:])):
+                etag = s3.upload_part(
+                    Bucket=self.resources.bucket_name,
+                    Key=session["object_key"],
+                    UploadId=session["s3_upload_id"],
+                    PartNumber=number,
+                    Body=chunk,
+                )["ETag"]
+                parts.append({"part_number": number, "etag": etag})
+        else:
+            parts = [{"part_number": 1, "etag": '"abc"'}, {"part_number": 2, "etag": '"def"'}]
+        return str(instructions["upload_id"]), parts
+
+    def fresh_user(self) -> User:
+        self._n += 1
+        return make_user(self.resources, f"fresh{self._n}-{os.urandom(3).hex()}@example.com")
+
+    def member(self, role: str = "viewer") -> User:
+        user = self.fresh_user()
+        add_member(self.users["owner"], self.ws, user, role)
+        return user
+
+
+Prepare = Callable[[World], Request]
+
+
+@dataclass
+class Row:
+    method: str
+    path: str
+    expect: tuple[int, int, int, int, int, int]  # owner, editor, viewer, nonmember, admin, anonymous
+    prepare: Prepare = field(default=lambda w: Request({}))
+    label: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.path}{' ' + self.label if self.label else ''}"
+
+
+def ws(w: World) -> Request:
+    return Request({"workspace_id": w.ws})
+
+
+def doc(w: World) -> Request:
+    return Request({"document_id": w.doc})
+
+
+def _doc_body() -> dict[str, Any]:
+    return {"name": "m.txt", "content_type": "text/plain", "size": 3, "sha256": sha256_b64(b"abc")}
+
+
+def _upload(w: World) -> Request:
+    return Request({"upload_id": w.multipart_upload()[0]})
+
+
+def _complete(w: World) -> Request:
+    upload_id, parts = w.multipart_upload(with_parts=True)
+    return Request({"upload_id": upload_id}, body={"parts": parts})
+
+
+MEMBERS_READ = (2, 2, 2, 404, 404, 401)
+EDITORS = (2, 2, 403, 404, 404, 401)
+OWNERS = (2, 403, 403, 404, 404, 401)
+UPLOADER = (404, 2, 404, 404, 404, 401)
+ADMINS = (403, 403, 403, 403, 2, 401)
+SIGNED_IN = (2, 2, 2, 2, 2, 401)
+
+ROWS: list[Row] = [
+    # documents issue
+    Row("POST", "/workspaces", SIGNED_IN, lambda w: Request({}, body={"name": "Mine"})),
+    Row("GET", "/workspaces", SIGNED_IN),
+    Row("GET", "/workspaces/{workspace_id}", MEMBERS_READ, ws),
+    Row("PATCH", "/workspaces/{workspace_id}", OWNERS, lambda w: Request({"workspace_id": w.ws}, {"description": "d"})),
+    Row("DELETE", "/workspaces/{workspace_id}", OWNERS, lambda w: Request({"workspace_id": w.workspace()})),
+    Row("GET", "/workspaces/{workspace_id}/members", MEMBERS_READ, ws),
+    Row(
+        "PUT",
+        "/workspaces/{workspace_id}/members/{email}",
+        OWNERS,
+        lambda w: Request({"workspace_id": w.ws, "email": w.fresh_user().email}, {"role": "viewer"}),
+    ),
+    Row(
+        "DELETE",
+        "/workspaces/{workspace_id}/members/{user_id}",
+        OWNERS,
+        lambda w: Request({"workspace_id": w.ws, "user_id": w.member().id}),
+    ),
+    Row(
+        "POST", "/workspaces/{workspace_id}/documents", EDITORS, lambda w: Request({"workspace_id": w.ws}, _doc_body())
+    ),
+    Row("GET", "/workspaces/{workspace_id}/documents", MEMBERS_READ, ws),
+    Row("GET", "/documents/{document_id}", MEMBERS_READ, doc),
+    Row("PATCH", "/documents/{document_id}", EDITORS, lambda w: Request({"document_id": w.doc}, {"tags": ["x"]})),
+    Row("DELETE", "/documents/{document_id}", EDITORS, lambda w: Request({"document_id": w.document()}), "trash"),
+    Row(
+        "DELETE",
+        "/documents/{document_id}",
+        OWNERS,
+        lambda w: Request({"document_id": w.document(trashed=True)}, query={"purge": "true"}),
+        "purge",
+    ),
+    Row(
+        "POST",
+        "/documents/{document_id}/restore",
+        EDITORS,
+        lambda w: Request({"document_id": w.document(trashed=True)}),
+    ),
+    Row(
+        "POST",
+        "/documents/{document_id}/versions",
+        EDITORS,
+        lambda w: Request({"document_id": w.doc}, {"size": 3, "sha256": sha256_b64(b"abc")}),
+    ),
+    Row("GET", "/documents/{document_id}/download", MEMBERS_READ, doc),
+    Row("GET", "/uploads/{upload_id}", UPLOADER, _upload),
+    Row("POST", "/uploads/{upload_id}/parts", UPLOADER, lambda w: Request(_upload(w).params, {"part_numbers": [2]})),
+    Row("POST", "/uploads/{upload_id}/complete", UPLOADER, _complete),
+    Row("DELETE", "/uploads/{upload_id}", UPLOADER, _upload),
+    Row("GET", "/workspaces/{workspace_id}/audit", (2, 403, 403, 404, 2, 401), ws),
+    Row("GET", "/documents/{document_id}/audit", (2, 2, 403, 404, 2, 401), doc),
+    Row("POST", "/admin/users", ADMINS, lambda w: Request({}, {"email": f"new-{os.urandom(4).hex()}@example.com"})),
+    Row("GET", "/admin/users", ADMINS),
+    Row("POST", "/admin/users/{user_id}/disable", ADMINS, lambda w: Request({"user_id": w.fresh_user().id})),
+    Row("POST", "/admin/users/{user_id}/enable", ADMINS, lambda w: Request({"user_id": w.fresh_user().id})),
+    # system routes
+    Row("GET", "/me", SIGNED_IN),
+    Row("GET", "/health", (2, 2, 2, 2, 2, 2)),
+    Row("GET", "/openapi.json", (2, 2, 2, 2, 2, 2)),
+]
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[World]:
+    """One moto stack for the whole matrix, with a 5 MiB single-PUT threshold and part size."""
+    from moto import mock_aws
+
+    from docuserve.adapters import aws as adapters
+    from docuserve.limits import Limits
+    from local.provision import provision
+
+    with pytest.MonkeyPatch.context() as patch, mock_aws():
+        resources = provision(web_origins=["http://localhost:8000"])
+        limits = Limits(single_put_threshold=SMALL_PART, part_size=SMALL_PART)
+        for key, value in resources.function_environment(web_origin="http://localhost:8000", limits=limits).items():
+            patch.setenv(key, value)
+        adapters.reset()
+        yield World(resources, patch)
+        adapters.reset()
+
+
+def _path(template: str, params: dict[str, str]) -> str:
+    path = template
+    for name, value in params.items():
+        path = path.replace("{" + name + "}", value)
+    return path
+
+
+def test_every_route_has_a_row() -> None:
+    covered = {f"{r.method} {r.path}" for r in ROWS}
+    missing = sorted(r.key for r in ROUTES if r.key not in covered)
+    assert missing == [], f"add a row to ROWS for: {missing}"
+
+
+def test_every_row_names_a_route() -> None:
+    routes = {r.key for r in ROUTES}
+    assert sorted(f"{r.method} {r.path}" for r in ROWS if f"{r.method} {r.path}" not in routes) == []
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("row", ROWS, ids=lambda r: r.id)
+def test_route_answers_each_caller_as_the_matrix_says(world: World, row: Row, role: str) -> None:
+    expected = row.expect[ROLES.index(role)]
+    world.start_row(row.id)
+    request = row.prepare(world)
+    reply = call(
+        row.method,
+        _path(row.path, request.params),
+        claims=world.claims(role),
+        body=request.body,
+        query=request.query,
+    )
+    if expected == 2:
+        assert 200 <= reply.status < 300, (reply.status, reply.text)
+    else:
+        assert reply.status == expected, (reply.status, reply.text)
+
+
+def _is_public(row: Row) -> bool:
+    return any(x.public for x in ROUTES if x.key == f"{row.method} {row.path}")
+
+
+@pytest.mark.parametrize("row", [r for r in ROWS if not _is_public(r)], ids=lambda r: r.id)
+def test_the_function_itself_rejects_a_request_without_claims(world: World, row: Row) -> None:
+    """Defence in depth: even if the authorizer were bypassed, a handler without claims answers 401."""
+    import importlib
+
+    route = next(x for x in ROUTES if x.key == f"{row.method} {row.path}")
+    world.start_row(row.id)
+    request = row.prepare(world)
+    event = rest_event(
+        row.method,
+        row.path,
+        _path(row.path, request.params),
+        path_parameters=request.params or None,
+        query={k: [v] for k, v in (request.query or {}).items()},
+        headers={"content-type": "application/json"},
+        body=None if request.body is None else __import__("json").dumps(request.body),
+        claims=None,
+    )
+    result = importlib.import_module(f"handlers.{route.function.value}").handler(event, FakeContext())
+    assert result["statusCode"] == 401, result
