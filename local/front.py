@@ -142,10 +142,10 @@ class FrontHandler(BaseHTTPRequestHandler):
         except Exception:
             traceback.print_exc()
             answer, log = _json_answer(502, {"message": "Internal server error"}), True
-        self._send(answer)
         if log:
             elapsed = (time.monotonic() - started) * 1000
             self.server.log(f"{self.command} {raw_path} -> {answer.status} ({elapsed:.0f} ms)")
+        self._send(answer)
 
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _handle
 

@@ -101,6 +101,8 @@ def main(started: float | None = None) -> int:
     stop_requested = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
+        if stop_requested.is_set():  # a second Ctrl-C: do not wait for a clean stop
+            os._exit(128 + signum)
         stop_requested.set()
 
     signal.signal(signal.SIGINT, on_signal)
