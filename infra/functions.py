@@ -33,6 +33,7 @@ POWERTOOLS_LAYER_PARAMETER = f"/aws/service/powertools/python/arm64/python3.13/{
 ASSET_EXCLUDE = ["**/__pycache__", "**/*.pyc", "*.egg-info", "**/*.egg-info"]
 
 UPLOAD_EVENTS = "upload_events"  # not an API function: it consumes S3 events
+AUDIT_STREAM = "audit_stream"  # not an API function: it consumes the table's stream
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,22 @@ SPECS: tuple[FunctionSpec, ...] = (
     FunctionSpec(Function.ADMIN.value, "handlers.admin.handler", "Cognito user administration for admins"),
     FunctionSpec(Function.PUBLIC.value, "handlers.public.handler", "Partner share-link pages and redemption"),
     FunctionSpec(UPLOAD_EVENTS, "handlers.upload_events.handler", "Verifies landed uploads (S3 events)", 1024, 300),
+    FunctionSpec(AUDIT_STREAM, "handlers.audit_stream.handler", "Appends link audit events (table stream)", 256, 60),
 )
+
+
+def _grant_items(fn: lambda_.Function, table: dynamodb.ITable, key: kms.IKey, sid: str, prefix: str,
+                 *actions: str) -> None:  # fmt: skip
+    """``actions`` on the table's items whose partition key starts with ``prefix`` only (no indexes)."""
+    fn.add_to_role_policy(
+        iam.PolicyStatement(
+            sid=sid,
+            actions=list(actions),
+            resources=[table.table_arn],
+            conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{prefix}*"]}},
+        )
+    )
+    key.grant(fn, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey")
 
 
 def _grant_table(fn: lambda_.Function, table: dynamodb.ITable, key: kms.IKey, *actions: str) -> None:
@@ -190,17 +206,10 @@ class Functions(Construct):
         )
 
         public = self[Function.PUBLIC.value]
-        # Link counters and lockouts (conditional updates) and audit events; no deletes, no scans.
-        _grant_table(
-            public,
-            table,
-            key,
-            "dynamodb:GetItem",
-            "dynamodb:Query",
-            "dynamodb:UpdateItem",
-            "dynamodb:PutItem",
-            "dynamodb:ConditionCheckItem",
-        )
+        # Link items only: read one, and count downloads and failures with conditional updates (the
+        # audit event rides in the same write; the audit-stream function appends it). No queries,
+        # puts or deletes, and no other item: a token can never reach a workspace or a document.
+        _grant_items(public, table, key, "ShareLinkItemsOnly", "LINK#", "dynamodb:GetItem", "dynamodb:UpdateItem")
         # Read-only: it mints presigned GETs and can never write, delete or list objects.
         public.add_to_role_policy(
             iam.PolicyStatement(
@@ -208,6 +217,11 @@ class Functions(Construct):
             )
         )
         key.grant(public, "kms:Decrypt")
+
+        audit_stream = self[AUDIT_STREAM]
+        # Append-only: it puts audit items (conditionally new) and reads nothing but its stream,
+        # whose read grant comes with the event source (``infra/audit_stream.py``).
+        _grant_items(audit_stream, table, key, "AppendAuditEventsOnly", "AUDIT#", "dynamodb:PutItem")
 
         events = self[UPLOAD_EVENTS]
         table.grant_read_write_data(events)

@@ -8,10 +8,11 @@ from aws_cdk import CfnOutput, Stack, Tags
 from constructs import Construct
 
 from infra.api import Api
+from infra.audit_stream import AuditStream
 from infra.config import StageConfig
 from infra.data import Data
 from infra.events import UploadEvents
-from infra.functions import UPLOAD_EVENTS, Functions
+from infra.functions import AUDIT_STREAM, UPLOAD_EVENTS, Functions
 from infra.identity import Identity
 from infra.monitoring import Monitoring, Watched
 from infra.nag import acknowledge
@@ -57,6 +58,9 @@ class DocuServeStack(Stack):
             ApiFirewall(self, "Firewall", config=config, stage=self.api.rest_api.deployment_stage)
         self.upload_events = UploadEvents(
             self, "UploadEvents", bucket=self.storage.bucket, handler=self.functions[UPLOAD_EVENTS]
+        )
+        self.audit_stream = AuditStream(
+            self, "AuditStream", table=self.data.table, handler=self.functions[AUDIT_STREAM]
         )
 
         self.monitoring = Monitoring(

@@ -1,0 +1,57 @@
+"""The table's DynamoDB stream → the audit-stream function, with retries and an on-failure queue.
+
+Only link items that carry an audit event reach the function (an event filter), in order per
+item. A failing record is retried (the batch is bisected to isolate it); after the retries its
+batch is described in the on-failure queue so no audit event is lost silently.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from docuserve.sharing.activity import LINK_PREFIX
+from infra.nag import acknowledge
+
+RETRIES = 10
+BATCH_SIZE = 100
+
+
+def link_event_filter() -> dict[str, object]:
+    """Records whose new image is a link item with a ``last_event`` (Lambda event filter pattern)."""
+    return {
+        "eventName": ["INSERT", "MODIFY"],
+        "dynamodb": {
+            "NewImage": {"pk": {"S": [{"prefix": LINK_PREFIX}]}, "last_event": {"M": {"id": {"S": [{"exists": True}]}}}}
+        },
+    }
+
+
+class AuditStream(Construct):
+    def __init__(self, scope: Construct, id: str, *, table: dynamodb.ITable, handler: lambda_.IFunction) -> None:
+        super().__init__(scope, id)
+        self.failures = sqs.Queue(
+            self,
+            "Failures",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        acknowledge(self.failures, "AwsSolutions-SQS3", "This queue is itself the on-failure destination (a DLQ).")
+        handler.add_event_source(
+            sources.DynamoEventSource(
+                table,
+                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                batch_size=BATCH_SIZE,
+                max_batching_window=Duration.seconds(1),
+                bisect_batch_on_error=True,
+                retry_attempts=RETRIES,
+                report_batch_item_failures=True,
+                on_failure=sources.SqsDlq(self.failures),
+                filters=[lambda_.FilterCriteria.filter(link_event_filter())],
+            )
+        )

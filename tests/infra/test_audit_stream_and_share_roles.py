@@ -1,0 +1,68 @@
+"""Share links in the stack: the audit-stream function's event source, and the narrow roles."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from docuserve.routes import Function
+from infra.functions import AUDIT_STREAM, SPECS
+
+
+def _role_statements(template: Any, function: str) -> list[dict[str, Any]]:
+    by_handler = {
+        props["Properties"]["Handler"]: props["Properties"]
+        for props in template.find_resources("AWS::Lambda::Function").values()
+        if "Handler" in props["Properties"]
+    }
+    spec = next(s for s in SPECS if s.name == function)
+    role_ref = by_handler[spec.handler]["Role"]["Fn::GetAtt"][0]
+    statements: list[dict[str, Any]] = []
+    for policy in template.find_resources("AWS::IAM::Policy").values():
+        if {"Ref": role_ref} in policy["Properties"]["Roles"]:
+            statements.extend(policy["Properties"]["PolicyDocument"]["Statement"])
+    return statements
+
+
+_STREAM_READS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams")
+
+
+def _item_statements(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Statements on table items (the event source's stream-read grant aside)."""
+    out = []
+    for s in statements:
+        actions = [s["Action"]] if isinstance(s["Action"], str) else s["Action"]
+        if any(a.startswith("dynamodb:") for a in actions) and not any(a in _STREAM_READS for a in actions):
+            out.append(s)
+    return out
+
+
+def test_the_public_function_reaches_link_items_only_and_only_gets_and_updates_them(template: Any) -> None:
+    (statement,) = _item_statements(_role_statements(template, Function.PUBLIC.value))
+    assert sorted(statement["Action"]) == ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["LINK#*"]}}
+
+
+def test_the_audit_stream_function_can_only_append_audit_items(template: Any) -> None:
+    (statement,) = _item_statements(_role_statements(template, AUDIT_STREAM))
+    assert statement["Action"] == "dynamodb:PutItem"
+    assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["AUDIT#*"]}}
+
+
+def test_the_table_stream_feeds_link_events_to_the_audit_function_with_retries_and_a_failure_queue(
+    template: Any,
+) -> None:
+    mappings = [
+        m["Properties"]
+        for m in template.find_resources("AWS::Lambda::EventSourceMapping").values()
+        if "StartingPosition" in m["Properties"]
+    ]
+    (mapping,) = mappings
+    assert mapping["StartingPosition"] == "TRIM_HORIZON"
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["MaximumRetryAttempts"] >= 3
+    assert "OnFailure" in mapping["DestinationConfig"]
+    (criteria,) = mapping["FilterCriteria"]["Filters"]
+    pattern = json.loads(criteria["Pattern"])
+    assert pattern["dynamodb"]["NewImage"]["pk"] == {"S": [{"prefix": "LINK#"}]}
