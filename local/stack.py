@@ -144,7 +144,7 @@ def _start(front: Front, port: int, running: Running, started: float) -> None:
     os.environ.update(function_environment(resources, web_origin=web_origin, moto_url=moto.url))
     adapters.reset()
 
-    for function in (*(f.value for f in Function), "upload_events"):
+    for function in (*(f.value for f in Function), "upload_events", "audit_stream"):
         try:
             load(function)  # import now, as a warm Lambda would have, so the first request is quick
         except Exception:
@@ -174,6 +174,13 @@ def _start(front: Front, port: int, running: Running, started: float) -> None:
         queue_url=resources.events_queue_url, endpoint_url=moto.url, region=resources.region, log=say
     ).start()
     running.add(poller.stop)
+    # sharing issue: the table stream → the audit-stream function (partner download audit events)
+    from local.audit_stream import StreamPoller
+
+    stream = StreamPoller(
+        table_name=resources.table_name, endpoint_url=moto.url, region=resources.region, log=say
+    ).start()
+    running.add(stream.stop)
 
     serving = threading.Thread(target=front.serve_forever, name="front", daemon=True)
     serving.start()

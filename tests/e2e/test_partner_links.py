@@ -1,0 +1,105 @@
+"""A partner's whole journey over the local stack: open the link, give the password, download the
+exact bytes, and meet the limit message after the last download; the owner sees it in the activity."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+from typing import Any
+
+import pytest
+import requests
+
+from tests.e2e.client import LocalStack
+
+pytestmark = pytest.mark.e2e
+
+PASSWORD = "partner passphrase"
+
+
+def _available_document(stack: LocalStack, token: str, body: bytes, name: str) -> dict[str, Any]:
+    workspace = stack.api("POST", "/workspaces", token=token, json={"name": "e2e sharing"}).json()
+    checksum = base64.b64encode(hashlib.sha256(body).digest()).decode()
+    created = stack.api(
+        "POST",
+        f"/workspaces/{workspace['id']}/documents",
+        token=token,
+        json={"name": name, "content_type": "application/pdf", "size": len(body), "sha256": checksum},
+    )
+    assert created.status_code == 201, created.text
+    document, upload = created.json()["document"], created.json()["upload"]
+    assert requests.put(upload["url"], data=body, headers=upload["headers"], timeout=10).status_code == 200
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if stack.api("GET", f"/documents/{document['id']}", token=token).json()["status"] == "available":
+            return dict(document)
+        time.sleep(0.2)
+    pytest.fail(f"the upload never became available:\n{stack.log()[-3000:]}")
+
+
+def _partner(stack: LocalStack, method: str, path: str, **kwargs: Any) -> requests.Response:
+    # No Authorization header: a partner has no account.
+    return requests.request(method, f"{stack.api_url}{path}", timeout=10, **kwargs)
+
+
+def test_a_partner_opens_a_password_link_downloads_the_exact_bytes_and_then_meets_the_limit(
+    local_stack: LocalStack,
+) -> None:
+    member = local_stack.member_token()
+    content = b"%PDF-1.7\n" + bytes(range(256)) * 40 + b"\n%%EOF\n"
+    document = _available_document(local_stack, member, content, "Q3 launch plan.pdf")
+    created = local_stack.api(
+        "POST",
+        f"/documents/{document['id']}/shares",
+        token=member,
+        json={"password": PASSWORD, "max_downloads": 1, "expires_in_days": 3, "label": "ACME"},
+    )
+    assert created.status_code == 201, created.text
+    link = created.json()
+    assert link["url"] == f"{local_stack.base_url}/s/{link['token']}"
+    token = link["token"]
+
+    page = _partner(local_stack, "GET", f"/public/shares/{token}")
+    assert page.status_code == 200, page.text
+    assert page.json() == {
+        "name": "Q3 launch plan.pdf",
+        "size": len(content),
+        "content_type": "application/pdf",
+        "expires_at": link["expires_at"],
+        "password_required": True,
+        "downloads_remaining": 1,
+    }
+
+    asked = _partner(local_stack, "POST", f"/public/shares/{token}/download", json={})
+    assert (asked.status_code, asked.json()["code"]) == (403, "password_required")
+    wrong = _partner(local_stack, "POST", f"/public/shares/{token}/download", json={"password": "not it"})
+    assert (wrong.status_code, wrong.json()["code"]) == (403, "password_incorrect")
+
+    granted = _partner(local_stack, "POST", f"/public/shares/{token}/download", json={"password": PASSWORD})
+    assert granted.status_code == 200, granted.text
+    fetched = requests.get(granted.json()["url"], timeout=10)
+    assert fetched.status_code == 200
+    assert fetched.content == content
+
+    for after in (
+        _partner(local_stack, "POST", f"/public/shares/{token}/download", json={"password": PASSWORD}),
+        _partner(local_stack, "GET", f"/public/shares/{token}"),
+    ):
+        assert after.status_code == 410
+        assert after.json()["code"] == "link_exhausted"
+        assert "download limit" in after.json()["message"]
+
+    view = local_stack.api("GET", f"/shares/{link['id']}", token=member).json()
+    assert (view["state"], view["download_count"], view["downloads_remaining"]) == ("exhausted", 1, 0)
+
+    deadline = time.monotonic() + 15
+    actions: list[str] = []
+    while time.monotonic() < deadline:
+        activity = local_stack.api("GET", f"/shares/{link['id']}/activity", token=member).json()
+        actions = sorted(e["action"] for e in activity["items"])
+        if "share.downloaded" in actions:
+            break
+        time.sleep(0.3)
+    assert actions == ["share.created", "share.downloaded", "share.password_failed"], local_stack.log()[-3000:]
+    assert PASSWORD not in local_stack.log()
