@@ -159,6 +159,15 @@ def _complete(w: World) -> Request:
     return Request({"upload_id": upload_id}, body={"parts": parts})
 
 
+def _share(w: World) -> dict[str, Any]:
+    """A fresh link to the row's document, created by its owner."""
+    created: dict[str, Any] = ok(
+        call("POST", f"/documents/{w.doc}/shares", claims=w.users["owner"].claims, body={}), 201
+    )
+    return created
+
+
+ANYONE = (2, 2, 2, 2, 2, 2)
 MEMBERS_READ = (2, 2, 2, 404, 404, 401)
 EDITORS = (2, 2, 403, 404, 404, 401)
 OWNERS = (2, 403, 403, 404, 404, 401)
@@ -223,6 +232,15 @@ ROWS: list[Row] = [
     Row("GET", "/admin/users", ADMINS),
     Row("POST", "/admin/users/{user_id}/disable", ADMINS, lambda w: Request({"user_id": w.fresh_user().id})),
     Row("POST", "/admin/users/{user_id}/enable", ADMINS, lambda w: Request({"user_id": w.fresh_user().id})),
+    # sharing issue
+    Row("POST", "/documents/{document_id}/shares", EDITORS, lambda w: Request({"document_id": w.doc}, {})),
+    Row("GET", "/documents/{document_id}/shares", EDITORS, doc),
+    Row("GET", "/shares/{share_id}", EDITORS, lambda w: Request({"share_id": _share(w)["id"]})),
+    Row("PATCH", "/shares/{share_id}", EDITORS, lambda w: Request({"share_id": _share(w)["id"]}, {"label": "x"})),
+    Row("DELETE", "/shares/{share_id}", EDITORS, lambda w: Request({"share_id": _share(w)["id"]})),
+    Row("GET", "/shares/{share_id}/activity", EDITORS, lambda w: Request({"share_id": _share(w)["id"]})),
+    Row("GET", "/public/shares/{token}", ANYONE, lambda w: Request({"token": _share(w)["token"]})),
+    Row("POST", "/public/shares/{token}/download", ANYONE, lambda w: Request({"token": _share(w)["token"]}, {})),
     # system routes
     Row("GET", "/me", SIGNED_IN),
     Row("GET", "/health", (2, 2, 2, 2, 2, 2)),
