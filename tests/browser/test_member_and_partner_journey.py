@@ -176,9 +176,50 @@ def test_6_opening_the_link_again_says_it_is_used_up(
     journey.done.add("used-up")
 
 
-def test_7_no_page_logged_an_error(journey: Journey, console: ConsoleLog) -> None:
-    journey.require("workspace", "upload", "download", "link", "partner-download", "used-up")
-    # The only expected error line: Chromium logs the API's 410 for the used-up link it was asked about.
-    expected = re.compile(r"Failed to load resource: the server responded with a status of 410")
-    unexpected = [e for e in console.entries if not (e[0] == "partner-again" and expected.search(e[2]))]
+def test_7_member_sees_the_link_used_up_and_adds_a_version(journey: Journey) -> None:
+    journey.require("used-up")
+    page = journey.page
+    page.get_by_role("link", name=journey.file.name).click()
+    expect(page.get_by_role("heading", name=journey.file.name, level=1)).to_be_visible()
+    link = page.locator(".links li", has_text="Acme Corp")
+    expect(link.get_by_text("Used up")).to_be_visible()
+    expect(link).to_contain_text("1 of 1 downloads")
+
+    second = journey.file.with_name("launch-plan-q3-v2.bin")
+    second.write_bytes(os.urandom(64 * 1024))
+    page.locator("input[type=file]").set_input_files(str(second))
+    # Once the version is available the page reloads the document with its new version list.
+    versions = page.get_by_role("region", name="Versions")
+    expect(versions.get_by_text("v2 (current)")).to_be_visible(timeout=60_000)
+    expect(versions.get_by_role("row")).to_have_count(3)  # header, v2, v1
+    screenshot(page, "08-document")
+    journey.done.add("version")
+
+
+def test_8_a_revoked_link_tells_the_partner_it_was_withdrawn(
+    journey: Journey, partner: BrowserContext, console: ConsoleLog
+) -> None:
+    journey.require("version")
+    page = journey.page
+    page.get_by_role("button", name="New link").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Label (optional)").fill("Old supplier")
+    dialog.get_by_role("button", name="Create link").click()
+    link = dialog.get_by_label("Share link").input_value()
+    dialog.get_by_role("button", name="Done").click()
+    page.get_by_role("button", name="Revoke Old supplier").click()
+    expect(page.locator(".links li", has_text="Old supplier").get_by_text("Revoked")).to_be_visible()
+
+    visitor = console.watch(partner.new_page(), "partner-revoked")
+    visitor.goto(link)
+    expect(visitor.get_by_role("heading", name="This link has been withdrawn")).to_be_visible()
+    journey.done.add("revoked")
+
+
+def test_9_no_page_logged_an_error(journey: Journey, console: ConsoleLog) -> None:
+    journey.require("workspace", "upload", "download", "link", "partner-download", "used-up", "version", "revoked")
+    # The only expected error lines: Chromium logs the API's 410 for the dead links it was asked about.
+    gone = re.compile(r"Failed to load resource: the server responded with a status of 410")
+    dead_links = ("partner-again", "partner-revoked")
+    unexpected = [e for e in console.entries if not (e[0] in dead_links and gone.search(e[2]))]
     assert unexpected == []
