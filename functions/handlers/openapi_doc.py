@@ -12,6 +12,48 @@ from docuserve.routes import ROUTES, Function
 TITLE = "DocuServe API"
 VERSION = "1.0.0"
 
+# Every error body (``docuserve.api.error_response``). API Gateway's own 401/403 bodies carry only
+# ``message``, so those answers are documented with the smaller shape both satisfy.
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "Error",
+    "required": ["code", "message"],
+    "properties": {
+        "code": {"type": "string", "description": "stable, machine-readable"},
+        "message": {"type": "string"},
+        "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
+}
+GATEWAY_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "GatewayError",
+    "required": ["message"],
+    "properties": {"message": {"type": "string"}},
+}
+ERROR_STATUSES = {
+    "403": "Role too low for this object",
+    "404": "Unknown, or not visible to the caller",
+    "409": "Conflicts with the object's state",
+    "413": "Over a size limit",
+    "422": "Invalid input; `fields` names each offending field",
+    "429": "Throttled or locked out",
+}
+PUBLIC_ERROR_STATUSES = {"410": "Link expired, revoked or used up"}
+
+
+def _json(ref: str, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": ref}}}}
+
+
+def _document_errors(operation: dict[str, Any], *, public: bool) -> None:
+    """Describe the error answers with the shapes the API really sends (Powertools' default 422 is not it)."""
+    responses = operation.setdefault("responses", {})
+    statuses = ERROR_STATUSES | (PUBLIC_ERROR_STATUSES if public else {})
+    for status, description in statuses.items():
+        responses[status] = _json("#/components/schemas/Error", description)
+    if not public:
+        responses["401"] = _json("#/components/schemas/GatewayError", "Missing or invalid token")
+
 
 def _resolver_schema(function: Function) -> dict[str, Any]:
     module = importlib.import_module(f"handlers.{function.value}")
@@ -23,7 +65,7 @@ def _resolver_schema(function: Function) -> dict[str, Any]:
 def openapi_document() -> dict[str, Any]:
     """Merge the per-function schemas and mark every non-public route as bearer-protected."""
     document: dict[str, Any] = {
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",  # what Powertools generates (``"type": "null"`` in optional bodies is 3.1)
         "info": {
             "title": TITLE,
             "version": VERSION,
@@ -32,7 +74,7 @@ def openapi_document() -> dict[str, Any]:
         },
         "paths": {},
         "components": {
-            "schemas": {},
+            "schemas": {"Error": ERROR_SCHEMA, "GatewayError": GATEWAY_ERROR_SCHEMA},
             "securitySchemes": {
                 "cognito": {"type": "http", "scheme": "bearer", "bearerFormat": "Cognito ID token (JWT)"}
             },
@@ -48,7 +90,7 @@ def openapi_document() -> dict[str, Any]:
             continue
         if not route.public:
             operation["security"] = [{"cognito": []}]
-            operation.setdefault("responses", {})["401"] = {"description": "Missing or invalid token"}
-    if not document["components"]["schemas"]:
-        del document["components"]["schemas"]
+        _document_errors(operation, public=route.public)
+    for unused in ("HTTPValidationError", "ValidationError"):
+        document["components"]["schemas"].pop(unused, None)
     return document
