@@ -120,6 +120,14 @@ def test_business_metrics_are_emitted_with_exactly_the_dimension_the_dashboard_s
     assert emf["service"] == "docuserve-public"
 
 
+def test_every_business_metric_on_the_dashboard_is_emitted_by_the_code() -> None:
+    root = Path(__file__).resolve().parents[2]
+    sources = [*(root / "layers" / "domain" / "python").rglob("*.py"), *(root / "functions").rglob("*.py")]
+    text = "".join(p.read_text() for p in sources if p.name != "observability.py")
+    for attribute in (k for k in vars(BusinessMetric) if k.isupper()):
+        assert f"count(BusinessMetric.{attribute}" in text, attribute
+
+
 # --- alarms ---------------------------------------------------------------------------------
 
 
