@@ -253,3 +253,14 @@ def test_operators_find_the_topic_dashboard_and_dead_letter_queue_in_the_stack_o
     outputs = template.to_json()["Outputs"]
     for name in ("AlarmTopicArn", "DashboardName", "UploadDeadLetterQueueUrl", "UploadDeadLetterQueueArn"):
         assert name in outputs, name
+
+
+# --- cold starts ----------------------------------------------------------------------------
+
+
+def test_snapstart_stays_off_until_the_runbook_decision_changes(template: Any) -> None:
+    # docs/operations.md, "Cold starts and SnapStart", says why; turning it on must update both.
+    runbook = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()
+    assert "**Decision: SnapStart is not enabled, for now.**" in runbook
+    for function in template.find_resources("AWS::Lambda::Function").values():
+        assert "SnapStart" not in function["Properties"]
