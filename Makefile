@@ -9,7 +9,7 @@ PORT ?= 8000
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint format synth deploy diff destroy bench fuzz clean
+.PHONY: run test lint format synth deploy diff destroy bench fuzz scan clean
 
 $(STAMP): pyproject.toml
 	@echo "==> creating the virtualenv and installing Python dependencies (first run only)"
@@ -44,6 +44,25 @@ format: $(STAMP)
 synth: $(STAMP) $(CDK)
 	$(CDK) synth --quiet -c stage=dev -o cdk.out/dev
 	$(CDK) synth --quiet -c stage=prod -o cdk.out/prod
+
+## bench: cold starts, AWS calls per operation, list scaling, warm latency, asset sizes (docs/performance.md)
+bench: synth
+	$(PY) -m bench
+
+## fuzz: the long schemathesis run against the local stack (make test runs a bounded one)
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-150} FUZZ_RANDOM=1 $(PY) -m pytest tests/e2e/test_fuzz_openapi.py
+
+SCAN_VENV := $(VENV)/scan
+$(SCAN_VENV)/.installed: tests/scanners/requirements.txt
+	@echo "==> installing the scanners into $(SCAN_VENV) (first run only)"
+	python3 -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/pip install --quiet -r tests/scanners/requirements.txt
+	@touch $@
+
+## scan: cfn-lint + checkov on cdk.out (run synth first), bandit, dependency audit; unacknowledged findings fail
+scan: $(STAMP) $(SCAN_VENV)/.installed
+	$(PY) tests/scanners/run.py --bin $(SCAN_VENV)/bin
 
 deploy: $(STAMP) $(CDK)
 	$(CDK) deploy -c stage=$(STAGE) --require-approval broadening
