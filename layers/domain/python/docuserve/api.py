@@ -78,6 +78,12 @@ def build_resolver() -> APIGatewayRestResolver:
         names = ", ".join(sorted(fields))
         return error_response(422, "validation_error", f"invalid request: {names}", fields)
 
+    @app.exception_handler(UnicodeDecodeError)
+    def _undecodable(exc: UnicodeDecodeError) -> Response:
+        # Powertools decodes a base64 body as UTF-8 before validating it; bytes that are not
+        # UTF-8 are the client's mistake, not a server error.
+        return error_response(422, "validation_error", "invalid request: body", {"body": "not UTF-8 JSON"})
+
     @app.not_found
     def _not_found(_: Exception) -> Response:
         return error_response(404, "not_found", "no such route")

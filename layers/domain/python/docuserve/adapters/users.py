@@ -92,7 +92,7 @@ def list_page(*, limit: int, cursor: str | None) -> tuple[list[User], str | None
         try:
             raw = aws.cognito().list_users(**kwargs)
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "InvalidParameterException":
+            if exc.response["Error"]["Code"] in ("InvalidParameterException", "InvalidToken"):
                 raise InvalidInput("cursor", "not a cursor this API issued") from None
             raise
         users += [_user(u) for u in raw.get("Users", [])]
