@@ -1,44 +1,65 @@
 """Routes of the public function (see `docuserve.routes`): the partner page and redemption.
 
-Cold start matters here: this module imports only the resolver and the redemption logic; the S3
-client is created on the first download. The ``token`` path parameter is a secret: no code path
-logs the event, the path or the token (errors name "the link", never the token).
+Cold start matters here: it is the partner's first wait. So this function does not load
+Powertools' event handler or Pydantic: ``docuserve.lean_api`` routes the two requests and this
+module validates the one optional body field by hand, with the answers (shape, codes, 422 field
+names and messages) the Pydantic model ``docuserve.sharing.models.DownloadRequest`` would give.
+The routes are still documented from those models in ``/openapi.json``. The S3 client is created
+on the first download. The ``token`` path parameter is a secret: no code path logs the event, the
+path or the token (errors name "the link", never the token).
 """
 
 from __future__ import annotations
 
-import logging
-from typing import Annotated
+from dataclasses import asdict
+from typing import Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Body
-
-from docuserve.api import build_resolver
+from docuserve.lean_api import Invalid, LeanResolver
 from docuserve.observability import api_entry
 from docuserve.sharing import redeem
-from docuserve.sharing.models import DownloadGrant, DownloadRequest, PublicShare
 
-app = build_resolver()
-# Powertools' resolver logs route arguments (here: the token) at DEBUG; never let it, whatever the level.
-logging.getLogger("aws_lambda_powertools.event_handler").setLevel(logging.INFO)
+MODELS = "docuserve.sharing.models"
+PASSWORD_MAX = 256  # = docuserve.sharing.models.PASSWORD_MAX (tests/unit/test_lean_api.py checks it)
+# The allow-list of PublicShare's fields (checked against the model): nothing else leaves.
+PUBLIC_SHARE_FIELDS = ("name", "size", "content_type", "expires_at", "password_required", "downloads_remaining")
+
+app = LeanResolver()
 
 
 def _visitor() -> redeem.Visitor:
-    event = app.current_event
-    return redeem.Visitor(
-        ip=event.request_context.identity.source_ip, user_agent=event.headers.get("user-agent") or None
-    )
+    return redeem.Visitor(ip=app.source_ip(), user_agent=app.header("user-agent") or None)
 
 
-@app.get("/public/shares/<token>")
-def show(token: str) -> PublicShare:
-    link = redeem.public_info(token)
-    return PublicShare(**link.__dict__)
+def _password() -> str | None:
+    """``DownloadRequest``: an optional JSON object with nothing but an optional ``password``."""
+    body = app.json_body()
+    if body is None:
+        return None
+    if not isinstance(body, dict):
+        raise Invalid({"body": "Input should be a valid dictionary or object to extract fields from"})
+    extra = sorted(set(body) - {"password"})
+    if extra:
+        raise Invalid(dict.fromkeys(extra, "Extra inputs are not permitted"))
+    password = body.get("password")
+    if password is None:
+        return None
+    if not isinstance(password, str):
+        raise Invalid({"password": "Input should be a valid string"})
+    if len(password) > PASSWORD_MAX:
+        raise Invalid({"password": f"String should have at most {PASSWORD_MAX} characters"})
+    return password
 
 
-@app.post("/public/shares/<token>/download")
-def download(token: str, body: Annotated[DownloadRequest | None, Body()] = None) -> DownloadGrant:
-    grant = redeem.redeem(token, body.password if body else None, _visitor())
-    return DownloadGrant(url=grant.url, expires_at=grant.expires_at)
+@app.get("/public/shares/<token>", response=f"{MODELS}:PublicShare")
+def show(token: str) -> dict[str, Any]:
+    link = asdict(redeem.public_info(token))
+    return {name: link[name] for name in PUBLIC_SHARE_FIELDS}
+
+
+@app.post("/public/shares/<token>/download", body=f"{MODELS}:DownloadRequest", response=f"{MODELS}:DownloadGrant")
+def download(token: str) -> dict[str, Any]:
+    grant = redeem.redeem(token, _password(), _visitor())
+    return {"url": grant.url, "expires_at": grant.expires_at}
 
 
 handler = api_entry(app.resolve)
