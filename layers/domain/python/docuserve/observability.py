@@ -72,7 +72,10 @@ def api_entry(resolve: Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
     @metrics.log_metrics(raise_on_empty_metrics=False)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return resolve(event, context)
+        from docuserve.cors import add_cors_headers
+        from docuserve.settings import get_settings
+
+        return add_cors_headers(event, resolve(event, context), get_settings().cors_origins)
 
     wrapped: Handler = _traced(handler)
     return wrapped

@@ -21,6 +21,8 @@ class Settings:
     user_pool_id: str
     user_pool_client_id: str
     web_origin: str
+    # Origins whose browsers may read API answers (the web app's, plus configured extras).
+    cors_origins: tuple[str, ...] = ()
     service: str = "docuserve"
     limits: Limits = field(default_factory=Limits)
 
@@ -37,6 +39,11 @@ class Settings:
             user_pool_id=e.get("USER_POOL_ID", ""),
             user_pool_client_id=e.get("USER_POOL_CLIENT_ID", ""),
             web_origin=e.get("WEB_ORIGIN", "http://localhost:8000").rstrip("/"),
+            cors_origins=tuple(
+                o.strip().rstrip("/")
+                for o in (e.get("CORS_ORIGINS") or e.get("WEB_ORIGIN", "")).split(",")
+                if o.strip()
+            ),
             service=e.get("POWERTOOLS_SERVICE_NAME", "docuserve"),
             limits=Limits.from_env(e),
         )
