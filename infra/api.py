@@ -29,6 +29,7 @@ class Api(Construct):
         config: StageConfig,
         functions: Functions,
         user_pool: cognito.IUserPool,
+        allowed_origins: list[str],
     ) -> None:
         super().__init__(scope, id)
         access_logs = logs.LogGroup(
@@ -50,7 +51,8 @@ class Api(Construct):
             cloud_watch_role_removal_policy=RemovalPolicy.DESTROY,
             endpoint_types=[apigw.EndpointType.REGIONAL],
             default_cors_preflight_options=apigw.CorsOptions(
-                allow_origins=list(config.web_origins) or apigw.Cors.ALL_ORIGINS,
+                # The web app's origin(s) only; the functions name the same origins on answers.
+                allow_origins=allowed_origins,
                 allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                 allow_headers=["Authorization", "Content-Type"],
             ),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -92,6 +92,7 @@ class Functions(Construct):
         user_pool: cognito.IUserPool,
         user_pool_client: cognito.IUserPoolClient,
         web_origin: str,
+        cors_origins: list[str],
     ) -> None:
         super().__init__(scope, id)
         powertools = lambda_.LayerVersion.from_layer_version_arn(
@@ -114,6 +115,7 @@ class Functions(Construct):
             "USER_POOL_ID": user_pool.user_pool_id,
             "USER_POOL_CLIENT_ID": user_pool_client.user_pool_client_id,
             "WEB_ORIGIN": web_origin,
+            "CORS_ORIGINS": Fn.join(",", cors_origins),
             "POWERTOOLS_METRICS_NAMESPACE": "DocuServe",
             "POWERTOOLS_LOG_LEVEL": "INFO",
             **config.limits.to_env(),

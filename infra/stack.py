@@ -34,7 +34,8 @@ class DocuServeStack(Stack):
         # The web app's origin (custom domain or CloudFront) is where share links point and the
         # only origin, besides configured web_origins, that may upload to the documents bucket.
         self.web = Web(self, "Web", config=config, log_bucket=self.storage.log_bucket)
-        self.storage.allow_browser_uploads([*config.web_origins, self.web.origin])
+        web_origins = [self.web.origin, *config.web_origins]
+        self.storage.allow_browser_uploads(web_origins)
         self.functions = Functions(
             self,
             "Functions",
@@ -45,8 +46,16 @@ class DocuServeStack(Stack):
             user_pool=self.identity.user_pool,
             user_pool_client=self.identity.client,
             web_origin=self.web.origin,
+            cors_origins=web_origins,
         )
-        self.api = Api(self, "Api", config=config, functions=self.functions, user_pool=self.identity.user_pool)
+        self.api = Api(
+            self,
+            "Api",
+            config=config,
+            functions=self.functions,
+            user_pool=self.identity.user_pool,
+            allowed_origins=web_origins,
+        )
         self.web.publish(
             api_url=self.api.url,
             api_origin=f"https://{self.api.rest_api.rest_api_id}.execute-api.{self.region}.{self.url_suffix}",

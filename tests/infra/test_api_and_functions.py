@@ -185,3 +185,18 @@ def test_an_unacknowledged_nag_finding_fails_synth(tmp_path: Path) -> None:
     s3.Bucket(stack, "Careless")  # no TLS enforcement, no access logs
     with pytest.raises(Exception, match="AwsSolutions-S10"):
         app.synth()
+
+
+def test_api_functions_name_the_web_app_origin_for_cors(template: Any) -> None:
+    # The functions name the CloudFront origin on answers; the preflight allows the same origins.
+    for name in (Function.MEMBERS.value, Function.PUBLIC.value):
+        cors = _functions(template)[name]["Environment"]["Variables"]["CORS_ORIGINS"]
+        assert "DomainName" in str(cors), cors
+    options = [
+        m["Properties"]
+        for m in template.find_resources("AWS::ApiGateway::Method").values()
+        if m["Properties"]["HttpMethod"] == "OPTIONS"
+    ]
+    assert options
+    assert all("DomainName" in str(o["Integration"]["IntegrationResponses"]) for o in options)
+    assert not any("'*'" in str(o["Integration"]["IntegrationResponses"]) for o in options)
