@@ -2,7 +2,7 @@
 downloads and shares a document; a partner opens the link on a phone, enters the password and
 downloads it once; a second visit says the link is used up; no page logs an error.
 
-The steps build on each other (one member, one document, one link), in file order.
+The steps build on each other (one member, one document, one link) and run in order in one test.
 """
 
 from __future__ import annotations
@@ -35,12 +35,6 @@ class Journey:
     file: Path
     workspace: str = field(default_factory=lambda: f"Launch plans {uuid.uuid4().hex[:6]}")
     link: str | None = None
-    done: set[str] = field(default_factory=set)
-
-    def require(self, *steps: str) -> None:
-        missing = [s for s in steps if s not in self.done]
-        if missing:
-            pytest.fail(f"an earlier step of the journey failed: {', '.join(missing)}")
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +51,9 @@ def journey(
     context.close()
 
 
-def test_1_member_signs_in_with_the_keyboard_and_creates_a_workspace(journey: Journey) -> None:
+def step_1_member_signs_in_with_the_keyboard_and_creates_a_workspace(
+    journey: Journey, partner: BrowserContext, console: ConsoleLog
+) -> None:
     page = journey.page
     page.goto(journey.stack.base_url + "/")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
@@ -77,11 +73,11 @@ def test_1_member_signs_in_with_the_keyboard_and_creates_a_workspace(journey: Jo
     expect(page.get_by_role("heading", name=journey.workspace, level=1)).to_be_visible()
     assert re.search(r"/w/[^/]+$", page.url)
     screenshot(page, "02-workspace")
-    journey.done.add("workspace")
 
 
-def test_2_upload_shows_progress_to_100_percent_and_becomes_available(journey: Journey) -> None:
-    journey.require("workspace")
+def step_2_upload_shows_progress_to_100_percent_and_becomes_available(
+    journey: Journey, partner: BrowserContext, console: ConsoleLog
+) -> None:
     page = journey.page
     page.locator("input[type=file]").set_input_files(str(journey.file))
     upload = page.locator(".upload", has_text=journey.file.name)
@@ -92,21 +88,19 @@ def test_2_upload_shows_progress_to_100_percent_and_becomes_available(journey: J
     row = page.locator("table.documents tbody tr", has_text=journey.file.name)
     expect(row.get_by_text("Available")).to_be_visible()
     screenshot(page, "03-uploaded")
-    journey.done.add("upload")
 
 
-def test_3_download_gives_back_the_same_bytes(journey: Journey) -> None:
-    journey.require("upload")
+def step_3_download_gives_back_the_same_bytes(journey: Journey, partner: BrowserContext, console: ConsoleLog) -> None:
     page = journey.page
     with page.expect_download() as download:
         page.get_by_role("button", name=f"Download {journey.file.name}").click()
     assert Path(download.value.path()).read_bytes() == journey.file.read_bytes()
     assert download.value.suggested_filename == journey.file.name
-    journey.done.add("download")
 
 
-def test_4_member_creates_a_link_with_a_password_and_a_limit_of_one(journey: Journey) -> None:
-    journey.require("upload")
+def step_4_member_creates_a_link_with_a_password_and_a_limit_of_one(
+    journey: Journey, partner: BrowserContext, console: ConsoleLog
+) -> None:
     page = journey.page
     page.get_by_role("button", name=f"Share {journey.file.name}").click()
     dialog = page.get_by_role("dialog")
@@ -128,7 +122,6 @@ def test_4_member_creates_a_link_with_a_password_and_a_limit_of_one(journey: Jou
     dialog.get_by_role("button", name="Done").click()
     expect(page.get_by_role("dialog")).to_have_count(0)
     journey.link = link
-    journey.done.add("link")
 
 
 @pytest.fixture(scope="module")
@@ -142,10 +135,9 @@ def partner(browser: Browser, console: ConsoleLog) -> Iterator[BrowserContext]:
     context.close()
 
 
-def test_5_partner_enters_the_password_and_downloads(
+def step_5_partner_enters_the_password_and_downloads(
     journey: Journey, partner: BrowserContext, console: ConsoleLog
 ) -> None:
-    journey.require("link")
     assert journey.link
     page = console.watch(partner.new_page(), "partner")
     page.goto(journey.link)
@@ -160,24 +152,22 @@ def test_5_partner_enters_the_password_and_downloads(
         page.get_by_role("button", name="Download").click()
     assert Path(download.value.path()).read_bytes() == journey.file.read_bytes()
     expect(page.get_by_text("Your download has started.")).to_be_visible()
-    journey.done.add("partner-download")
 
 
-def test_6_opening_the_link_again_says_it_is_used_up(
+def step_6_opening_the_link_again_says_it_is_used_up(
     journey: Journey, partner: BrowserContext, console: ConsoleLog
 ) -> None:
-    journey.require("partner-download")
     assert journey.link
     page = console.watch(partner.new_page(), "partner-again")
     page.goto(journey.link)
     expect(page.get_by_role("heading", name="This link has been used up")).to_be_visible()
     expect(page.get_by_role("button", name="Download")).to_have_count(0)
     screenshot(page, "07-partner-used-up")
-    journey.done.add("used-up")
 
 
-def test_7_member_sees_the_link_used_up_and_adds_a_version(journey: Journey) -> None:
-    journey.require("used-up")
+def step_7_member_sees_the_link_used_up_and_adds_a_version(
+    journey: Journey, partner: BrowserContext, console: ConsoleLog
+) -> None:
     page = journey.page
     page.get_by_role("link", name=journey.file.name).click()
     expect(page.get_by_role("heading", name=journey.file.name, level=1)).to_be_visible()
@@ -193,13 +183,11 @@ def test_7_member_sees_the_link_used_up_and_adds_a_version(journey: Journey) -> 
     expect(versions.get_by_text("v2 (current)")).to_be_visible(timeout=60_000)
     expect(versions.get_by_role("row")).to_have_count(3)  # header, v2, v1
     screenshot(page, "08-document")
-    journey.done.add("version")
 
 
-def test_8_a_revoked_link_tells_the_partner_it_was_withdrawn(
+def step_8_a_revoked_link_tells_the_partner_it_was_withdrawn(
     journey: Journey, partner: BrowserContext, console: ConsoleLog
 ) -> None:
-    journey.require("version")
     page = journey.page
     page.get_by_role("button", name="New link").click()
     dialog = page.get_by_role("dialog")
@@ -213,13 +201,31 @@ def test_8_a_revoked_link_tells_the_partner_it_was_withdrawn(
     visitor = console.watch(partner.new_page(), "partner-revoked")
     visitor.goto(link)
     expect(visitor.get_by_role("heading", name="This link has been withdrawn")).to_be_visible()
-    journey.done.add("revoked")
 
 
-def test_9_no_page_logged_an_error(journey: Journey, console: ConsoleLog) -> None:
-    journey.require("workspace", "upload", "download", "link", "partner-download", "used-up", "version", "revoked")
+def step_9_no_page_logged_an_error(journey: Journey, partner: BrowserContext, console: ConsoleLog) -> None:
     # The only expected error lines: Chromium logs the API's 410 for the dead links it was asked about.
     gone = re.compile(r"Failed to load resource: the server responded with a status of 410")
     dead_links = ("partner-again", "partner-revoked")
     unexpected = [e for e in console.entries if not (e[0] in dead_links and gone.search(e[2]))]
     assert unexpected == []
+
+
+STEPS = (
+    step_1_member_signs_in_with_the_keyboard_and_creates_a_workspace,
+    step_2_upload_shows_progress_to_100_percent_and_becomes_available,
+    step_3_download_gives_back_the_same_bytes,
+    step_4_member_creates_a_link_with_a_password_and_a_limit_of_one,
+    step_5_partner_enters_the_password_and_downloads,
+    step_6_opening_the_link_again_says_it_is_used_up,
+    step_7_member_sees_the_link_used_up_and_adds_a_version,
+    step_8_a_revoked_link_tells_the_partner_it_was_withdrawn,
+    step_9_no_page_logged_an_error,
+)
+
+
+def test_member_and_partner_journey(journey: Journey, partner: BrowserContext, console: ConsoleLog) -> None:
+    """Every step builds on the one before, so they run in one test: pytest-xdist may hand the
+    tests of one module to different workers. A failure's traceback names its step."""
+    for step in STEPS:
+        step(journey, partner, console)
