@@ -53,6 +53,7 @@ class Watched:
     table: dynamodb.ITable
     upload_queue: sqs.IQueue
     dead_letters: sqs.IQueue
+    audit_failures: sqs.IQueue | None = None
 
 
 class Monitoring(Construct):
@@ -159,6 +160,15 @@ class Monitoring(Construct):
             f"{prefix}: upload processing failed 5 times for an object; it is in the dead-letter queue. "
             "Fix the cause, then redrive (docs/operations.md, 'Dead-letter queue').",
         )
+        if watched.audit_failures is not None:
+            self._alarm(
+                "audit-stream-failures",
+                watched.audit_failures.metric_approximate_number_of_messages_visible(
+                    period=PERIOD, statistic="Maximum"
+                ),
+                f"{prefix}: link audit events could not be written after retries; they are parked in the "
+                "audit-stream failure queue. Fix the cause and replay them (docs/operations.md, 'Alarms').",
+            )
         self._alarm(
             "upload-queue-stuck",
             watched.upload_queue.metric_approximate_age_of_oldest_message(period=PERIOD, statistic="Maximum"),

@@ -82,6 +82,7 @@ class DocuServeStack(Stack):
                 table=self.data.table,
                 upload_queue=self.upload_events.queue,
                 dead_letters=self.upload_events.dead_letters,
+                audit_failures=self.audit_stream.failures,
             ),
         )
 

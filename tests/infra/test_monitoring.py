@@ -146,14 +146,15 @@ def test_every_function_has_an_alarm(template: Any, metric: str) -> None:
     assert all(a["Namespace"] == "AWS/Lambda" and a["Dimensions"][0]["Name"] == "FunctionName" for a in alarms)
 
 
-def test_dead_letters_alarm_as_soon_as_one_message_lands(template: Any) -> None:
-    (alarm,) = [a for a in _alarms(template).values() if a.get("MetricName") == "ApproximateNumberOfMessagesVisible"]
-    (dimension,) = alarm["Dimensions"]
+def test_dead_letter_and_audit_failure_queues_alarm_as_soon_as_one_message_lands(template: Any) -> None:
+    alarms = [a for a in _alarms(template).values() if a.get("MetricName") == "ApproximateNumberOfMessagesVisible"]
+    watched = {a["Dimensions"][0]["Value"]["Fn::GetAtt"][0] for a in alarms}
     queues = template.find_resources("AWS::SQS::Queue")
-    dlq = next(k for k, q in queues.items() if "RedrivePolicy" not in q["Properties"])
-    assert dimension["Value"] == {"Fn::GetAtt": [dlq, "QueueName"]}
-    assert alarm["Threshold"] == 1
-    assert alarm["Statistic"] == "Maximum"
+    # Every queue that only ever holds failures (no redrive of its own) is alarmed.
+    parked = {k for k, q in queues.items() if "RedrivePolicy" not in q["Properties"]}
+    assert len(parked) == 2
+    assert watched == parked
+    assert all(a["Threshold"] == 1 and a["Statistic"] == "Maximum" for a in alarms)
 
 
 def test_stuck_upload_processing_alarms(template: Any) -> None:
@@ -165,7 +166,10 @@ def test_alarms_have_names_an_operator_can_find(template: Any) -> None:
     names = {a["AlarmName"] for a in _alarms(template).values()}
     (dashboard,) = template.find_resources("AWS::CloudWatch::Dashboard").values()
     stage = dashboard["Properties"]["DashboardName"].removeprefix("docuserve-")
-    expected = {f"docuserve-{stage}-{n}" for n in ("api-5xx", "upload-dead-letters", "upload-queue-stuck")}
+    expected = {
+        f"docuserve-{stage}-{n}"
+        for n in ("api-5xx", "upload-dead-letters", "audit-stream-failures", "upload-queue-stuck")
+    }
     expected |= {f"docuserve-{stage}-{spec.name}-{kind}" for spec in SPECS for kind in ("errors", "throttles")}
     assert names == expected
 
@@ -173,7 +177,7 @@ def test_alarms_have_names_an_operator_can_find(template: Any) -> None:
 def test_every_alarm_notifies_the_topic_and_treats_no_data_as_fine(template: Any) -> None:
     topic = {"Ref": _topic_id(template)}
     alarms = _alarms(template)
-    assert len(alarms) == 1 + 2 * len(SPECS) + 2
+    assert len(alarms) == 1 + 2 * len(SPECS) + 3
     for name, alarm in alarms.items():
         assert alarm["AlarmActions"] == [topic], name
         assert alarm["OKActions"] == [topic], name
