@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
 from tests.e2e.conftest import local_stack  # noqa: F401  (the same session fixture as the e2e tier)
 
@@ -19,6 +19,10 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+
+# Assertions wait for the page up to this long (Playwright's default is 5 s): on a loaded CI
+# machine an upload's hashing, polling and a retried part's back-off can take longer.
+expect.set_options(timeout=20_000)
 
 
 @dataclass
