@@ -11,7 +11,9 @@ from docuserve.routes import ROUTES, Function, match, routes_for
 
 def _served(function: Function) -> set[str]:
     app = importlib.import_module(f"handlers.{function.value}").app
-    return {f"{r.method} {r.openapi_path}" for r in [*app._static_routes, *app._dynamic_routes]}
+    if hasattr(app, "_static_routes"):  # a Powertools resolver
+        return {f"{r.method} {r.openapi_path}" for r in [*app._static_routes, *app._dynamic_routes]}
+    return {f"{r.method} {r.template}" for r in app.routes}  # docuserve.lean_api.LeanResolver
 
 
 @pytest.mark.parametrize("function", list(Function))

@@ -111,12 +111,8 @@ def restore_document(document_id: str) -> DocumentView:
 
 @router.post("/documents/<document_id>/versions", status_code=201)
 def create_version(document_id: str, body: Annotated[CreateVersion, Body()]) -> UploadInstructions:
-    caller = current_caller(router)
-    content_type = body.content_type
-    if content_type is None:
-        content_type = documents.get(caller, document_id)[0].content_type
-    declared = Declared(size=body.size, sha256=body.sha256, content_type=content_type)
-    return documents.new_version(caller, document_id, declared)
+    declared = Declared(size=body.size, sha256=body.sha256, content_type=body.content_type or "")
+    return documents.new_version(current_caller(router), document_id, declared)
 
 
 @router.get("/documents/<document_id>/download")

@@ -150,10 +150,12 @@ def create(
 
 
 def new_version(caller: Caller, document_id: str, declared: uploads.Declared) -> UploadInstructions:
-    """Instructions to upload the next version of an existing document."""
+    """Instructions to upload the next version of an existing document (empty type: the document's)."""
     uploads.check_size(declared.size)
     store = Store()
     doc = document_access(caller, document_id, Role.EDITOR, what="uploading versions", store=store).document
+    if not declared.content_type:  # not given: the new version keeps the document's type
+        declared = uploads.Declared(size=declared.size, sha256=declared.sha256, content_type=doc.content_type)
     for _ in range(RETRIES):
         if doc.status == "deleted":
             raise Conflict("the document is in the trash; restore it first")
