@@ -51,8 +51,9 @@ def browser() -> Iterator[Browser]:
         instance.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def console() -> ConsoleLog:
+    """This test's console log (each test checks only the pages it opened)."""
     return ConsoleLog()
 
 

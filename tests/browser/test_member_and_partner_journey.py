@@ -37,7 +37,7 @@ class Journey:
     link: str | None = None
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def journey(
     browser: Browser, local_stack: LocalStack, console: ConsoleLog, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Journey]:
@@ -124,8 +124,8 @@ def step_4_member_creates_a_link_with_a_password_and_a_limit_of_one(
     journey.link = link
 
 
-@pytest.fixture(scope="module")
-def partner(browser: Browser, console: ConsoleLog) -> Iterator[BrowserContext]:
+@pytest.fixture
+def partner(browser: Browser) -> Iterator[BrowserContext]:
     """A fresh browser context on a phone: no cookies, no session, nothing of the member's."""
     context = browser.new_context(
         accept_downloads=True, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
