@@ -45,10 +45,12 @@ class FakeBackend:
     """Answers the API and S3 requests one upload needs, and records what the app sent."""
 
     size: int
+    single: bool = False  # one presigned PUT instead of a multipart upload
     fail_part: dict[int, int] = field(default_factory=dict)  # part_number -> failures still to give
     created: list[dict[str, Any]] = field(default_factory=list)
     puts: list[int] = field(default_factory=list)  # part numbers, in the order they arrived
     put_bodies: dict[int, bytes] = field(default_factory=dict)
+    put_headers: list[dict[str, str]] = field(default_factory=list)
     reissued: list[list[int]] = field(default_factory=list)
     completed: list[dict[str, Any]] = field(default_factory=list)
 
@@ -71,6 +73,21 @@ class FakeBackend:
         if (method, path) == ("POST", "/workspaces/ws-1/documents"):
             body = json.loads(request.post_data or "{}")
             self.created.append(body)
+            if self.single:
+                headers = {
+                    "Content-Type": body["content_type"],
+                    "x-amz-checksum-sha256": body["sha256"],
+                    "x-amz-server-side-encryption": "aws:kms",
+                    "x-amz-server-side-encryption-aws-kms-key-id": "arn:aws:kms:eu-west-1:1:key/k",
+                }
+                upload = {
+                    "upload_id": "up-1",
+                    "method": "PUT",
+                    "url": f"{S3}/bucket/object?X-Amz-Signature=s",
+                    "headers": headers,
+                    "expires_at": "2099-01-01T00:00:00Z",
+                }
+                return self.json(route, {"document": {"id": "doc-1", "name": body["name"]}, "upload": upload}, 201)
             count = -(-self.size // PART)
             upload = {
                 "upload_id": "up-1",
@@ -89,7 +106,8 @@ class FakeBackend:
             self.completed.append(json.loads(request.post_data or "{}"))
             return self.json(route, {"upload_id": "up-1", "status": "pending"})
         if (method, path) == ("GET", "/uploads/up-1"):
-            return self.json(route, {"upload_id": "up-1", "status": "completed" if self.completed else "pending"})
+            landed = self.completed or (self.single and self.put_bodies)
+            return self.json(route, {"upload_id": "up-1", "status": "completed" if landed else "pending"})
         return self.json(route, {"code": "not_found", "message": f"no fake for {method} {path}"}, 404)
 
     def s3(self, route: Route) -> None:
@@ -97,7 +115,9 @@ class FakeBackend:
         if request.method == "OPTIONS":
             route.fulfill(status=200, headers=self.cors())
             return
-        n = int(re.search(r"partNumber=(\d+)", request.url).group(1))  # type: ignore[union-attr]
+        found = re.search(r"partNumber=(\d+)", request.url)
+        n = int(found.group(1)) if found else 1
+        self.put_headers.append(request.headers)
         self.puts.append(n)
         if self.fail_part.get(n, 0) > 0:
             self.fail_part[n] -= 1
@@ -228,3 +248,39 @@ def test_incremental_sha256_matches_web_crypto_and_hashlib(app: Page) -> None:
     assert result["webCrypto"] == expected
     assert result["incremental"] == expected
     assert result["empty"] == base64.b64encode(hashlib.sha256(b"").digest()).decode()
+
+
+def test_a_dropped_file_is_put_with_exactly_the_signed_headers(app: Page, tmp_path: Path) -> None:
+    backend = FakeBackend(size=2048, single=True)
+    app.route(f"{API}/**", backend.api)
+    app.route(f"{S3}/**", backend.s3)
+    app.goto(f"{APP}/w/ws-1")
+    expect(app.get_by_role("heading", name="Designs")).to_be_visible()
+    data = os.urandom(backend.size)
+    transfer = app.evaluate_handle(
+        """bytes => {
+          const transfer = new DataTransfer();
+          transfer.items.add(new File([new Uint8Array(bytes)], 'brief.pdf', { type: 'application/pdf' }));
+          return transfer;
+        }""",
+        list(data),
+    )
+    app.dispatch_event(".dropzone", "dragover", {"dataTransfer": transfer})
+    app.dispatch_event(".dropzone", "drop", {"dataTransfer": transfer})
+
+    expect(app.locator(".upload", has_text="brief.pdf")).to_have_attribute("data-state", "available")
+    (declared,) = backend.created
+    assert declared == {
+        "name": "brief.pdf",
+        "folder": "/",
+        "size": len(data),
+        "sha256": base64.b64encode(hashlib.sha256(data).digest()).decode(),
+        "content_type": "application/pdf",
+    }
+    (sent,) = backend.put_headers
+    assert sent["content-type"] == "application/pdf"
+    assert sent["x-amz-checksum-sha256"] == declared["sha256"]
+    assert sent["x-amz-server-side-encryption"] == "aws:kms"
+    assert sent["x-amz-server-side-encryption-aws-kms-key-id"] == "arn:aws:kms:eu-west-1:1:key/k"
+    assert backend.put_bodies[1] == data
+    assert backend.completed == []  # a single PUT needs no completion call
