@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
+from infra.web import content_security_policy
 from tests.browser.conftest import ROOT, ConsoleLog, screenshot
 
 APP = "http://app.localhost"  # a *.localhost page is a secure context, as Web Crypto needs
@@ -30,6 +31,12 @@ S3 = "http://s3.localhost"
 PART = 1024 * 1024
 WEB = ROOT / "web"
 WORKSPACE = {"id": "ws-1", "name": "Designs", "description": "", "my_role": "owner"}
+# The CSP CloudFront sends (infra/web.py), pointed at the fake hosts, which speak plain http.
+CSP = (
+    content_security_policy(api_origin="http://api.localhost", region="eu-west-1")
+    .replace("; upgrade-insecure-requests", "")
+    .replace("connect-src 'self'", f"connect-src 'self' {S3}")
+)
 
 
 def _fake_jwt() -> str:
@@ -148,7 +155,12 @@ def serve_web(route: Route) -> None:
     file = (WEB / path.lstrip("/")).resolve()
     if not file.is_file() or WEB not in file.parents:
         file = WEB / "index.html"
-    route.fulfill(status=200, content_type=mimetypes.guess_type(file.name)[0] or "text/plain", body=file.read_bytes())
+    route.fulfill(
+        status=200,
+        headers={"Content-Security-Policy": CSP, "Referrer-Policy": "no-referrer"},
+        content_type=mimetypes.guess_type(file.name)[0] or "text/plain",
+        body=file.read_bytes(),
+    )
 
 
 @pytest.fixture
@@ -163,6 +175,8 @@ def app(browser: Browser, console: ConsoleLog) -> Iterator[Page]:
     page = console.watch(context.new_page(), "upload-client")
     yield page
     context.close()
+    # The app runs under the deployed Content-Security-Policy without a single violation.
+    assert [e for e in console.entries if "Content Security Policy" in e[2]] == []
 
 
 def _start(app: Page, backend: FakeBackend, tmp_path: Path) -> bytes:
@@ -284,3 +298,19 @@ def test_a_dropped_file_is_put_with_exactly_the_signed_headers(app: Page, tmp_pa
     assert sent["x-amz-server-side-encryption-aws-kms-key-id"] == "arn:aws:kms:eu-west-1:1:key/k"
     assert backend.put_bodies[1] == data
     assert backend.completed == []  # a single PUT needs no completion call
+
+
+def test_the_deployed_csp_refuses_inline_script(app: Page, console: ConsoleLog) -> None:
+    app.goto(f"{APP}/")
+    expect(app.get_by_role("heading", name="Workspaces")).to_be_visible()
+    app.evaluate(
+        """() => {
+          const script = document.createElement('script');
+          script.textContent = 'window.injected = true';
+          document.body.append(script);
+        }"""
+    )
+    assert app.evaluate("window.injected === undefined")
+    refused = [e for e in console.entries if "Content Security Policy" in e[2]]
+    assert refused, "the browser did not enforce the CSP"
+    console.entries.clear()  # expected here; the fixture checks that nothing else was refused
