@@ -146,6 +146,7 @@ def step_5_partner_enters_the_password_and_downloads(
     password = page.get_by_label("Password")
     expect(password).to_be_focused()
     screenshot(page, "06-partner-page")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "the page scrolls sideways"
 
     password.fill(LINK_PASSWORD)
     with page.expect_download() as download:
