@@ -2,15 +2,30 @@
 
 No response model has a field for the token hash, the password hash or the object key, so a raw
 link item can never leak through one (SPEC security promise 8). The token itself appears only in
-``CreatedShare``, the one answer that hands it out.
+``CreatedShare``, the one answer that hands it out. Member-set passwords arrive as ``Masked``
+strings, so no repr of a request (Powertools logs route arguments at DEBUG) can ever show one.
 """
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 PASSWORD_MAX = 256  # scrypt hashes any length; this bounds the work a request can ask for
 LABEL_MAX = 200
+
+
+class Masked(str):
+    """A string whose repr never shows it: it is still the plain value for hashing."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'**********'"
+
+
+Password = Annotated[str, Field(max_length=PASSWORD_MAX), AfterValidator(Masked)]
 
 
 class CreateShare(BaseModel):
@@ -20,7 +35,7 @@ class CreateShare(BaseModel):
 
     expires_at: AwareDatetime | None = None
     expires_in_days: int | None = None
-    password: str | None = Field(default=None, max_length=PASSWORD_MAX)
+    password: Password | None = None
     max_downloads: int | None = None
     label: str | None = Field(default=None, max_length=LABEL_MAX)
     version_id: str | None = Field(default=None, max_length=64)
@@ -33,7 +48,7 @@ class EditShare(BaseModel):
 
     expires_at: AwareDatetime | None = None
     expires_in_days: int | None = None
-    password: str | None = Field(default=None, max_length=PASSWORD_MAX)
+    password: Password | None = None
     max_downloads: int | None = None
     label: str | None = Field(default=None, max_length=LABEL_MAX)
 
