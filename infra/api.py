@@ -92,6 +92,18 @@ class Api(Construct):
             acknowledge(
                 self.rest_api, "AwsSolutions-APIG3", f"WAF is off on the {config.stage} stage by cdk.json; prod has it."
             )
+        # Answers API Gateway gives itself (expired token 401, throttle 429, WAF 403, 5xx) must be
+        # readable by the web app too, or the browser reports a network error instead. They carry
+        # no data, and name only the web app's own origin.
+        for response_type in (apigw.ResponseType.DEFAULT_4_XX, apigw.ResponseType.DEFAULT_5_XX):
+            self.rest_api.add_gateway_response(
+                f"Cors{response_type.response_type}",
+                type=response_type,
+                response_headers={
+                    "Access-Control-Allow-Origin": f"'{allowed_origins[0]}'",
+                    "Vary": "'Origin'",
+                },
+            )
         validator = self.rest_api.add_request_validator(
             "Validator", validate_request_body=True, validate_request_parameters=True
         )

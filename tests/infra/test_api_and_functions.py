@@ -200,3 +200,12 @@ def test_api_functions_name_the_web_app_origin_for_cors(template: Any) -> None:
     assert options
     assert all("DomainName" in str(o["Integration"]["IntegrationResponses"]) for o in options)
     assert not any("'*'" in str(o["Integration"]["IntegrationResponses"]) for o in options)
+
+
+def test_gateway_errors_are_readable_by_the_web_app(template: Any) -> None:
+    responses = template.find_resources("AWS::ApiGateway::GatewayResponse")
+    kinds = {r["Properties"]["ResponseType"]: r["Properties"] for r in responses.values()}
+    for kind in ("DEFAULT_4XX", "DEFAULT_5XX"):
+        origin = kinds[kind]["ResponseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"]
+        assert "DomainName" in str(origin)
+        assert "'*'" not in str(origin)
