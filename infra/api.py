@@ -41,6 +41,8 @@ class Api(Construct):
         public_throttle = apigw.MethodDeploymentOptions(
             throttling_rate_limit=config.public_throttle.rate,
             throttling_burst_limit=config.public_throttle.burst,
+            # Execution logs can echo the request path, which on /public/* is a share token.
+            logging_level=apigw.MethodLoggingLevel.OFF,
         )
         self.rest_api = apigw.RestApi(
             self,
@@ -58,7 +60,9 @@ class Api(Construct):
             ),
             deploy_options=apigw.StageOptions(
                 stage_name=STAGE_NAME,
-                tracing_enabled=True,
+                # No X-Ray on the stage: its traces record full request URLs, and /public/* URLs
+                # carry share tokens (SPEC promise 3: never logged). Functions still trace.
+                tracing_enabled=False,
                 logging_level=apigw.MethodLoggingLevel.ERROR,
                 data_trace_enabled=False,
                 metrics_enabled=True,

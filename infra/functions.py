@@ -34,6 +34,7 @@ ASSET_EXCLUDE = ["**/__pycache__", "**/*.pyc", "*.egg-info", "**/*.egg-info"]
 
 UPLOAD_EVENTS = "upload_events"  # not an API function: it consumes S3 events
 AUDIT_STREAM = "audit_stream"  # not an API function: it consumes the table's stream
+TRASH_SWEEPER = "trash_sweeper"  # not an API function: EventBridge runs it daily
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,11 @@ SPECS: tuple[FunctionSpec, ...] = (
     FunctionSpec(Function.SYSTEM.value, "handlers.system.handler", "Health, OpenAPI document, caller identity", 256),
     FunctionSpec(Function.MEMBERS.value, "handlers.members.handler", "Workspaces, documents, uploads, shares, audit"),
     FunctionSpec(Function.ADMIN.value, "handlers.admin.handler", "Cognito user administration for admins"),
-    FunctionSpec(Function.PUBLIC.value, "handlers.public.handler", "Partner share-link pages and redemption"),
+    # 1024 MB: CPU scales with memory, and a password check is ~0.1 s of scrypt at OWASP cost.
+    FunctionSpec(Function.PUBLIC.value, "handlers.public.handler", "Partner share-link pages and redemption", 1024),
     FunctionSpec(UPLOAD_EVENTS, "handlers.upload_events.handler", "Verifies landed uploads (S3 events)", 1024, 300),
     FunctionSpec(AUDIT_STREAM, "handlers.audit_stream.handler", "Appends link audit events (table stream)", 256, 60),
+    FunctionSpec(TRASH_SWEEPER, "handlers.trash_sweeper.handler", "Purges documents trashed > trash_days", 512, 900),
 )
 
 
@@ -242,6 +245,38 @@ class Functions(Construct):
             )
         )
         key.grant(events, "kms:Decrypt")
+
+        sweeper = self[TRASH_SWEEPER]
+        # What purge needs and nothing more: query the trash index and a document's items, read
+        # upload sessions, delete the document's items, count the workspace down, append the audit
+        # event, refresh the document's links. No Scan, no BatchWriteItem.
+        _grant_table(
+            sweeper,
+            table,
+            key,
+            "dynamodb:GetItem",
+            "dynamodb:Query",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+        )
+        # Delete every version and delete marker under documents/ (and abort unfinished multipart
+        # uploads); it can never write or read an object's bytes.
+        sweeper.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="DeleteExpiredDocumentObjects",
+                actions=["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:AbortMultipartUpload"],
+                resources=[objects],
+            )
+        )
+        sweeper.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="ListVersionsForPurge",
+                actions=["s3:ListBucketVersions"],
+                resources=[bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": ["documents/*"]}},
+            )
+        )
 
     def _acknowledge(self) -> None:
         for fn in self.by_name.values():

@@ -25,7 +25,10 @@ def _path_starts_with(prefix: str) -> wafv2.CfnWebACL.StatementProperty:
 
 def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
     return wafv2.CfnWebACL.VisibilityConfigProperty(
-        cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
+        # Sampled requests store full URIs, and /public/* URIs carry share tokens (never logged).
+        cloud_watch_metrics_enabled=True,
+        metric_name=name,
+        sampled_requests_enabled=False,
     )
 
 

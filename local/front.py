@@ -113,6 +113,16 @@ def lambda_answer(result: Any) -> Answer:
     return Answer(result["statusCode"], headers, raw)
 
 
+def _loggable(method: str, raw_path: str) -> str:
+    """The path to print: a route template, never a share token (SPEC: tokens are never logged)."""
+    if raw_path == API_PREFIX or raw_path.startswith(API_PREFIX + "/"):
+        found = routes.match(method, raw_path[len(API_PREFIX) :] or "/")
+        return API_PREFIX + found[0].path if found else API_PREFIX + "/<unrouted>"
+    if raw_path.startswith("/s/"):
+        return "/s/{token}"
+    return raw_path
+
+
 class FrontHandler(BaseHTTPRequestHandler):
     """One HTTP request: API, configuration or web file."""
 
@@ -144,7 +154,7 @@ class FrontHandler(BaseHTTPRequestHandler):
             answer, log = _json_answer(502, {"message": "Internal server error"}), True
         if log:
             elapsed = (time.monotonic() - started) * 1000
-            self.server.log(f"{self.command} {raw_path} -> {answer.status} ({elapsed:.0f} ms)")
+            self.server.log(f"{self.command} {_loggable(self.command, raw_path)} -> {answer.status} ({elapsed:.0f} ms)")
         self._send(answer)
 
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _handle

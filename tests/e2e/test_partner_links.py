@@ -103,3 +103,6 @@ def test_a_partner_opens_a_password_link_downloads_the_exact_bytes_and_then_meet
         time.sleep(0.3)
     assert actions == ["share.created", "share.downloaded", "share.password_failed"], local_stack.log()[-3000:]
     assert PASSWORD not in local_stack.log()
+    # SPEC promise 3: the token is never logged, not even by the local API front's access lines.
+    assert token not in local_stack.log()
+    assert "/api/public/shares/{token}" in local_stack.log()

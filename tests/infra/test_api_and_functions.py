@@ -38,14 +38,28 @@ def test_api_has_request_validation(template: Any) -> None:
     assert all("RequestValidatorId" in m for m in _methods(template))
 
 
-def test_stage_throttles_traces_and_writes_access_logs(template: Any) -> None:
+def test_stage_throttles_and_writes_access_logs_by_route_template(template: Any) -> None:
     (stage,) = template.find_resources("AWS::ApiGateway::Stage").values()
     props = stage["Properties"]
-    assert props["TracingEnabled"] is True
     assert "DestinationArn" in props["AccessLogSetting"]
+    # Access lines name the resource template (/public/shares/{token}), never the request path.
+    assert "$context.resourcePath" in props["AccessLogSetting"]["Format"]
+    assert "$context.path" not in props["AccessLogSetting"]["Format"]
     default = next(s for s in props["MethodSettings"] if s["HttpMethod"] == "*")
     assert default["ThrottlingRateLimit"] > 0
     assert default["ThrottlingBurstLimit"] > 0
+
+
+def test_nothing_at_the_gateway_records_share_token_urls(template: Any, prod: Any) -> None:
+    (stage,) = template.find_resources("AWS::ApiGateway::Stage").values()
+    props = stage["Properties"]
+    assert props.get("TracingEnabled", False) is False  # X-Ray traces keep full URLs
+    public = [s for s in props["MethodSettings"] if s["ResourcePath"].startswith("/~1public")]
+    assert public
+    assert all(s["LoggingLevel"] == "OFF" for s in public)
+    (acl,) = prod.find_resources("AWS::WAFv2::WebACL").values()
+    configs = [acl["Properties"]["VisibilityConfig"]] + [r["VisibilityConfig"] for r in acl["Properties"]["Rules"]]
+    assert not any(c["SampledRequestsEnabled"] for c in configs)
 
 
 def test_public_routes_have_their_own_tighter_throttle(template: Any) -> None:
