@@ -35,10 +35,16 @@ PURGED = "purged"
 
 
 def document_item(doc: Document, revision: int) -> dict[str, Any]:
-    """The stored document: the record's fields plus keys, listing keys and the revision."""
+    """The stored document: the record's fields plus keys, listing keys and the revision.
+
+    A trashed document also carries the sparse trash-index keys (gsi4); the item is always
+    written whole, so restoring drops them.
+    """
+    trash_index = keys.trash_index_keys(doc.deleted_at, doc.id) if doc.status == "deleted" and doc.deleted_at else {}
     return {
         **keys.document(doc.id),
         **keys.document_listing_keys(doc.workspace_id, doc.id, name=doc.name, folder=doc.folder, status=doc.status),
+        **trash_index,
         "type": "document",
         **asdict(doc),
         "name_lower": doc.name.lower(),
@@ -335,9 +341,28 @@ def restore(caller: Caller, document_id: str) -> Document:
 
 
 def purge(caller: Caller, document_id: str) -> None:
-    """Delete a trashed document for good: every object version, every version and tag item."""
+    """An owner deletes a trashed document for good (``purge_trashed`` does the work)."""
     store = Store()
     doc = document_access(caller, document_id, Role.OWNER, what="purging documents", store=store).document
+    purge_trashed(doc, Actor.member(caller), store=store)
+
+
+def purge_trashed(
+    doc: Document,
+    actor: Actor,
+    *,
+    store: Store,
+    action: str = "document.purged",
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Delete a trashed document for good: every object version, every version and tag item.
+
+    Shared by the owner's purge route and the trash sweeper (``retention``, a system actor): the
+    caller has already decided who may; this only insists the document is in the trash. The
+    document item, the workspace's ``document_count`` and the audit event ``action`` (with
+    ``details`` added to name and version count) go in one transaction; links then see ``purged``.
+    """
+    document_id = doc.id
     if doc.status != "deleted":
         raise Conflict("only a document in the trash can be purged; move it to the trash first")
     children = []
@@ -357,11 +382,11 @@ def purge(caller: Caller, document_id: str) -> None:
     for child in children:
         store.delete({"pk": child["pk"], "sk": child["sk"]})
     event = AuditEvent(
-        "document.purged",
-        Actor.member(caller),
+        action,
+        actor,
         workspace_id=doc.workspace_id,
         document_id=document_id,
-        details={"name": doc.name, "versions": doc.version_count},
+        details={"name": doc.name, "versions": doc.version_count, **(details or {})},
     )
     try:
         store.transact(

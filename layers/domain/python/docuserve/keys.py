@@ -81,6 +81,14 @@ def document_listing_keys(ws: str, doc: str, *, name: str, folder: str, status: 
     }
 
 
+TRASH_INDEX_PK = "TRASH"  # gsi4: every trashed document of the deployment, oldest first
+
+
+def trash_index_keys(deleted_at: str, doc: str) -> dict[str, str]:
+    """The sparse gsi4 attributes a trashed document carries (and a live one never does)."""
+    return {"gsi4pk": TRASH_INDEX_PK, "gsi4sk": f"{deleted_at}#{doc}"}
+
+
 def document_tag(doc: str, tag: str) -> Key:
     return {"pk": f"DOC#{doc}", "sk": f"TAG#{tag}"}
 

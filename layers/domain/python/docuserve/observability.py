@@ -101,6 +101,7 @@ class BusinessMetric:
     PARTNER_DOWNLOADS = "PartnerDownloads"
     MEMBER_DOWNLOADS = "MemberDownloads"
     LINK_LOCKOUTS = "LinkLockouts"
+    DOCUMENTS_EXPIRED = "DocumentsExpiredFromTrash"
 
 
 def count(name: str, value: int = 1) -> None:

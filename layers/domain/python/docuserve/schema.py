@@ -72,6 +72,9 @@ TABLE = TableDefinition(
         Index(name="gsi1", partition_key="gsi1pk", sort_key="gsi1sk"),
         Index(name="gsi2", partition_key="gsi2pk", sort_key="gsi2sk"),
         Index(name="gsi3", partition_key="gsi3pk", sort_key="gsi3sk"),
+        # Sparse: only documents in the trash carry gsi4pk, sorted by when they were trashed, so
+        # the trash sweeper finds the expired ones with one Query across all workspaces.
+        Index(name="gsi4", partition_key="gsi4pk", sort_key="gsi4sk"),
     ),
     ttl_attribute="ttl",
 )
