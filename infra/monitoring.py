@@ -276,5 +276,6 @@ class Monitoring(Construct):
                 (BusinessMetric.MEMBER_DOWNLOADS, "member"),
             ),
             business("Share-link lockouts (10 wrong passwords)", (BusinessMetric.LINK_LOCKOUTS, "lockouts")),
+            business("Trash retention", (BusinessMetric.DOCUMENTS_EXPIRED, "documents purged after trash_days")),
         )
         return dashboard

@@ -12,10 +12,11 @@ from infra.audit_stream import AuditStream
 from infra.config import StageConfig
 from infra.data import Data
 from infra.events import UploadEvents
-from infra.functions import AUDIT_STREAM, UPLOAD_EVENTS, Functions
+from infra.functions import AUDIT_STREAM, TRASH_SWEEPER, UPLOAD_EVENTS, Functions
 from infra.identity import Identity
 from infra.monitoring import Monitoring, Watched
 from infra.nag import acknowledge
+from infra.retention import TrashRetention
 from infra.storage import Storage
 from infra.waf import ApiFirewall
 from infra.web import Web
@@ -71,6 +72,7 @@ class DocuServeStack(Stack):
         self.audit_stream = AuditStream(
             self, "AuditStream", table=self.data.table, handler=self.functions[AUDIT_STREAM]
         )
+        self.trash_retention = TrashRetention(self, "TrashRetention", handler=self.functions[TRASH_SWEEPER])
 
         self.monitoring = Monitoring(
             self,
