@@ -1,7 +1,8 @@
 """Trash retention: purges documents trashed longer than ``limits.trash_days`` (EventBridge, daily).
 
 Thin: ``docuserve.retention.sweep`` does the work, stopping while a minute of the invocation is
-left; whatever remains is picked up by the next run.
+left; whatever remains is picked up by the next run. A document that cannot be purged is logged
+and skipped, and the invocation then fails so the function's errors alarm fires.
 """
 
 from __future__ import annotations
@@ -15,8 +16,17 @@ from docuserve import retention
 from docuserve.observability import event_entry
 
 
+class SweepFailed(RuntimeError):
+    """Raised after a run in which some documents could not be purged (the errors alarm fires)."""
+
+
 def process(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return asdict(retention.sweep(remaining_ms=context.get_remaining_time_in_millis))
+    result = retention.sweep(remaining_ms=context.get_remaining_time_in_millis)
+    if result.failed:
+        # The others were purged; failing the invocation makes the function's errors alarm fire
+        # (the failures are logged with their document ids).
+        raise SweepFailed(f"{result.failed} expired document(s) could not be purged: {asdict(result)}")
+    return asdict(result)
 
 
 handler = event_entry(process)

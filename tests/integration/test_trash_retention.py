@@ -193,3 +193,32 @@ def test_a_run_stops_at_its_budget_and_the_next_run_finishes(aws: Any, alice: Us
     assert third == retention.SweepResult(purged=1, skipped=0, failed=0, finished=True)
     assert _trash_index() == []
     assert _document_count(ws) == 0
+
+
+def test_a_document_that_cannot_be_purged_does_not_block_the_others_and_fails_the_invocation(
+    aws: Any, alice: User, ws: str, at: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = (str(create_document(alice, ws, b"x", name=f"d{n}.pdf")["document"]["id"]) for n in range(2))
+    _trashed_days_ago(at, alice, first, 40)
+    _trashed_days_ago(at, alice, second, 35)
+    original = retention.purge_trashed
+
+    def broken_for_first(doc: Any, *args: Any, **kwargs: Any) -> None:
+        if doc.id == first:
+            raise RuntimeError("S3 said no")
+        original(doc, *args, **kwargs)
+
+    monkeypatch.setattr(retention, "purge_trashed", broken_for_first)
+
+    class LongContext(FakeContext):
+        @staticmethod
+        def get_remaining_time_in_millis() -> int:
+            return 900_000
+
+    module = importlib.import_module("handlers.trash_sweeper")
+    with pytest.raises(module.SweepFailed):
+        module.handler({"source": "aws.events"}, LongContext())
+    assert _trash_index() == [first]
+    monkeypatch.setattr(retention, "purge_trashed", original)
+    assert retention.sweep() == retention.SweepResult(purged=1, skipped=0, failed=0, finished=True)
+    assert _trash_index() == []

@@ -47,8 +47,8 @@ def cutoff(now: datetime, trash_days: int) -> str:
 @dataclass(frozen=True)
 class SweepResult:
     purged: int  # documents purged by this run
-    skipped: int  # candidates that were no longer eligible (restored, re-trashed, purged meanwhile)
-    failed: int  # candidates whose purge raised a conflict (they stay for the next run)
+    skipped: int  # candidates no longer eligible (restored, re-trashed, purged or changed meanwhile)
+    failed: int  # candidates whose purge raised an unexpected error (they stay for the next run)
     finished: bool  # False when the run stopped at its budget with candidates left
 
 
@@ -90,8 +90,12 @@ def sweep(
                     action=EXPIRED_ACTION,
                     details={**details, "deleted_at": doc.deleted_at},
                 )
-            except Conflict:
+            except Conflict:  # restored or changed between the re-read and the purge: not expired now
                 logger.warning("expired document changed while being purged", extra={"document_id": doc.id})
+                skipped += 1
+                continue
+            except Exception:  # one document that cannot be purged must not block the ones after it
+                logger.exception("purging an expired document failed", extra={"document_id": doc.id})
                 failed += 1
                 continue
             purged += 1
