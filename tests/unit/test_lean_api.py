@@ -139,3 +139,17 @@ def test_an_unknown_route_and_an_unexpected_error_answer_like_the_full_resolver(
     assert failed["statusCode"] == 500
     assert json.loads(failed["body"])["code"] == "internal_error"
     assert failed["headers"]["Cache-Control"] == "no-store"
+
+
+def test_upload_events_function_does_not_import_the_api_models_at_cold_start() -> None:
+    # Upload processing serves no HTTP: Pydantic and the event handler would only slow its start.
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; sys.path[:0] = ['functions', 'layers/domain/python']; import handlers.upload_events; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'docuserve') "
+        "and m in ('pydantic', 'docuserve.documents', 'docuserve.models.responses')))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -15,7 +15,7 @@ from typing import Any
 from docuserve import audit, clock, ids, keys, uploads
 from docuserve.access import document_access, workspace_access
 from docuserve.adapters import objects
-from docuserve.adapters.store import ConditionFailed, Page, Store, TransactionCancelled
+from docuserve.adapters.store import Page, Store, TransactionCancelled
 from docuserve.audit import Actor, AuditEvent
 from docuserve.disposition import may_inline
 from docuserve.errors import Conflict, InvalidInput, NotFound
@@ -464,49 +464,3 @@ def download(
     )
     count(BusinessMetric.MEMBER_DOWNLOADS)
     return url, clock.iso(clock.now() + timedelta(seconds=ttl))
-
-
-# --- processing support --------------------------------------------------------------------------
-
-
-def advance_current(document_id: str, version: Version, store: Store) -> Document | None:
-    """Make ``version`` current if it is newer than the current one (never backwards)."""
-    for _ in range(RETRIES):
-        item = store.get(keys.document(document_id))
-        if item is None:
-            return None  # purged meanwhile
-        doc, revision = Document.from_item(item), int(item.get("revision", 0))
-        if doc.current_version_number >= version.number:
-            return None
-        status, before = doc.status, doc.status_before_delete
-        if status == "pending":
-            status = "available"
-        elif status == "deleted" and before == "pending":
-            before = "available"
-        try:
-            saved = store.update(
-                keys.document(document_id),
-                "SET current_version = :v, current_object_key = :k, current_s3_version_id = :s3,"
-                " current_version_number = :n, #size = :size, sha256 = :sha, content_type = :ct, #s = :status,"
-                " status_before_delete = :before, updated_at = :at, revision = :next",
-                condition="revision = :rev",
-                names={"#s": "status", "#size": "size"},
-                expression_values={
-                    ":v": version.id,
-                    ":k": version.object_key,
-                    ":s3": version.s3_version_id,
-                    ":n": version.number,
-                    ":size": version.size,
-                    ":sha": version.sha256,
-                    ":ct": version.content_type,
-                    ":status": status,
-                    ":before": before,
-                    ":at": clock.iso(clock.now()),
-                    ":rev": revision,
-                    ":next": revision + 1,
-                },
-            )
-        except ConditionFailed:
-            continue
-        return Document.from_item(saved) if saved else None
-    raise RuntimeError("document kept changing while a version was being made current")  # retried by SQS

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
-from docuserve import audit, clock, documents, ids, keys
+from docuserve import audit, clock, current_version, ids, keys
 from docuserve.adapters import objects
 from docuserve.adapters.store import ConditionFailed, Store, TransactionCancelled
 from docuserve.audit import Actor, AuditEvent
@@ -167,7 +167,7 @@ def _accept(landed: Landed, version: Version, s3_version_id: str | None, store: 
 
 
 def _make_current(landed: Landed, version: Version, store: Store) -> None:
-    doc = documents.advance_current(landed.document_id, version, store)
+    doc = current_version.advance_current(landed.document_id, version, store)
     if doc is not None:
         links.document_changed(doc, store)
 
