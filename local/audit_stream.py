@@ -9,15 +9,14 @@ directly to materialise audit events deterministically.
 
 from __future__ import annotations
 
-import threading
-import time
-import traceback
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import boto3
 from botocore.config import Config
+
+from local.polling import BackgroundPoller
 
 FUNCTION = "audit_stream"
 BATCH_SIZE = 100  # the stack's event source batch size
@@ -118,25 +117,17 @@ class StreamPoller:
     def __init__(self, *, table_name: str, endpoint_url: str, region: str, log: Callable[[str], None]) -> None:
         self.reader = StreamReader(table_name=table_name, region=region, endpoint_url=endpoint_url)
         self.log = log
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="audit-stream", daemon=True)
+        self._poller = BackgroundPoller(
+            "audit-stream",
+            self.reader.poll_once,
+            idle_seconds=WAIT_SECONDS,
+            retry_seconds=WAIT_SECONDS,
+            on_error=lambda: self.log("audit stream: delivery failed; retrying"),
+        )
 
     def start(self) -> StreamPoller:
-        self._thread.start()
+        self._poller.start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=WAIT_SECONDS + 5)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                if self.reader.poll_once() == 0:
-                    self._stop.wait(WAIT_SECONDS)
-            except Exception:
-                if self._stop.is_set():
-                    return
-                traceback.print_exc()
-                self.log("audit stream: delivery failed; retrying")
-                time.sleep(WAIT_SECONDS)
+        self._poller.stop()

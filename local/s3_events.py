@@ -8,7 +8,6 @@ invocation raised) become visible again after the queue's visibility timeout and
 
 from __future__ import annotations
 
-import threading
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +16,7 @@ import boto3
 
 from local.events import sqs_event
 from local.invoke import invoke
+from local.polling import BackgroundPoller
 from local.provision import UPLOAD_EVENTS_MAX_RECEIVES
 
 FUNCTION = "upload_events"
@@ -35,26 +35,15 @@ class S3EventPoller:
         self.queue_arn: str = self._sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
             "Attributes"
         ]["QueueArn"]
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="s3-events", daemon=True)
+        # Long polling already waits up to WAIT_SECONDS when the queue is empty.
+        self._poller = BackgroundPoller("s3-events", self.poll_once, idle_seconds=0, retry_seconds=WAIT_SECONDS)
 
     def start(self) -> S3EventPoller:
-        self._thread.start()
+        self._poller.start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=WAIT_SECONDS + 5)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.poll_once()
-            except Exception:
-                if self._stop.is_set():
-                    return
-                traceback.print_exc()
-                self._stop.wait(WAIT_SECONDS)
+        self._poller.stop()
 
     def poll_once(self) -> int:
         """Receive one batch and process it; returns how many messages were received."""
