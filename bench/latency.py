@@ -37,7 +37,8 @@ def _bodies(w: World) -> dict[str, Callable[[int], Any]]:
     return {
         "POST /workspaces": lambda n: {"name": f"bench {n}"},
         "PATCH /workspaces/{workspace_id}": lambda n: {"description": f"edit {n}"},
-        "PUT /workspaces/{workspace_id}/members/{email}": lambda n: {"role": "owner"},
+        "POST /workspaces/{workspace_id}/members": lambda n: {"email": w.owner.email, "role": "owner"},
+        "PUT /workspaces/{workspace_id}/members/{user_id}": lambda n: {"role": "owner"},
         "POST /workspaces/{workspace_id}/documents": lambda n: _body(b"x" * (n + 1)),
         "PATCH /documents/{document_id}": lambda n: {"description": f"edit {n}"},
         "POST /documents/{document_id}/versions": lambda n: {

@@ -49,8 +49,10 @@ class Api(Construct):
             "Rest",
             rest_api_name=f"docuserve-{config.stage}",
             description="DocuServe HTTP API",
-            cloud_watch_role=True,
-            cloud_watch_role_removal_policy=RemovalPolicy.DESTROY,
+            # The role API Gateway logs with is one per account and region: a stage that owned it
+            # would break every other stage's logging when destroyed. It is a one-time account
+            # setup (README, `make preflight` checks it), never part of a stage.
+            cloud_watch_role=False,
             endpoint_types=[apigw.EndpointType.REGIONAL],
             default_cors_preflight_options=apigw.CorsOptions(
                 # The web app's origin(s) only; the functions name the same origins on answers.
@@ -87,11 +89,17 @@ class Api(Construct):
                 },
             ),
         )
-        acknowledge(
-            self.rest_api,
-            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
-            "API Gateway's account-level logging role; the managed policy only writes CloudWatch Logs.",
+        # API Gateway creates the execution-log group on first use, with no retention, outside
+        # the stack. Owning it (same name, created before the stage) gives it retention and
+        # removes it with a dev stage.
+        execution_logs = logs.LogGroup(
+            self,
+            "ExecutionLogs",
+            log_group_name=f"API-Gateway-Execution-Logs_{self.rest_api.rest_api_id}/{STAGE_NAME}",
+            retention=config.log_retention,
+            removal_policy=RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY,
         )
+        self.rest_api.deployment_stage.node.add_dependency(execution_logs)
         if not config.waf:
             acknowledge(
                 self.rest_api, "AwsSolutions-APIG3", f"WAF is off on the {config.stage} stage by cdk.json; prod has it."
@@ -118,7 +126,11 @@ class Api(Construct):
         integrations: dict[str, apigw.LambdaIntegration] = {}
         for route in ROUTES:
             name = route.function.value
-            integration = integrations.setdefault(name, apigw.LambdaIntegration(functions[name], proxy=True))
+            # One API-wide invoke permission per function (below), not two per method: a function
+            # serving 28 methods would otherwise pass Lambda's 20 KB resource-policy limit.
+            integration = integrations.setdefault(
+                name, apigw.LambdaIntegration(functions[name], proxy=True, scope_permission_to_method=False)
+            )
             resource = self.rest_api.root.resource_for_path(route.path)
             path_params = {
                 f"method.request.path.{part[1:-1]}": True

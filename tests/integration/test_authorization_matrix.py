@@ -184,10 +184,16 @@ ROWS: list[Row] = [
     Row("DELETE", "/workspaces/{workspace_id}", OWNERS, lambda w: Request({"workspace_id": w.workspace()})),
     Row("GET", "/workspaces/{workspace_id}/members", MEMBERS_READ, ws),
     Row(
-        "PUT",
-        "/workspaces/{workspace_id}/members/{email}",
+        "POST",
+        "/workspaces/{workspace_id}/members",
         OWNERS,
-        lambda w: Request({"workspace_id": w.ws, "email": w.fresh_user().email}, {"role": "viewer"}),
+        lambda w: Request({"workspace_id": w.ws}, {"email": w.fresh_user().email, "role": "viewer"}),
+    ),
+    Row(
+        "PUT",
+        "/workspaces/{workspace_id}/members/{user_id}",
+        OWNERS,
+        lambda w: Request({"workspace_id": w.ws, "user_id": w.member().id}, {"role": "viewer"}),
     ),
     Row(
         "DELETE",

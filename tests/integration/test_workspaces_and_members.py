@@ -44,19 +44,37 @@ def test_workspaces_page_through_cursors(alice: User) -> None:
 
 def test_members_are_added_by_email_and_see_their_role(alice: User, bob: User) -> None:
     ws = create_workspace(alice)
-    reply = call("PUT", f"/workspaces/{ws}/members/BOB@example.com", claims=alice.claims, body={"role": "viewer"})
+    body = {"email": "BOB@example.com", "role": "viewer"}
+    reply = call("POST", f"/workspaces/{ws}/members", claims=alice.claims, body=body)
     assert reply.status == 201
     member = reply.json()
     assert (member["user_id"], member["email"], member["role"]) == (bob.id, "bob@example.com", "viewer")
-    again = call("PUT", f"/workspaces/{ws}/members/bob@example.com", claims=alice.claims, body={"role": "editor"})
+    again = call("POST", f"/workspaces/{ws}/members", claims=alice.claims, body={**body, "role": "editor"})
     assert again.status == 200
     assert again.json()["role"] == "editor"
     assert ok(call("GET", f"/workspaces/{ws}", claims=bob.claims))["my_role"] == "editor"
 
 
+def test_a_members_role_is_changed_by_user_id(alice: User, bob: User) -> None:
+    ws = create_workspace(alice)
+    add_member(alice, ws, bob, "viewer")
+    reply = call("PUT", f"/workspaces/{ws}/members/{bob.id}", claims=alice.claims, body={"role": "editor"})
+    assert reply.status == 200
+    assert (reply.json()["user_id"], reply.json()["role"]) == (bob.id, "editor")
+    assert ok(call("GET", f"/workspaces/{ws}", claims=bob.claims))["my_role"] == "editor"
+
+
+def test_changing_the_role_of_a_non_member_is_404_and_adds_nobody(alice: User, bob: User) -> None:
+    ws = create_workspace(alice)
+    reply = call("PUT", f"/workspaces/{ws}/members/{bob.id}", claims=alice.claims, body={"role": "editor"})
+    assert reply.status == 404
+    assert call("GET", f"/workspaces/{ws}", claims=bob.claims).status == 404
+
+
 def test_an_unknown_email_is_a_422_naming_email(alice: User) -> None:
     ws = create_workspace(alice)
-    reply = call("PUT", f"/workspaces/{ws}/members/nobody@example.com", claims=alice.claims, body={"role": "viewer"})
+    body = {"email": "nobody@example.com", "role": "viewer"}
+    reply = call("POST", f"/workspaces/{ws}/members", claims=alice.claims, body=body)
     assert reply.status == 422
     assert "email" in reply.json()["fields"]
 
@@ -64,14 +82,15 @@ def test_an_unknown_email_is_a_422_naming_email(alice: User) -> None:
 @pytest.mark.parametrize("email", ["x'@example.com", "not-an-email", "a@b", "a" * 400 + "@example.com"])
 def test_malformed_emails_are_422(alice: User, email: str) -> None:
     ws = create_workspace(alice)
-    reply = call("PUT", f"/workspaces/{ws}/members/{email}", claims=alice.claims, body={"role": "viewer"})
+    reply = call("POST", f"/workspaces/{ws}/members", claims=alice.claims, body={"email": email, "role": "viewer"})
     assert reply.status == 422
+    assert "email" in reply.json()["fields"]
 
 
 def test_the_last_owner_can_neither_leave_nor_be_demoted(alice: User, bob: User) -> None:
     ws = create_workspace(alice)
     add_member(alice, ws, bob, "editor")
-    demote = call("PUT", f"/workspaces/{ws}/members/{alice.email}", claims=alice.claims, body={"role": "editor"})
+    demote = call("PUT", f"/workspaces/{ws}/members/{alice.id}", claims=alice.claims, body={"role": "editor"})
     assert demote.status == 409
     assert call("DELETE", f"/workspaces/{ws}/members/{alice.id}", claims=alice.claims).status == 409
     add_member(alice, ws, bob, "owner")

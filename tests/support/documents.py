@@ -51,7 +51,8 @@ def create_workspace(owner: User, name: str = "Launch") -> str:
 
 
 def add_member(owner: User, ws: str, member: User, role: str) -> None:
-    reply = call("PUT", f"/workspaces/{ws}/members/{member.email}", claims=owner.claims, body={"role": role})
+    body = {"email": member.email, "role": role}
+    reply = call("POST", f"/workspaces/{ws}/members", claims=owner.claims, body=body)
     assert reply.status in (200, 201), reply.text
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from docuserve import validation, workspaces
+from docuserve import workspaces
 from docuserve.api import current_caller
-from docuserve.errors import InvalidInput
-from docuserve.models.requests import CreateWorkspace, SetMemberRole, UpdateWorkspace
+from docuserve.models.requests import AddMember, CreateWorkspace, SetMemberRole, UpdateWorkspace
 from docuserve.models.responses import MemberView, Page, WorkspaceView
 from docuserve.records import Membership
 from docuserve.roles import Role
@@ -55,16 +54,15 @@ def list_members(workspace_id: str, limit: Limit = 50, cursor: Cursor = None) ->
     return Page[MemberView](items=items, next_cursor=page.next_cursor)
 
 
-@router.put("/workspaces/<workspace_id>/members/<email>")
-def set_member(
-    workspace_id: str, email: Annotated[str, Path(max_length=320)], body: Annotated[SetMemberRole, Body()]
-) -> tuple[MemberView, int]:
-    try:
-        address = validation.email(email)
-    except ValueError as exc:
-        raise InvalidInput("email", str(exc)) from None
-    member, added = workspaces.set_member_role(current_caller(router), workspace_id, address, body.role)
+@router.post("/workspaces/<workspace_id>/members")
+def add_member(workspace_id: str, body: Annotated[AddMember, Body()]) -> tuple[MemberView, int]:
+    member, added = workspaces.add_member(current_caller(router), workspace_id, body.email, body.role)
     return MemberView.of(member), 201 if added else 200
+
+
+@router.put("/workspaces/<workspace_id>/members/<user_id>")
+def change_member_role(workspace_id: str, user_id: str, body: Annotated[SetMemberRole, Body()]) -> MemberView:
+    return MemberView.of(workspaces.change_member_role(current_caller(router), workspace_id, user_id, body.role))
 
 
 @router.delete("/workspaces/<workspace_id>/members/<user_id>", status_code=204)

@@ -290,8 +290,8 @@ async function renderMembers(ctx) {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       await run(message, async () => {
-        await busy(form, () => api.put(`/workspaces/${seg(workspaceId)}/members/${seg(email.value.trim())}`,
-          { role: newRole.value }));
+        await busy(form, () => api.post(`/workspaces/${seg(workspaceId)}/members`,
+          { email: email.value.trim(), role: newRole.value }));
         announce(`${email.value.trim()} added.`);
         email.value = "";
         await reload();
@@ -310,7 +310,7 @@ async function renderMembers(ctx) {
         if (owner) {
           roleCell = roleSelect(m.role, label);
           roleCell.addEventListener("change", () => run(message, async () => {
-            await api.put(`/workspaces/${seg(workspaceId)}/members/${seg(m.email)}`, { role: roleCell.value });
+            await api.put(`/workspaces/${seg(workspaceId)}/members/${seg(m.user_id)}`, { role: roleCell.value });
             announce(`${m.email} is now ${roleCell.value}.`);
             await reload();
           }));
@@ -319,7 +319,7 @@ async function renderMembers(ctx) {
           owner ? h("button", {
             type: "button", class: "danger",
             onclick: () => run(message, async () => {
-              await api.delete(`/workspaces/${seg(workspaceId)}/members/${seg(m.user_id || m.id)}`);
+              await api.delete(`/workspaces/${seg(workspaceId)}/members/${seg(m.user_id)}`);
               announce(`${m.email} removed.`);
               await reload();
             }),

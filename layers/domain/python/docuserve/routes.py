@@ -49,7 +49,10 @@ ROUTES: tuple[Route, ...] = (
     _r("PATCH", "/workspaces/{workspace_id}", M),
     _r("DELETE", "/workspaces/{workspace_id}", M),
     _r("GET", "/workspaces/{workspace_id}/members", M),
-    _r("PUT", "/workspaces/{workspace_id}/members/{email}", M),
+    # One variable per path level (API Gateway refuses sibling variables): members are added by
+    # e-mail in the body, then named by their user id.
+    _r("POST", "/workspaces/{workspace_id}/members", M),
+    _r("PUT", "/workspaces/{workspace_id}/members/{user_id}", M),
     _r("DELETE", "/workspaces/{workspace_id}/members/{user_id}", M),
     _r("POST", "/workspaces/{workspace_id}/documents", M),
     _r("GET", "/workspaces/{workspace_id}/documents", M),

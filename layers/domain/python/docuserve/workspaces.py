@@ -139,7 +139,7 @@ def members(caller: Caller, workspace_id: str, *, limit: int, cursor: str | None
     return Store().query(f"WS#{workspace_id}", sk_prefix=keys.member_prefix(), limit=limit, cursor=cursor)
 
 
-def set_member_role(caller: Caller, workspace_id: str, email: str, role: Role) -> tuple[Membership, bool]:
+def add_member(caller: Caller, workspace_id: str, email: str, role: Role) -> tuple[Membership, bool]:
     """Add the user with ``email`` (an existing user) or change their role; ``True`` if added.
 
     An email no user has is a 422 on ``email``: the workspace exists, the input does not fit.
@@ -148,29 +148,45 @@ def set_member_role(caller: Caller, workspace_id: str, email: str, role: Role) -
     user = user_directory.find_by_email(email)
     if user is None:
         raise InvalidInput("email", "no user has this email; an admin can invite them")
+    return _set_role(caller, workspace_id, user.id, user.email, role, may_add=True)
+
+
+def change_member_role(caller: Caller, workspace_id: str, user_id: str, role: Role) -> Membership:
+    """Change an existing member's role (never leaving the workspace without an owner)."""
+    workspace_access(caller, workspace_id, Role.OWNER, what="managing members")
+    member, _ = _set_role(caller, workspace_id, user_id, None, role, may_add=False)
+    return member
+
+
+def _set_role(
+    caller: Caller, workspace_id: str, user_id: str, email: str | None, role: Role, *, may_add: bool
+) -> tuple[Membership, bool]:
     store = Store()
     ws_key = keys.workspace(workspace_id)
     at = clock.iso(clock.now())
     for _ in range(5):
-        current = store.get(keys.membership(workspace_id, user.id))
+        current = store.get(keys.membership(workspace_id, user_id)) if len(user_id) <= 128 else None
+        if current is None and not may_add:
+            raise NotFound("member not found")
         old = Role(current["role"]) if current else None
         if old == role:
             return Membership.from_item(current or {}), False
+        address = email if current is None else current.get("email")
         event = AuditEvent(
             "member.added" if old is None else "member.role_changed",
             Actor.member(caller),
             workspace_id=workspace_id,
-            details={"user_id": user.id, "email": user.email, "role": role.value, "previous_role": old},
+            details={"user_id": user_id, "email": address, "role": role.value, "previous_role": old},
         )
         actions: list[dict[str, Any]] = []
         if old is None:
-            item = _membership_item(workspace_id, user.id, user.email, role, caller.user_id, at)
+            item = _membership_item(workspace_id, user_id, email or "", role, caller.user_id, at)
             actions.append({"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}})
         else:
             actions.append(
                 {
                     "Update": {
-                        "Key": keys.membership(workspace_id, user.id),
+                        "Key": keys.membership(workspace_id, user_id),
                         "UpdateExpression": "SET #role = :new",
                         "ConditionExpression": "#role = :old",
                         "ExpressionAttributeNames": {"#role": "role"},
@@ -195,7 +211,7 @@ def set_member_role(caller: Caller, workspace_id: str, email: str, role: Role) -
             if exc.reasons[1] == "ConditionalCheckFailed":
                 _raise_workspace_conflict(store, workspace_id)
             continue  # the membership changed meanwhile: look again
-        saved = store.get(keys.membership(workspace_id, user.id))
+        saved = store.get(keys.membership(workspace_id, user_id))
         return Membership.from_item(saved or {}), old is None
     raise Conflict("the membership is changing concurrently; try again")
 

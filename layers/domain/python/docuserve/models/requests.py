@@ -41,6 +41,11 @@ class SetMemberRole(Body):
     role: Role
 
 
+class AddMember(Body):
+    email: Email
+    role: Role
+
+
 class CreateDocument(Body):
     name: Name
     folder: Folder = "/"
