@@ -12,8 +12,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def stage_context() -> dict[str, Any]:
+    """cdk.json's context, with the fallback alarm address ``make synth`` passes (prod needs one)."""
+    from infra.config import SYNTH_CHECK_ALARM_EMAIL
+
     context: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
-    return context
+    return {**context, "alarm_email_fallback": SYNTH_CHECK_ALARM_EMAIL}
 
 
 def synth(stage: str, tmp: Path, context: dict[str, Any] | None = None) -> Any:
@@ -31,13 +34,24 @@ def synth(stage: str, tmp: Path, context: dict[str, Any] | None = None) -> Any:
 
 
 @pytest.fixture(scope="session")
-def dev(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    return synth("dev", tmp_path_factory.mktemp("cdk-dev"))
+def dev_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the dev stage was synthesized (its template and asset folders)."""
+    return tmp_path_factory.mktemp("cdk-dev")
 
 
 @pytest.fixture(scope="session")
-def prod(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    return synth("prod", tmp_path_factory.mktemp("cdk-prod"))
+def prod_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cdk-prod")
+
+
+@pytest.fixture(scope="session")
+def dev(dev_out: Path) -> Any:
+    return synth("dev", dev_out)
+
+
+@pytest.fixture(scope="session")
+def prod(prod_out: Path) -> Any:
+    return synth("prod", prod_out)
 
 
 @pytest.fixture(params=["dev", "prod"])
