@@ -16,7 +16,11 @@ def build_app(stage: str | None = None, app: App | None = None) -> App:
     """Build the CDK app for one stage, with cdk-nag validating it at synth."""
     app = app or App()
     stage = stage or app.node.try_get_context("stage") or "dev"
-    config = load_stage({"stages": app.node.try_get_context("stages")}, stage)
+    context = {
+        "stages": app.node.try_get_context("stages"),
+        "alarm_email_fallback": app.node.try_get_context("alarm_email_fallback"),
+    }
+    config = load_stage(context, stage)
     env = None
     if os.environ.get("CDK_DEFAULT_ACCOUNT"):
         env = Environment(account=os.environ["CDK_DEFAULT_ACCOUNT"], region=os.environ.get("CDK_DEFAULT_REGION"))

@@ -108,8 +108,16 @@ def _is_origin(value: object) -> bool:
     return secure and bool(parts.hostname) and whole and not parts.username and not parts.password
 
 
+SYNTH_CHECK_ALARM_EMAIL = "synth-check@example.com"
+
+
 def load_stage(context: dict[str, Any], stage: str) -> StageConfig:
-    """Read and validate one stage from the ``stages`` context mapping."""
+    """Read and validate one stage from the ``stages`` context mapping.
+
+    A stage that retains data (prod) must name ``alarm_email``: its alarms have to reach someone.
+    ``make synth`` (a check, never a deploy) passes ``alarm_email_fallback`` to synthesize a stage
+    whose operator has not set one yet; deploy and diff do not.
+    """
     stages = context.get("stages")
     if not isinstance(stages, dict) or not stages:
         raise ConfigError("context 'stages' is missing from cdk.json")
@@ -150,6 +158,13 @@ def load_stage(context: dict[str, Any], stage: str) -> StageConfig:
     email = _optional_str(raw, "alarm_email", where)
     if email and not _EMAIL.match(email):
         raise ConfigError(f"{where}.alarm_email must be an email address, got {email!r}")
+    if not email and raw.get("retain_data") is True:
+        email = context.get("alarm_email_fallback")
+    if not email and raw.get("retain_data") is True:
+        raise ConfigError(
+            f"{where}.alarm_email is required: a stage that retains data must send its alarms somewhere "
+            "(set it in cdk.json under context.stages)"
+        )
     waf_rate = raw.get("waf_public_rate_per_5min", 300)
     if not isinstance(waf_rate, int) or isinstance(waf_rate, bool) or not 10 <= waf_rate <= 2_000_000_000:
         raise ConfigError(f"{where}.waf_public_rate_per_5min must be an integer of at least 10")

@@ -39,8 +39,11 @@ class Identity(Construct):
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
             user_invitation=cognito.UserInvitationConfig(
                 email_subject="Your DocuServe account",
+                # The pool signs in by e-mail: {username} would print an internal id, not what the
+                # user types. Cognito requires only the password placeholder.
                 email_body=(
-                    "You have been invited to DocuServe. Sign in as {username} with the temporary password {####}."
+                    "You have been invited to DocuServe. Sign in with this e-mail address and the temporary "
+                    "password {####}; you will choose your own password at first sign-in."
                 ),
             ),
             deletion_protection=config.deletion_protection,
@@ -76,4 +79,9 @@ class Identity(Construct):
             access_token_validity=Duration.hours(ID_TOKEN_HOURS),
             refresh_token_validity=Duration.days(REFRESH_TOKEN_DAYS),
             enable_token_revocation=True,
+            # No hosted UI or domain: the app signs in through the Cognito API, so OAuth grants and
+            # callback URLs (CDK's defaults) would only be a dangling redirect surface.
+            disable_o_auth=True,
+            # Users may not write their own e-mail: memberships are granted to a verified address.
+            write_attributes=cognito.ClientAttributes().with_standard_attributes(fullname=True, locale=True),
         )

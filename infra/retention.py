@@ -1,7 +1,9 @@
 """Trash retention: an EventBridge schedule runs the trash-sweeper function once a day.
 
 A run purges what it can within its timeout and leaves the rest for the next run, so a missed or
-cut-short run only delays purging by a day. EventBridge retries a failed asynchronous invocation.
+cut-short run only delays purging by a day. EventBridge retries an invocation it could not deliver;
+Lambda itself never retries a run that failed: a run fails on purpose, after purging what it could,
+so the errors alarm fires, and two automatic re-runs would only repeat the same failure.
 """
 
 from __future__ import annotations
@@ -26,3 +28,4 @@ class TrashRetention(Construct):
             schedule=SCHEDULE,
         )
         self.rule.add_target(targets.LambdaFunction(handler, retry_attempts=2, max_event_age=Duration.hours(6)))
+        handler.configure_async_invoke(retry_attempts=0)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack, Tags
-from constructs import Construct
+import jsii
+from aws_cdk import Aspects, CfnOutput, IAspect, RemovalPolicy, Stack, Tags
+from aws_cdk import aws_logs as logs
+from constructs import Construct, IConstruct
 
 from infra.api import Api
 from infra.audit_stream import AuditStream
@@ -22,12 +24,28 @@ from infra.waf import ApiFirewall
 from infra.web import Web
 
 
+@jsii.implements(IAspect)
+class StageLogRetention:
+    """Every log group follows the stage: CDK's own helper functions (bucket deployment, bucket
+    notifications) otherwise get two years and survive a dev teardown."""
+
+    def __init__(self, config: StageConfig) -> None:
+        self.days = config.log_retention_days
+        self.removal = RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY
+
+    def visit(self, node: IConstruct) -> None:
+        if isinstance(node, logs.CfnLogGroup):
+            node.retention_in_days = self.days
+            node.apply_removal_policy(self.removal)
+
+
 class DocuServeStack(Stack):
     def __init__(self, scope: Construct, id: str, *, config: StageConfig, **kwargs: Any) -> None:
         super().__init__(scope, id, **kwargs)
         Tags.of(self).add("app", "docuserve")
         Tags.of(self).add("stage", config.stage)
         self.config = config
+        Aspects.of(self).add(StageLogRetention(config))
 
         self.storage = Storage(self, "Storage", config=config)
         self.data = Data(self, "Data", config=config, key=self.storage.key)
@@ -104,3 +122,6 @@ class DocuServeStack(Stack):
         CfnOutput(self, "DocumentsBucket", value=self.storage.bucket.bucket_name)
         CfnOutput(self, "Table", value=self.data.table.table_name)
         CfnOutput(self, "WebUrl", value=self.web.origin)
+        # Retained when the stack is destroyed (late access logs would block its deletion); the
+        # runbook removes it by this name once the last logs have landed.
+        CfnOutput(self, "AccessLogBucket", value=self.storage.log_bucket.bucket_name)

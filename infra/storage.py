@@ -48,8 +48,11 @@ class Storage(Construct):
                     noncurrent_version_expiration=Duration.days(1),
                 )
             ],
-            removal_policy=removal,
-            auto_delete_objects=dev_teardown,
+            # Retained in every stage: S3 delivers access logs late (minutes to hours), so a log
+            # bucket emptied during teardown refills and its deletion fails the whole stack
+            # deletion. A destroyed dev stage leaves this bucket behind; its objects expire by the
+            # lifecycle rule and the runbook shows how to remove it.
+            removal_policy=RemovalPolicy.RETAIN,
         )
         acknowledge(
             self.log_bucket, "AwsSolutions-S1", "This is the access-log bucket; logging it into itself would loop."

@@ -206,8 +206,14 @@ def test_alarm_topic_enforces_tls_and_only_this_accounts_alarms_publish(template
     assert ":alarm:*" in _resolve(publish["Condition"]["ArnLike"]["aws:SourceArn"])
 
 
-def test_no_email_subscription_without_an_alarm_email(template: Any) -> None:
-    assert not template.find_resources("AWS::SNS::Subscription")
+def test_no_email_subscription_without_an_alarm_email(dev: Any) -> None:
+    assert not dev.find_resources("AWS::SNS::Subscription")
+
+
+def test_prod_always_subscribes_an_alarm_email(prod: Any) -> None:
+    """Prod cannot synthesize without one (tests and ``make synth`` pass a check-only fallback)."""
+    (subscription,) = prod.find_resources("AWS::SNS::Subscription").values()
+    assert subscription["Properties"]["Endpoint"] == "synth-check@example.com"
 
 
 def test_alarm_email_subscribes_to_the_topic(tmp_path: Path) -> None:
