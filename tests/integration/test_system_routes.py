@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from docuserve.routes import ROUTES
@@ -35,6 +37,17 @@ def test_openapi_marks_protected_routes_with_bearer_security_and_public_ones_wit
             assert operation["security"] == [{"cognito": []}], route.key
 
 
+@pytest.fixture(autouse=True)
+def app_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The deployment's app client id, as the stack sets it (the audience the functions accept)."""
+    from docuserve.settings import get_settings
+
+    monkeypatch.setenv("USER_POOL_CLIENT_ID", "web-client-id")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 def test_me_returns_the_callers_identity_from_the_authorizer_claims() -> None:
     reply = call("GET", "/me", claims=claims_for("user-1", "Alice@Example.com", ("admins",)))
     assert reply.status == 200
@@ -50,6 +63,19 @@ def test_me_without_claims_is_401_even_if_the_gateway_were_bypassed() -> None:
     result = system.handler(rest_event("GET", "/me", "/me"), FakeContext())
     assert result["statusCode"] == 401
     assert '"code":"unauthorized"' in result["body"].replace(" ", "")
+
+
+@pytest.mark.parametrize("audience", ["another-app-client", "", None])
+def test_a_token_issued_to_another_app_client_is_401(audience: str | None) -> None:
+    """The Cognito authorizer accepts any client of the pool; the function checks the audience."""
+    claims = claims_for("user-1", "alice@example.com")
+    if audience is None:
+        del claims["aud"]
+    else:
+        claims["aud"] = audience
+    reply = call("GET", "/me", claims=claims)
+    assert reply.status == 401
+    assert reply.json()["code"] == "unauthorized"
 
 
 def test_unknown_route_is_a_json_404() -> None:

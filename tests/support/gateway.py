@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import importlib
 import json
+import os
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -36,7 +37,9 @@ class FakeContext:
 
 def claims_for(user_id: str, email: str, groups: tuple[str, ...] = ()) -> dict[str, str]:
     """Claims as API Gateway's Cognito authorizer passes them (all strings, groups flattened)."""
-    claims = {"sub": user_id, "email": email, "token_use": "id", "email_verified": "true"}
+    # ``aud`` is the deployment's app client, as Cognito issues it (the functions check it).
+    audience = os.environ.get("USER_POOL_CLIENT_ID", "")
+    claims = {"sub": user_id, "email": email, "token_use": "id", "email_verified": "true", "aud": audience}
     if groups:
         claims["cognito:groups"] = ",".join(groups)
     return claims

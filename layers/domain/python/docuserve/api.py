@@ -16,6 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 
 from docuserve.errors import DomainError, Throttled
 from docuserve.identity import Caller, caller_from_claims
+from docuserve.settings import get_settings
 
 logger = Logger()
 
@@ -101,4 +102,4 @@ def current_caller(app: APIGatewayRestResolver | Router) -> Caller:
     event = app.current_event
     request_context = event.get("requestContext") or {}
     authorizer = request_context.get("authorizer") or {}
-    return caller_from_claims(authorizer.get("claims"))
+    return caller_from_claims(authorizer.get("claims"), get_settings().user_pool_client_id)

@@ -36,10 +36,16 @@ def _groups(raw: Any) -> tuple[str, ...]:
     return tuple(g.strip() for g in text.replace(",", " ").split() if g.strip())
 
 
-def caller_from_claims(claims: dict[str, Any] | None) -> Caller:
-    """The caller of an authorized request; 401 when the authorizer passed no usable identity."""
+def caller_from_claims(claims: dict[str, Any] | None, audience: str) -> Caller:
+    """The caller of an authorized request; 401 when the authorizer passed no usable identity.
+
+    API Gateway's Cognito authorizer checks signature, issuer and expiry, but accepts an ID token
+    of any app client of the pool: the audience is checked here, against this deployment's client.
+    """
     if not claims or not claims.get("sub") or claims.get("token_use") not in (None, "id"):
         raise Unauthorized("a valid Cognito ID token is required")
+    if not audience or claims.get("aud") != audience:
+        raise Unauthorized("the token was not issued to this application")
     return Caller(
         user_id=str(claims["sub"]),
         email=str(claims.get("email", "")).lower(),
