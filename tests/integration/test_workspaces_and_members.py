@@ -55,6 +55,22 @@ def test_members_are_added_by_email_and_see_their_role(alice: User, bob: User) -
     assert ok(call("GET", f"/workspaces/{ws}", claims=bob.claims))["my_role"] == "editor"
 
 
+def test_a_user_whose_email_is_not_verified_cannot_be_added_by_it(aws: Any, alice: User) -> None:
+    """A membership binds to an address Cognito verified, never to one a user typed in."""
+    mallory = make_user(aws, "ceo@example.com", verified=False)
+    ws = create_workspace(alice)
+    body = {"email": "ceo@example.com", "role": "editor"}
+    reply = call("POST", f"/workspaces/{ws}/members", claims=alice.claims, body=body)
+    assert reply.status == 422
+    assert "email" in reply.json()["fields"]
+    assert call("GET", f"/workspaces/{ws}", claims=mallory.claims).status == 404
+
+
+def test_an_unverified_email_claim_never_names_the_caller(alice: User) -> None:
+    claims = {**alice.claims, "email_verified": "false"}
+    assert ok(call("GET", "/me", claims=claims))["email"] == ""
+
+
 def test_a_members_role_is_changed_by_user_id(alice: User, bob: User) -> None:
     ws = create_workspace(alice)
     add_member(alice, ws, bob, "viewer")

@@ -26,13 +26,16 @@ class User:
     claims: dict[str, str]
 
 
-def make_user(resources: Any, email: str, *, admin: bool = False) -> User:
-    """A user in the moto pool, and the claims API Gateway would pass for them."""
+def make_user(resources: Any, email: str, *, admin: bool = False, verified: bool = True) -> User:
+    """A user in the moto pool (e-mail verified, as an admin's invite makes it), and their claims."""
     cognito = boto3.client("cognito-idp", region_name=resources.region)
     raw = cognito.admin_create_user(
         UserPoolId=resources.user_pool_id,
         Username=email,
-        UserAttributes=[{"Name": "email", "Value": email}],
+        UserAttributes=[
+            {"Name": "email", "Value": email},
+            {"Name": "email_verified", "Value": "true" if verified else "false"},
+        ],
         MessageAction="SUPPRESS",
     )
     sub = next(a["Value"] for a in raw["User"]["Attributes"] if a["Name"] == "sub")

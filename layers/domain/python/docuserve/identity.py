@@ -48,6 +48,7 @@ def caller_from_claims(claims: dict[str, Any] | None, audience: str) -> Caller:
         raise Unauthorized("the token was not issued to this application")
     return Caller(
         user_id=str(claims["sub"]),
-        email=str(claims.get("email", "")).lower(),
+        # Only a verified address names the caller (in audit records, in membership lookups).
+        email=str(claims.get("email", "")).lower() if str(claims.get("email_verified")).lower() == "true" else "",
         groups=_groups(claims.get("cognito:groups")),
     )

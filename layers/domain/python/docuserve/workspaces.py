@@ -148,6 +148,9 @@ def add_member(caller: Caller, workspace_id: str, email: str, role: Role) -> tup
     user = user_directory.find_by_email(email)
     if user is None:
         raise InvalidInput("email", "no user has this email; an admin can invite them")
+    if not user.email_verified:
+        # Memberships bind to addresses Cognito has verified, never to one a user typed in.
+        raise InvalidInput("email", "this user's email is not verified; an admin can re-invite them")
     return _set_role(caller, workspace_id, user.id, user.email, role, may_add=True)
 
 

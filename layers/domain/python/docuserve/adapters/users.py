@@ -29,6 +29,7 @@ class User:
     status: str
     enabled: bool
     created_at: str | None
+    email_verified: bool = False
 
 
 def _user(raw: dict[str, Any]) -> User:
@@ -40,6 +41,7 @@ def _user(raw: dict[str, Any]) -> User:
         status=raw.get("UserStatus", "UNKNOWN"),
         enabled=bool(raw.get("Enabled", True)),
         created_at=created.isoformat().replace("+00:00", "Z") if created is not None else None,
+        email_verified=attributes.get("email_verified", "false").lower() == "true",
     )
 
 
