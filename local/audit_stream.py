@@ -48,7 +48,14 @@ def streams_client(*, endpoint_url: str | None, region: str) -> Any:
 
 
 class StreamReader:
-    """Reads the table's stream from its beginning and invokes a handler per batch, in order."""
+    """Reads the table's stream from its beginning and invokes a handler per batch, in order.
+
+    It keeps a position (the last delivered sequence number), not a shard iterator: moto answers a
+    cancelled transaction by replacing the table, and its stream shard, with a copy, so an
+    iterator held across polls keeps reading the abandoned shard and never sees another record.
+    Every poll therefore finds the table's current shard and continues after the last record
+    delivered, as Lambda resumes from its checkpoint.
+    """
 
     def __init__(
         self,
@@ -59,36 +66,45 @@ class StreamReader:
         invoke: Callable[[dict[str, Any]], Any] | None = None,
     ) -> None:
         session = boto3.session.Session(region_name=region)
-        ddb = session.client("dynamodb", endpoint_url=endpoint_url)
-        self.stream_arn: str = ddb.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
+        self._ddb = session.client("dynamodb", endpoint_url=endpoint_url)
+        self._table_name = table_name
         self._streams = streams_client(endpoint_url=endpoint_url, region=region)
-        (shard,) = self._streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
-        self._shard_id: str = shard["ShardId"]
-        self._iterator: str = self._streams.get_shard_iterator(
-            StreamArn=self.stream_arn, ShardId=self._shard_id, ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
+        self.stream_arn, self._shard_id = self._current_shard()
+        self._after: str | None = None  # sequence number of the last record delivered
         self._invoke = invoke or _invoke_function(region)
+
+    def _current_shard(self) -> tuple[str, str]:
+        arn: str = self._ddb.describe_table(TableName=self._table_name)["Table"]["LatestStreamArn"]
+        (shard,) = self._streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+        return arn, str(shard["ShardId"])
+
+    def _iterator(self) -> str:
+        self.stream_arn, self._shard_id = self._current_shard()
+        where: dict[str, str] = {"ShardIteratorType": "TRIM_HORIZON"}
+        if self._after is not None:
+            where = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": self._after}
+        found: str = self._streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=self._shard_id, **where)[
+            "ShardIterator"
+        ]
+        return found
 
     def poll_once(self) -> int:
         """Deliver one batch; returns how many records it held (0: caught up)."""
-        got = self._streams.get_records(ShardIterator=self._iterator, Limit=BATCH_SIZE)
+        got = self._streams.get_records(ShardIterator=self._iterator(), Limit=BATCH_SIZE)
         records = got.get("Records", [])
         if not records:
-            self._iterator = got.get("NextShardIterator") or self._iterator
             return 0
         event = {"Records": [lambda_record(r, self.stream_arn) for r in records]}
         result = self._invoke(event)
         failures = [f.get("itemIdentifier") for f in (result or {}).get("batchItemFailures", [])]
+        delivered = [str(r["dynamodb"]["SequenceNumber"]) for r in records]
         if failures and failures[0]:
             # Retry from the first failed record, as Lambda does with a partial batch response.
-            self._iterator = self._streams.get_shard_iterator(
-                StreamArn=self.stream_arn,
-                ShardId=self._shard_id,
-                ShardIteratorType="AT_SEQUENCE_NUMBER",
-                SequenceNumber=failures[0],
-            )["ShardIterator"]
+            index = delivered.index(failures[0]) if failures[0] in delivered else 0
+            if index > 0:
+                self._after = delivered[index - 1]
         else:
-            self._iterator = got["NextShardIterator"]
+            self._after = delivered[-1]
         return len(records)
 
     def drain(self, max_batches: int = 1000) -> int:

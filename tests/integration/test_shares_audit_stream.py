@@ -58,3 +58,17 @@ def test_a_failed_write_is_reported_and_retried_from_that_record(monkeypatch: py
     reader.drain()
     assert failures  # the first download event failed once ...
     assert _actions(link["id"])["share.downloaded"] == 2  # ... and was written on the retry
+
+
+def test_partner_downloads_are_still_audited_after_a_cancelled_transaction() -> None:
+    """moto replaces the table and its stream shard after a cancelled transaction; the reader must
+    follow the new shard (in AWS the stream simply goes on)."""
+    s = seed()
+    reader = audit_stream(get_settings().table_name)
+    link = call("POST", f"/documents/{s.document_id}/shares", claims=claims(OWNER), body={}).json()
+    reader.drain()
+    refused = call("DELETE", f"/workspaces/{s.workspace_id}", claims=claims(OWNER))  # holds a document
+    assert refused.status == 409
+    assert call("POST", f"/public/shares/{link['token']}/download", body={}).status == 200
+    reader.drain()
+    assert _actions(link["id"]) == Counter({"share.created": 1, "share.downloaded": 1})
