@@ -204,11 +204,15 @@ class Functions(Construct):
                     "cognito-idp:AdminEnableUser",
                     "cognito-idp:AdminGetUser",
                     "cognito-idp:AdminListGroupsForUser",
+                    "cognito-idp:AdminUserGlobalSignOut",
                     "cognito-idp:ListUsers",
                 ],
                 resources=[user_pool.user_pool_arn],
             )
         )
+
+        # /me, like every signed-in route, refuses a disabled account: read its status item only.
+        _grant_items(self[Function.SYSTEM.value], table, key, "ReadAccountStatusOnly", "ACCOUNT#", "dynamodb:GetItem")
 
         public = self[Function.PUBLIC.value]
         # Link items only: read one, and count downloads and failures with conditional updates (the

@@ -16,6 +16,8 @@ from docuserve.limits import Limits
 from docuserve.schema import (
     ADMINS_GROUP,
     CLIENT_AUTH_FLOWS,
+    CLIENT_READ_ATTRIBUTES,
+    CLIENT_WRITE_ATTRIBUTES,
     DOCUMENTS_PREFIX,
     ID_TOKEN_HOURS,
     PASSWORD_POLICY,
@@ -150,6 +152,8 @@ def provision(
         AccessTokenValidity=ID_TOKEN_HOURS,
         RefreshTokenValidity=REFRESH_TOKEN_DAYS,
         TokenValidityUnits={"IdToken": "hours", "AccessToken": "hours", "RefreshToken": "days"},
+        ReadAttributes=list(CLIENT_READ_ATTRIBUTES),
+        WriteAttributes=list(CLIENT_WRITE_ATTRIBUTES),
     )["UserPoolClient"]["ClientId"]
 
     return Resources(

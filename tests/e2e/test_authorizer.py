@@ -46,6 +46,7 @@ def claims(stack: LocalStack, **overrides: Any) -> dict[str, Any]:
         "aud": stack.config["user_pool_client_id"],
         "token_use": "id",
         "email": "mallory@example.com",
+        "email_verified": True,
         "cognito:groups": ["admins"],
         "iat": now,
         "auth_time": now,

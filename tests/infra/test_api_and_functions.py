@@ -126,9 +126,15 @@ def _actions(statements: list[dict[str, Any]]) -> set[str]:
     return actions
 
 
-def test_system_function_has_no_data_access(template: Any) -> None:
-    actions = _actions(_role_statements(template, Function.SYSTEM.value))
-    assert not any(a.startswith(("dynamodb:", "s3:", "kms:", "cognito-idp:")) for a in actions)
+def test_system_function_reads_only_account_status_items(template: Any) -> None:
+    statements = _role_statements(template, Function.SYSTEM.value)
+    actions = _actions(statements)
+    assert not any(a.startswith(("s3:", "cognito-idp:")) for a in actions)
+    assert {a for a in actions if a.startswith("dynamodb:")} == {"dynamodb:GetItem"}
+    (table_read,) = [s for s in statements if "dynamodb:GetItem" in _actions([s])]
+    assert table_read["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["ACCOUNT#*"]}}
+    kms = {a for a in actions if a.startswith("kms:")}
+    assert kms <= {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"}
 
 
 def test_public_function_can_read_objects_but_never_write_delete_or_list(template: Any) -> None:

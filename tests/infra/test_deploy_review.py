@@ -82,7 +82,10 @@ def test_the_web_client_has_no_oauth_flows_or_callback_urls(template: Any) -> No
 
 def test_users_cannot_write_their_own_email(template: Any) -> None:
     (client,) = _resources(template, "AWS::Cognito::UserPoolClient").values()
+    from docuserve.schema import CLIENT_WRITE_ATTRIBUTES
+
     writable = client["Properties"]["WriteAttributes"]
+    assert sorted(writable) == sorted(CLIENT_WRITE_ATTRIBUTES)  # the local stack provisions the same
     assert writable
     assert "email" not in writable
     assert "email_verified" not in writable

@@ -58,6 +58,53 @@ def test_disable_stops_sign_in_and_keeps_memberships(aws: Any, admin: User) -> N
     assert call("POST", "/admin/users/no-such-user/disable", claims=admin.claims).status == 404
 
 
+def test_a_disabled_users_still_valid_token_is_refused_on_every_route_kind(aws: Any, admin: User) -> None:
+    """Cognito stops sign-in; the ID token they hold stays valid for an hour, so the API refuses it."""
+    owner = make_user(aws, "owner@example.com")
+    ws = create_workspace(owner)
+    assert call("GET", f"/workspaces/{ws}", claims=owner.claims).status == 200
+    ok(call("POST", f"/admin/users/{owner.id}/disable", claims=admin.claims))
+    for method, path in (("GET", f"/workspaces/{ws}"), ("GET", "/workspaces"), ("POST", "/workspaces"), ("GET", "/me")):
+        reply = call(method, path, claims=owner.claims, body={"name": "x"} if method == "POST" else None)
+        assert reply.status == 401, (method, path)
+        assert reply.json()["code"] == "unauthorized"
+    ok(call("POST", f"/admin/users/{owner.id}/enable", claims=admin.claims))
+    assert call("GET", f"/workspaces/{ws}", claims=owner.claims).status == 200
+
+
+def test_a_disable_reaches_a_function_that_checked_recently_within_the_window(
+    aws: Any, admin: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another function instance wrote the disable: this one remembers 'enabled' for at most
+    CHECK_SECONDS (30 s), well inside SPEC's 60 s."""
+    from docuserve import accounts
+    from docuserve.adapters.store import Store
+    from docuserve.keys import account_status
+
+    now = [1000.0]
+    monkeypatch.setattr(accounts, "_now", lambda: now[0])
+    owner = make_user(aws, "owner@example.com")
+    ws = create_workspace(owner)
+    assert call("GET", f"/workspaces/{ws}", claims=owner.claims).status == 200  # checked: enabled
+    Store().put({**account_status(owner.id), "disabled": True})  # written by another instance
+    now[0] += accounts.CHECK_SECONDS - 1
+    assert call("GET", f"/workspaces/{ws}", claims=owner.claims).status == 200
+    now[0] += 1
+    assert call("GET", f"/workspaces/{ws}", claims=owner.claims).status == 401
+    assert accounts.CHECK_SECONDS <= 60
+
+
+def test_disabling_signs_the_user_out_of_every_session(aws: Any, admin: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    from docuserve.adapters import aws as adapters
+
+    target = make_user(aws, "target@example.com")
+    signed_out: list[str] = []
+    real = adapters.cognito()
+    monkeypatch.setattr(real, "admin_user_global_sign_out", lambda **kw: signed_out.append(kw["Username"]))
+    ok(call("POST", f"/admin/users/{target.id}/disable", claims=admin.claims))
+    assert signed_out == [target.id]
+
+
 def test_admin_actions_are_audited_and_admins_read_any_workspace_trail(aws: Any, admin: User) -> None:
     from docuserve import audit
 

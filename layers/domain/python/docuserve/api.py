@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
+from docuserve import accounts
 from docuserve.errors import DomainError, Throttled
 from docuserve.identity import Caller, caller_from_claims
 from docuserve.settings import get_settings
@@ -102,4 +103,6 @@ def current_caller(app: APIGatewayRestResolver | Router) -> Caller:
     event = app.current_event
     request_context = event.get("requestContext") or {}
     authorizer = request_context.get("authorizer") or {}
-    return caller_from_claims(authorizer.get("claims"), get_settings().user_pool_client_id)
+    caller = caller_from_claims(authorizer.get("claims"), get_settings().user_pool_client_id)
+    accounts.require_enabled(caller.user_id)
+    return caller

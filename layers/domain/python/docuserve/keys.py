@@ -10,6 +10,7 @@
 | version | ``DOC#{doc}`` | ``VER#{version}`` | | | |
 | upload | ``UPLOAD#{upload}`` | ``UPLOAD`` | | | |
 | share link | ``LINK#{sha256(token)}`` | ``LINK`` | ``SHARE#{share}`` / ``SHARE`` | ``DOCSHARES#{doc}`` / ``{created_at}`` | |
+| account status | ``ACCOUNT#{user}`` | ``STATUS`` | | | |
 | audit event | ``AUDIT#{ws or "admin"}`` | ``{at}#{event}`` | | ``AUDITDOC#{doc}`` / ``{at}#{event}`` | ``AUDITSHARE#{share}`` / ``{at}#{event}`` |
 
 Document listing: ``state`` is ``live`` (pending or available) or ``trash``; ``name_key`` is the
@@ -36,6 +37,14 @@ def membership(ws: str, user_id: str) -> Key:
 
 def member_prefix() -> str:
     return "MEMBER#"
+
+
+ACCOUNT_PREFIX = "ACCOUNT#"
+
+
+def account_status(user_id: str) -> Key:
+    """Whether an admin disabled the user (Cognito's flag is not in the tokens the API sees)."""
+    return {"pk": f"{ACCOUNT_PREFIX}{user_id}", "sk": "STATUS"}
 
 
 def user_workspaces_pk(user_id: str) -> str:

@@ -128,5 +128,9 @@ PASSWORD_POLICY = PasswordPolicy()
 
 # The web app client's sign-in flows (Cognito API names). The CDK client enables the same three.
 CLIENT_AUTH_FLOWS = ("ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH")
+# What a signed-in user may change about themselves: never their e-mail (memberships bind to it).
+CLIENT_WRITE_ATTRIBUTES = ("locale", "name")
+# What ID tokens carry; ``email_verified`` decides whether the e-mail names the caller.
+CLIENT_READ_ATTRIBUTES = ("email", "email_verified", "locale", "name")
 ID_TOKEN_HOURS = 1
 REFRESH_TOKEN_DAYS = 30

@@ -1,11 +1,13 @@
 """User administration for the ``admins`` group: invite, list, disable, enable; each audited.
 
 Disabling keeps the user's memberships: enabling them again restores their access as it was.
+Disabling also ends the user's sessions (refresh tokens) and, through ``docuserve.accounts``, their
+still-valid ID tokens on every route within a minute.
 """
 
 from __future__ import annotations
 
-from docuserve import audit
+from docuserve import accounts, audit
 from docuserve.adapters import users as directory
 from docuserve.adapters.users import User
 from docuserve.audit import Actor, AuditEvent
@@ -27,6 +29,7 @@ def list_users(caller: Caller, *, limit: int, cursor: str | None) -> tuple[list[
 def set_enabled(caller: Caller, user_id: str, *, enabled: bool) -> User:
     caller.require_admin()
     user = directory.set_enabled(user_id, enabled)
+    accounts.set_disabled(user.id, not enabled)
     action = "user.enabled" if enabled else "user.disabled"
     audit.record(AuditEvent(action, Actor.member(caller), details={"user_id": user.id, "email": user.email}))
     return user

@@ -126,6 +126,9 @@ def set_enabled(user_id: str, enabled: bool) -> User:
     operation = aws.cognito().admin_enable_user if enabled else aws.cognito().admin_disable_user
     try:
         operation(UserPoolId=_pool(), Username=username)
+        if not enabled:
+            # Revoke their refresh tokens too: no new ID token from an open session.
+            aws.cognito().admin_user_global_sign_out(UserPoolId=_pool(), Username=username)
     except ClientError as exc:
         if exc.response["Error"]["Code"] == "UserNotFoundException":
             raise NotFound("user not found") from None
