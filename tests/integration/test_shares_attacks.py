@@ -132,6 +132,38 @@ def test_a_storm_of_wrong_passwords_locks_the_link_and_then_refuses_the_right_on
     assert actions["share.downloaded"] == 1
 
 
+def test_every_attempt_is_audited_also_those_refused_while_the_link_is_locked() -> None:
+    """30 guesses against a threshold of 10: 9 incorrect, 1 lock, 20 refused while locked; each leaves
+    an event with the partner's IP and user agent."""
+    s = seed()
+    link = _link(s, password="the right one")
+    threshold = get_settings().limits.lockout_threshold
+    outcomes = _storm(30, lambda i: redeem.redeem(link["token"], f"guess number {i}", PARTNER))
+    assert outcomes["link_locked"] == 30 - threshold + 1
+    refused = call("POST", f"/public/shares/{link['token']}/download", body={})  # no password, still locked
+    assert refused.status == 429
+
+    actions = _audit_actions(link["id"])
+    assert actions["share.password_failed"] == threshold - 1
+    assert actions["share.locked"] == 1
+    assert actions["share.download_refused"] == 30 - threshold + 1
+    events = call("GET", f"/shares/{link['id']}/activity", claims=claims(OWNER), query={"limit": "200"}).json()
+    refusals = [e for e in events["items"] if e["action"] == "share.download_refused"]
+    assert {e["details"]["reason"] for e in refusals} == {"link_locked"}
+    assert all(e["actor"].get("ip") for e in refusals)
+
+
+def test_attempts_on_a_revoked_link_or_without_its_password_are_audited() -> None:
+    s = seed()
+    guarded = _link(s, password="the right one")
+    assert call("POST", f"/public/shares/{guarded['token']}/download", body={}).status == 403
+    revoked = _link(s)
+    assert call("DELETE", f"/shares/{revoked['id']}", claims=claims(OWNER)).status == 204
+    assert call("POST", f"/public/shares/{revoked['token']}/download", body={}).status == 410
+    assert _audit_actions(guarded["id"])["share.download_refused"] == 1
+    assert _audit_actions(revoked["id"])["share.download_refused"] == 1
+
+
 def test_a_success_does_not_reset_the_failure_count() -> None:
     s = seed()
     link = _link(s, password="the right one")

@@ -17,17 +17,24 @@ lock), so concurrent guessing cannot get past the count. A successful download d
 the count: otherwise an attacker could interleave guesses with a partner's legitimate downloads
 and never reach the threshold. The count restarts at 0 when a lock is set (and so after it ends)
 and when a member sets, changes or removes the password.
+
+Every attempt on a link that exists is audited. Downloads, wrong passwords and lockouts carry their
+event in the write that counts them; any other refusal (locked, expired, revoked, used up, the
+document unavailable, the password missing) costs one more conditional write whose only change is
+``last_event = share.download_refused`` with the reason, so an attacker hammering a locked link
+leaves a trace of each try. Success still costs the one write.
 """
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from docuserve import clock, ids, keys
 from docuserve.adapters.store import ConditionFailed, Store
-from docuserve.errors import Conflict, NotFound
+from docuserve.errors import Conflict, DomainError, NotFound
 from docuserve.observability import BusinessMetric, count
 from docuserve.settings import get_settings
 from docuserve.sharing.errors import LinkLocked, PasswordIncorrect, PasswordRequired
@@ -119,7 +126,11 @@ def redeem(token: str, password: str | None, visitor: Visitor, *, store: Store |
         item = store.get(key)
         if item is None:
             raise NotFound(_UNKNOWN_LINK)
-        refuse_unusable(item, now)  # no password work for a link that cannot be used anyway
+        try:
+            refuse_unusable(item, now)  # no password work for a link that cannot be used anyway
+        except DomainError as refused:
+            _audit_refusal(store, key, visitor, moment, refused)
+            raise
         verified_hash = item.get("password_hash")
         if verified_hash is not None and not verify_password(password, verified_hash):
             _count_failure(store, key, visitor, moment)
@@ -150,7 +161,13 @@ def _consume(
             expression_values=values,
         )
     except ConditionFailed as failed:
-        _explain(failed.item, now, verified_hash)
+        try:
+            _explain(failed.item, now, verified_hash)
+        except (NotFound, PasswordIncorrect, Conflict):
+            raise  # unknown link; a wrong password is audited where it is counted; a retryable race
+        except DomainError as refused:
+            _audit_refusal(store, key, visitor, moment, refused)
+            raise
     assert link is not None  # ALL_NEW of an update whose condition required the item
     return link
 
@@ -195,7 +212,9 @@ def _count_failure(store: Store, key: dict[str, str], visitor: Visitor, moment: 
         if old is None:
             raise NotFound(_UNKNOWN_LINK)
         if wait := locked_for(old, now):
-            raise LinkLocked(f"too many wrong passwords; try again in {wait} seconds", retry_after=wait)
+            locked = LinkLocked(f"too many wrong passwords; try again in {wait} seconds", retry_after=wait)
+            _audit_refusal(store, key, visitor, moment, locked)
+            raise locked
         if int(old.get("failed_attempts", 0)) < last:
             continue  # the count was reset meanwhile (new password): count again
         until = moment + timedelta(seconds=lock_seconds)
@@ -224,6 +243,20 @@ def _count_failure(store: Store, key: dict[str, str], visitor: Visitor, moment: 
         count(BusinessMetric.LINK_LOCKOUTS)
         raise LinkLocked(f"too many wrong passwords; try again in {lock_seconds} seconds", retry_after=lock_seconds)
     raise PasswordIncorrect("the password is not correct")
+
+
+def _audit_refusal(store: Store, key: dict[str, str], visitor: Visitor, moment: datetime, refused: DomainError) -> None:
+    """Record a refused attempt on an existing link (the stream appends it, as for downloads)."""
+    event = _event("share.download_refused", visitor, clock.iso(moment), {"reason": refused.code})
+    # A link deleted meanwhile leaves nothing to audit against.
+    with suppress(ConditionFailed):
+        store.update(
+            key,
+            "SET last_event = :event",
+            condition="attribute_exists(pk)",
+            expression_values={":event": event},
+            return_values="NONE",
+        )
 
 
 def _grant(link: dict[str, Any], moment: datetime) -> Grant:
