@@ -93,15 +93,23 @@ def test_a_partner_opens_a_password_link_downloads_the_exact_bytes_and_then_meet
     view = local_stack.api("GET", f"/shares/{link['id']}", token=member).json()
     assert (view["state"], view["download_count"], view["downloads_remaining"]) == ("exhausted", 1, 0)
 
+    # Every attempt is on the record: the missing password and the one past the limit as refusals.
+    expected = [
+        ("share.created", ""),
+        ("share.download_refused", "link_exhausted"),
+        ("share.download_refused", "password_required"),
+        ("share.downloaded", ""),
+        ("share.password_failed", ""),
+    ]
     deadline = time.monotonic() + 15
-    actions: list[str] = []
+    actions: list[tuple[str, str]] = []
     while time.monotonic() < deadline:
         activity = local_stack.api("GET", f"/shares/{link['id']}/activity", token=member).json()
-        actions = sorted(e["action"] for e in activity["items"])
-        if "share.downloaded" in actions:
+        actions = sorted((e["action"], (e.get("details") or {}).get("reason", "")) for e in activity["items"])
+        if len(actions) >= len(expected):
             break
         time.sleep(0.3)
-    assert actions == ["share.created", "share.downloaded", "share.password_failed"], local_stack.log()[-3000:]
+    assert actions == expected, local_stack.log()[-3000:]
     assert PASSWORD not in local_stack.log()
     # SPEC promise 3: the token is never logged, not even by the local API front's access lines.
     assert token not in local_stack.log()
