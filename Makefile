@@ -6,10 +6,13 @@ STAMP := $(VENV)/.installed
 CDK := node_modules/.bin/cdk
 STAGE ?= dev
 PORT ?= 8000
-export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+# The CDK CLI and jsii (under aws-cdk-lib) run on the Node.js LTS pinned in package.json (the npm
+# registry's `node` package), not on whatever node the machine has: the CDK drops a Node release
+# six months after its end of life.
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint format synth deploy diff destroy bench fuzz scan clean
+.PHONY: run test test-lambda-python lint format synth preflight account-setup deploy diff destroy bench fuzz scan clean
 
 $(STAMP): pyproject.toml
 	@echo "==> creating the virtualenv and installing Python dependencies (first run only)"
@@ -28,8 +31,20 @@ run: $(STAMP)
 	PORT=$(PORT) $(PY) -m local
 
 ## test: lint, type-check and every test tier
-test: $(STAMP) lint
+test: $(STAMP) $(CDK) lint
 	$(PY) -m pytest
+
+## test-lambda-python: the unit and integration tiers again on Python 3.13, Lambda's runtime
+VENV313 := .venv313
+$(VENV313)/.installed: pyproject.toml
+	@echo "==> creating $(VENV313) on Python 3.13 (Lambda's runtime; first run only)"
+	PY313=$$(.ci/python313) && $$PY313 -m venv $(VENV313)
+	$(VENV313)/bin/pip install --quiet --upgrade pip
+	$(VENV313)/bin/pip install --quiet -e '.[dev]'
+	@touch $@
+
+test-lambda-python: $(VENV313)/.installed $(CDK)
+	$(VENV313)/bin/python -m pytest tests/unit tests/integration
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -64,7 +79,15 @@ $(SCAN_VENV)/.installed: tests/scanners/requirements.txt
 scan: $(STAMP) $(SCAN_VENV)/.installed
 	$(PY) tests/scanners/run.py --bin $(SCAN_VENV)/bin
 
-deploy: $(STAMP) $(CDK)
+## preflight: what a deploy assumes of the account and region (bootstrap, Powertools layer, API Gateway logging role, SES sender)
+preflight: $(STAMP)
+	$(PY) -m infra.preflight --stage $(STAGE)
+
+## account-setup: once per account and region, API Gateway's CloudWatch Logs role (no stage owns it)
+account-setup: $(STAMP)
+	$(PY) -m infra.account_setup
+
+deploy: $(STAMP) $(CDK) preflight
 	$(CDK) deploy -c stage=$(STAGE) --require-approval broadening
 
 diff: $(STAMP) $(CDK)

@@ -57,6 +57,9 @@ class StageConfig:
     domain_name: str | None = None
     certificate_arn: str | None = None
     alarm_email: str | None = None
+    # Cognito's own sender is capped at about 50 mails a day: a stage that invites real users sends
+    # through SES from this verified address (``make preflight`` checks the identity).
+    mail_from: str | None = None
 
     @property
     def stack_name(self) -> str:
@@ -128,7 +131,7 @@ def load_stage(context: dict[str, Any], stage: str) -> StageConfig:
     known = {
         "retain_data", "deletion_protection", "mfa", "waf", "log_retention_days", "web_origins",
         "api_throttle", "public_throttle", "limits", "waf_public_rate_per_5min", "domain_name",
-        "certificate_arn", "alarm_email",
+        "certificate_arn", "alarm_email", "mail_from",
     }  # fmt: skip
     unknown = sorted(set(raw) - known)
     if unknown:
@@ -165,6 +168,9 @@ def load_stage(context: dict[str, Any], stage: str) -> StageConfig:
             f"{where}.alarm_email is required: a stage that retains data must send its alarms somewhere "
             "(set it in cdk.json under context.stages)"
         )
+    mail_from = _optional_str(raw, "mail_from", where)
+    if mail_from and not _EMAIL.match(mail_from):
+        raise ConfigError(f"{where}.mail_from must be an email address verified in SES, got {mail_from!r}")
     waf_rate = raw.get("waf_public_rate_per_5min", 300)
     if not isinstance(waf_rate, int) or isinstance(waf_rate, bool) or not 10 <= waf_rate <= 2_000_000_000:
         raise ConfigError(f"{where}.waf_public_rate_per_5min must be an integer of at least 10")
@@ -188,4 +194,5 @@ def load_stage(context: dict[str, Any], stage: str) -> StageConfig:
         domain_name=domain,
         certificate_arn=certificate,
         alarm_email=email,
+        mail_from=mail_from,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Annotations, Aws, Duration, RemovalPolicy
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
@@ -11,6 +11,17 @@ from infra.config import StageConfig
 from infra.nag import acknowledge
 
 _MFA = {"off": cognito.Mfa.OFF, "optional": cognito.Mfa.OPTIONAL, "required": cognito.Mfa.REQUIRED}
+
+
+def _mail(config: StageConfig) -> cognito.UserPoolEmail | None:
+    """Invitations and password resets: through SES from ``mail_from`` when set (in the stack's region)."""
+    if not config.mail_from:
+        return None  # Cognito's own sender: fine for a dev stage, capped at about 50 mails a day
+    return cognito.UserPoolEmail.with_ses(
+        from_email=config.mail_from,
+        from_name="DocuServe",
+        ses_region=Aws.REGION,
+    )
 
 
 class Identity(Construct):
@@ -46,9 +57,16 @@ class Identity(Construct):
                     "password {####}; you will choose your own password at first sign-in."
                 ),
             ),
+            email=_mail(config),
             deletion_protection=config.deletion_protection,
             removal_policy=RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY,
         )
+        if config.retain_data and not config.mail_from:
+            Annotations.of(self.user_pool).add_warning_v2(
+                "docuserve:mail-from",
+                f"stages.{config.stage}.mail_from is not set: invitations go through Cognito's own sender, "
+                "capped at about 50 mails a day. Verify an address in SES and set it.",
+            )
         if config.mfa != "required":
             acknowledge(
                 self.user_pool,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import tarfile
 from pathlib import Path
 from typing import Any
@@ -153,3 +154,62 @@ def test_gateway_error_answers_name_the_web_app_origin_and_the_limit_is_document
     docs = (ROOT / "docs" / "operations.md").read_text()
     assert "gateway-made" in docs
     assert "first web origin" in docs
+
+
+def _identity_template(**settings: Any) -> tuple[Any, Any]:
+    """The Identity construct alone, in a stack of its own (seconds, not a whole stage's synth)."""
+    from dataclasses import replace
+
+    from aws_cdk import App, Stack
+    from aws_cdk.assertions import Annotations, Template
+
+    from infra.identity import Identity
+
+    config = replace(load_stage(stage_context(), "prod"), **settings)
+    stack = Stack(App(), "IdentityOnly")
+    Identity(stack, "Identity", config=config)
+    return Template.from_stack(stack), Annotations.from_stack(stack)
+
+
+def test_cognito_mails_through_ses_from_the_stage_sender() -> None:
+    template, _ = _identity_template(mail_from="docs@example.com")
+    (pool,) = _resources(template, "AWS::Cognito::UserPool").values()
+    mail = pool["Properties"]["EmailConfiguration"]
+    assert mail["EmailSendingAccount"] == "DEVELOPER"
+    assert mail["From"] == "DocuServe <docs@example.com>"
+    # The identity is the stack's own account and region: where make preflight checks it.
+    parts = mail["SourceArn"]["Fn::Join"][1]
+    assert {"Ref": "AWS::Region"} in parts
+    assert {"Ref": "AWS::AccountId"} in parts
+    assert parts[-1] == ":identity/docs@example.com"
+
+
+def test_a_stage_that_keeps_data_without_a_sender_is_warned_about_cognitos_daily_cap() -> None:
+    from aws_cdk.assertions import Match
+
+    template, annotations = _identity_template(mail_from=None)
+    (pool,) = _resources(template, "AWS::Cognito::UserPool").values()
+    assert "EmailConfiguration" not in pool["Properties"] or (
+        pool["Properties"]["EmailConfiguration"].get("EmailSendingAccount") != "DEVELOPER"
+    )
+    annotations.has_warning("*", Match.string_like_regexp("mail_from is not set.*50 mails a day"))
+    _, quiet = _identity_template(mail_from="docs@example.com")
+    assert not quiet.find_warning("*", Match.string_like_regexp("mail_from"))
+
+
+def test_mail_from_must_be_an_address() -> None:
+    context = copy.deepcopy(stage_context())
+    context["stages"]["prod"]["mail_from"] = "DocuServe"
+    with pytest.raises(ConfigError, match=r"stages\.prod\.mail_from must be an email address"):
+        load_stage(context, "prod")
+
+
+def test_preflight_asks_for_the_bootstrap_version_the_assembly_requires(dev: Any, dev_out: Path) -> None:
+    from infra.preflight import MIN_BOOTSTRAP_VERSION
+
+    rule = dev.to_json()["Rules"]["CheckBootstrapVersion"]["Assertions"][0]["Assert"]
+    refused = rule["Fn::Not"][0]["Fn::Contains"][0]
+    manifest = (dev_out / "manifest.json").read_text()
+    required = [int(v) for v in re.findall(r'"requiresBootstrapStackVersion":\s*(\d+)', manifest)]
+    assert required, "the manifest names the bootstrap versions it needs"
+    assert max([*required, max(int(v) for v in refused) + 1]) == MIN_BOOTSTRAP_VERSION
