@@ -22,6 +22,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from docuserve.routes import Function
+from docuserve.settings import function_environment
 from infra.config import StageConfig
 from infra.nag import acknowledge
 
@@ -110,19 +111,17 @@ class Functions(Construct):
             description="DocuServe domain package (models, rules, adapters)",
         )
         code = lambda_.Code.from_asset(str(ROOT / "functions"), exclude=ASSET_EXCLUDE)
-        environment = {
-            "STAGE": config.stage,
-            "TABLE_NAME": table.table_name,
-            "BUCKET_NAME": bucket.bucket_name,
-            "KMS_KEY_ARN": key.key_arn,
-            "USER_POOL_ID": user_pool.user_pool_id,
-            "USER_POOL_CLIENT_ID": user_pool_client.user_pool_client_id,
-            "WEB_ORIGIN": web_origin,
-            "CORS_ORIGINS": Fn.join(",", cors_origins),
-            "POWERTOOLS_METRICS_NAMESPACE": "DocuServe",
-            "POWERTOOLS_LOG_LEVEL": "INFO",
-            **config.limits.to_env(),
-        }
+        environment = function_environment(
+            stage=config.stage,
+            table_name=table.table_name,
+            bucket_name=bucket.bucket_name,
+            kms_key_arn=key.key_arn,
+            user_pool_id=user_pool.user_pool_id,
+            user_pool_client_id=user_pool_client.user_pool_client_id,
+            web_origin=web_origin,
+            cors_origins=Fn.join(",", cors_origins),
+            limits=config.limits,
+        )
         self.by_name: dict[str, lambda_.Function] = {}
         for spec in SPECS:
             log_group = logs.LogGroup(

@@ -25,6 +25,7 @@ from docuserve.schema import (
     TABLE,
     bucket_cors_rules,
 )
+from docuserve.settings import function_environment
 
 REGION = "us-east-1"
 UPLOAD_EVENTS_MAX_RECEIVES = 5
@@ -44,17 +45,19 @@ class Resources:
     def function_environment(self, *, web_origin: str, limits: Limits | None = None) -> dict[str, str]:
         """The environment variables the stack gives every function (see ``infra/functions.py``)."""
         return {
-            "STAGE": "local",
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
-            "TABLE_NAME": self.table_name,
-            "BUCKET_NAME": self.bucket_name,
-            "KMS_KEY_ARN": self.kms_key_arn,
-            "USER_POOL_ID": self.user_pool_id,
-            "USER_POOL_CLIENT_ID": self.user_pool_client_id,
-            "WEB_ORIGIN": web_origin,
-            "POWERTOOLS_METRICS_NAMESPACE": "DocuServe",
-            **(limits or Limits()).to_env(),
+            **function_environment(
+                stage="local",
+                table_name=self.table_name,
+                bucket_name=self.bucket_name,
+                kms_key_arn=self.kms_key_arn,
+                user_pool_id=self.user_pool_id,
+                user_pool_client_id=self.user_pool_client_id,
+                web_origin=web_origin,
+                cors_origins=web_origin,
+                limits=limits or Limits(),
+            ),
         }
 
 

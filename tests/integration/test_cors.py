@@ -13,7 +13,8 @@ WEB = "https://d111111abcdef8.cloudfront.net"
 
 
 @pytest.fixture(autouse=True)
-def _origins(monkeypatch: pytest.MonkeyPatch) -> None:
+def _origins(aws: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After the stack's own environment (which names only the local web origin)."""
     monkeypatch.setenv("CORS_ORIGINS", f"{WEB},http://localhost:8000")
     adapters.reset()
 

@@ -1,4 +1,9 @@
-"""Typed runtime settings, read once from the environment the stack (or local runner) sets."""
+"""Typed runtime settings, read once from the environment the stack (or local runner) sets.
+
+``function_environment`` is the one place that environment is built, for the CDK stack
+(``infra/functions.py``, with CloudFormation tokens as values) and for the local stack
+(``local/provision.py``); ``Settings.from_env`` reads it back and refuses to start without it.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,42 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from docuserve.limits import Limits
+
+# What every function must be given; a function started without one of them fails its first
+# request with a message naming it, rather than calling AWS with an empty table or bucket name.
+REQUIRED = ("STAGE", "TABLE_NAME", "BUCKET_NAME", "KMS_KEY_ARN", "USER_POOL_ID", "USER_POOL_CLIENT_ID", "WEB_ORIGIN")
+
+
+class MissingSetting(RuntimeError):
+    """The function's environment lacks a variable the stack always sets."""
+
+
+def function_environment(
+    *,
+    stage: str,
+    table_name: str,
+    bucket_name: str,
+    kms_key_arn: str,
+    user_pool_id: str,
+    user_pool_client_id: str,
+    web_origin: str,
+    cors_origins: str,
+    limits: Limits,
+) -> dict[str, str]:
+    """The environment every DocuServe function runs with (``cors_origins``: comma-separated)."""
+    return {
+        "STAGE": stage,
+        "TABLE_NAME": table_name,
+        "BUCKET_NAME": bucket_name,
+        "KMS_KEY_ARN": kms_key_arn,
+        "USER_POOL_ID": user_pool_id,
+        "USER_POOL_CLIENT_ID": user_pool_client_id,
+        "WEB_ORIGIN": web_origin,
+        "CORS_ORIGINS": cors_origins,
+        "POWERTOOLS_METRICS_NAMESPACE": "DocuServe",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+        **limits.to_env(),
+    }
 
 
 @dataclass(frozen=True)
@@ -28,17 +69,23 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
-        """Read settings from ``env`` (default ``os.environ``); absent values become empty."""
+        """Read settings from ``env`` (default ``os.environ``); a missing required variable is an error."""
         e = dict(os.environ if env is None else env)
+        missing = [key for key in REQUIRED if not e.get(key)]
+        region = e.get("AWS_REGION") or e.get("AWS_DEFAULT_REGION")
+        if not region:
+            missing.append("AWS_REGION")
+        if missing:
+            raise MissingSetting(f"the function's environment lacks {', '.join(missing)}")
         return cls(
-            stage=e.get("STAGE", "dev"),
-            region=e.get("AWS_REGION") or e.get("AWS_DEFAULT_REGION") or "us-east-1",
-            table_name=e.get("TABLE_NAME", ""),
-            bucket_name=e.get("BUCKET_NAME", ""),
-            kms_key_arn=e.get("KMS_KEY_ARN", ""),
-            user_pool_id=e.get("USER_POOL_ID", ""),
-            user_pool_client_id=e.get("USER_POOL_CLIENT_ID", ""),
-            web_origin=e.get("WEB_ORIGIN", "http://localhost:8000").rstrip("/"),
+            stage=e["STAGE"],
+            region=str(region),
+            table_name=e["TABLE_NAME"],
+            bucket_name=e["BUCKET_NAME"],
+            kms_key_arn=e["KMS_KEY_ARN"],
+            user_pool_id=e["USER_POOL_ID"],
+            user_pool_client_id=e["USER_POOL_CLIENT_ID"],
+            web_origin=e["WEB_ORIGIN"].rstrip("/"),
             cors_origins=tuple(
                 o.strip().rstrip("/")
                 for o in (e.get("CORS_ORIGINS") or e.get("WEB_ORIGIN", "")).split(",")
