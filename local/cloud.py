@@ -9,6 +9,7 @@ API, which real Cognito serves to browsers from any origin, gets that any-origin
 
 from __future__ import annotations
 
+import io
 import os
 import threading
 from collections.abc import Callable, Iterable
@@ -77,6 +78,25 @@ def cognito_cors(app: WSGIApp) -> WSGIApp:
     return wrapped
 
 
+def one_call_at_a_time(app: WSGIApp) -> WSGIApp:
+    """Each AWS API call is atomic, as each DynamoDB request is: moto's backends have no locks.
+
+    The local functions run concurrently (``local/invoke.py``); without this, two threads inside
+    moto could interleave one conditional write's check and set. The body is read before the lock,
+    so a slow upload does not hold up other calls, and the answer is produced inside it.
+    """
+    lock = threading.Lock()
+
+    def wrapped(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        if length:
+            environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].read(length))
+        with lock:
+            return list(app(environ, start_response))
+
+    return wrapped
+
+
 class _QuietHandler(MotoRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """moto's per-request access log would drown the local stack's own console output."""
@@ -86,7 +106,7 @@ class MotoServer:
     """moto on ``127.0.0.1`` (a free port unless given), in a daemon thread."""
 
     def __init__(self, port: int = 0) -> None:
-        app = cognito_cors(DomainDispatcherApplication(create_backend_app))
+        app = one_call_at_a_time(cognito_cors(DomainDispatcherApplication(create_backend_app)))
         self._server: BaseWSGIServer = make_server("127.0.0.1", port, app, threaded=True, request_handler=_QuietHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
 

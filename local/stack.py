@@ -132,7 +132,7 @@ def _start(front: Front, port: int, running: Running, started: float) -> None:
     from docuserve.routes import Function
     from local import demo
     from local.authorizer import CognitoAuthorizer
-    from local.invoke import load
+    from local.invoke import configure
     from local.provision import provision
     from local.s3_events import S3EventPoller
 
@@ -144,12 +144,25 @@ def _start(front: Front, port: int, running: Running, started: float) -> None:
     os.environ.update(function_environment(resources, web_origin=web_origin, moto_url=moto.url))
     adapters.reset()
 
-    for function in (*(f.value for f in Function), "upload_events", "audit_stream"):
+    say("==> starting one execution environment per function (more start on demand, as in Lambda)")
+    environments = configure(dict(os.environ))
+    running.add(environments.close)
+
+    def warm(function: str) -> None:
         try:
-            load(function)  # import now, as a warm Lambda would have, so the first request is quick
+            environments.warm(function)  # as a warm Lambda would be, so the first request is quick
         except Exception:
             traceback.print_exc()
             say(f"warning: handlers.{function} does not import; its routes will answer 502")
+
+    warming = [
+        threading.Thread(target=warm, args=(function,), name=f"warm-{function}")
+        for function in (*(f.value for f in Function), "upload_events", "audit_stream")
+    ]
+    for thread in warming:
+        thread.start()
+    for thread in warming:
+        thread.join()
 
     authorizer = CognitoAuthorizer(
         jwks_url=f"{moto.url}/{resources.user_pool_id}/.well-known/jwks.json",
