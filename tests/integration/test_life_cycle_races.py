@@ -7,12 +7,18 @@ the fault real DynamoDB or S3 would give (transaction conflicts, partial delete 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
+import boto3
 import pytest
 
+from docuserve import documents, keys
+from docuserve.adapters.store import Store
+from docuserve.identity import Caller
 from tests.support import interleave
-from tests.support.documents import User, create_document, create_workspace, make_user, ok
+from tests.support.documents import User, create_document, create_workspace, make_user, ok, upload
 from tests.support.gateway import call
 
 
@@ -91,3 +97,116 @@ def test_backoff_is_jittered_and_bounded() -> None:
     pauses = [store.backoff(attempt) for attempt in range(store.TRANSACT_ATTEMPTS) for _ in range(50)]
     assert all(0 <= p <= store.BACKOFF_CAP_SECONDS for p in pauses)
     assert len(set(pauses)) > 10  # jittered, not a fixed schedule
+
+
+# --- invariants checked after each interleaving --------------------------------------------------
+
+
+def _available(aws: Any, alice: User, ws: str, data: bytes = b"one") -> str:
+    created = create_document(alice, ws, data)
+    upload(aws, created["upload"]["upload_id"], data)
+    return str(created["document"]["id"])
+
+
+def _object_versions(aws: Any, ws: str, doc: str) -> list[str]:
+    s3 = boto3.client("s3", region_name=aws.region)
+    listed = s3.list_object_versions(Bucket=aws.bucket_name, Prefix=f"documents/{ws}/{doc}/")
+    return [v["VersionId"] for v in [*listed.get("Versions", []), *listed.get("DeleteMarkers", [])]]
+
+
+def _items(doc: str) -> list[dict[str, Any]]:
+    return Store().query(f"DOC#{doc}", limit=1000, consistent=True).items
+
+
+def assert_purged_leaving_nothing(aws: Any, alice: User, ws: str, doc: str) -> None:
+    assert _object_versions(aws, ws, doc) == []
+    assert _items(doc) == []
+    assert call("GET", f"/documents/{doc}", claims=alice.claims).status == 404
+    for link in Store().query(keys.document_shares_pk(doc), index="gsi2", limit=100).items:
+        assert link.get("document_status") != "available"
+
+
+def assert_available_with_its_bytes(aws: Any, alice: User, ws: str, doc: str) -> None:
+    got = ok(call("GET", f"/documents/{doc}", claims=alice.claims))
+    assert got["status"] == "available"
+    landed = [v for v in got["versions"] if v["status"] == "available"]
+    assert landed
+    assert got["current_version"] in {v["id"] for v in landed}
+    s3 = boto3.client("s3", region_name=aws.region)
+    for version in landed:
+        item = Store().get(keys.version(doc, version["id"]))
+        assert item is not None
+        s3.head_object(Bucket=aws.bucket_name, Key=item["object_key"], VersionId=item["s3_version_id"])
+    ok(call("GET", f"/documents/{doc}/download", claims=alice.claims))
+
+
+def _purge(alice: User, doc: str) -> int:
+    return call("DELETE", f"/documents/{doc}", claims=alice.claims, query={"purge": "true"}).status
+
+
+def _trash(alice: User, doc: str) -> None:
+    ok(call("DELETE", f"/documents/{doc}", claims=alice.claims), 204)
+
+
+def caller(user: User) -> Caller:
+    return Caller(user_id=user.id, email=user.email, groups=())
+
+
+def _restore(alice: User, doc: str) -> Callable[[], int]:
+    return lambda: interleave.status_of(lambda: documents.restore(caller(alice), doc))
+
+
+# --- 1: a purge racing a restore never loses data ------------------------------------------------
+
+
+def test_a_restore_while_the_bytes_are_being_deleted_is_refused_and_the_purge_finishes(
+    aws: Any, alice: User, ws: str
+) -> None:
+    doc = _available(aws, alice, ws)
+    _trash(alice, doc)
+    with interleave.before("s3:DeleteObjects", _restore(alice, doc)) as restore:
+        purged = _purge(alice, doc)
+    assert (restore.result, purged) == (409, 204)
+    assert_purged_leaving_nothing(aws, alice, ws, doc)
+
+
+def test_a_restore_at_any_point_of_a_purge_leaves_either_the_document_whole_or_nothing(
+    aws: Any, alice: User, ws: str
+) -> None:
+    probe = _available(aws, alice, ws)
+    _trash(alice, probe)
+    with interleave.calls() as seen:
+        assert _purge(alice, probe) == 204
+    explored = 0
+    for point in range(1, len(seen) + 1):
+        doc = _available(aws, alice, ws)
+        _trash(alice, doc)
+        with interleave.before(None, _restore(alice, doc), nth=point) as restore:
+            purged = _purge(alice, doc)
+        assert restore.ran
+        assert restore.error is None
+        outcome = (restore.result, purged)
+        # Restored first (the purge refuses), refused while purging, or too late: the document is gone.
+        assert outcome in {(200, 409), (409, 204), (404, 204)}, (point, seen[point - 1], outcome)
+        if purged == 204:
+            assert_purged_leaving_nothing(aws, alice, ws, doc)
+        else:
+            assert_available_with_its_bytes(aws, alice, ws, doc)
+        explored += 1
+    assert explored == len(seen) >= 6
+
+
+def test_the_trash_sweeper_claims_the_document_the_same_way(
+    aws: Any, alice: User, ws: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from docuserve import clock, retention
+    from docuserve.settings import get_settings
+
+    doc = _available(aws, alice, ws)
+    _trash(alice, doc)
+    later = clock.now() + timedelta(days=get_settings().limits.trash_days + 1)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    with interleave.before("s3:DeleteObjects", _restore(alice, doc)) as restore:
+        result = retention.sweep()
+    assert (restore.result, result.purged) == (409, 1)
+    assert_purged_leaving_nothing(aws, alice, ws, doc)

@@ -135,3 +135,18 @@ def transact_items(request: dict[str, Any]) -> list[dict[str, Any]]:
     body = request.get("body") or b"{}"
     items: list[dict[str, Any]] = json.loads(body).get("TransactItems", [])
     return items
+
+
+def status_of(operation: Callable[[], Any]) -> int:
+    """Run a domain operation as the slipped-in one: 200 if it succeeds, else its error's status.
+
+    The slipped-in operation calls the domain, not a handler: a handler's resolver is one object
+    per module, and invoking it again inside its own invocation would overwrite the outer request.
+    """
+    from docuserve.errors import DomainError
+
+    try:
+        operation()
+    except DomainError as refused:
+        return refused.status
+    return 200

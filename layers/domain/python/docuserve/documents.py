@@ -15,7 +15,7 @@ from typing import Any
 from docuserve import audit, clock, ids, keys, uploads
 from docuserve.access import document_access, workspace_access
 from docuserve.adapters import objects
-from docuserve.adapters.store import Page, Store, TransactionCancelled
+from docuserve.adapters.store import ConditionFailed, Page, Store, TransactionCancelled
 from docuserve.audit import Actor, AuditEvent
 from docuserve.disposition import may_inline
 from docuserve.errors import Conflict, InvalidInput, NotFound
@@ -31,7 +31,8 @@ from docuserve.sharing import links
 RETRIES = 5
 FILL_ROUNDS = 5  # Queries per list request when filters thin out a page
 VERSIONS_SHOWN = 100
-PURGED = "purged"
+DELETED, PURGING, PURGED = "deleted", "purging", "purged"
+_BEING_PURGED = "the document is being purged"
 
 
 def document_item(doc: Document, revision: int) -> dict[str, Any]:
@@ -163,7 +164,9 @@ def new_version(caller: Caller, document_id: str, declared: uploads.Declared) ->
     if not declared.content_type:  # not given: the new version keeps the document's type
         declared = uploads.Declared(size=declared.size, sha256=declared.sha256, content_type=doc.content_type)
     for _ in range(RETRIES):
-        if doc.status == "deleted":
+        if doc.status == PURGING:
+            raise Conflict(_BEING_PURGED)
+        if doc.status == DELETED:
             raise Conflict("the document is in the trash; restore it first")
         number = doc.version_count + 1
         planned = uploads.plan(caller, document_id=document_id, number=number, declared=declared)
@@ -181,9 +184,14 @@ def new_version(caller: Caller, document_id: str, declared: uploads.Declared) ->
                         "Update": {
                             "Key": keys.document(document_id),
                             "UpdateExpression": "SET version_count = :n",
-                            "ConditionExpression": "version_count = :seen AND #s <> :deleted",
+                            "ConditionExpression": "version_count = :seen AND NOT #s IN (:deleted, :purging)",
                             "ExpressionAttributeNames": {"#s": "status"},
-                            "ExpressionAttributeValues": {":n": number, ":seen": number - 1, ":deleted": "deleted"},
+                            "ExpressionAttributeValues": {
+                                ":n": number,
+                                ":seen": number - 1,
+                                ":deleted": DELETED,
+                                ":purging": PURGING,
+                            },
                         }
                     },
                     {"Put": {"Item": planned.version_item}},
@@ -288,7 +296,9 @@ def update(
         raise InvalidInput("body", "name, folder, tags or description is required")
     for _ in range(RETRIES):
         doc, revision = _load(document_id, store)
-        if doc.status == "deleted":
+        if doc.status == PURGING:
+            raise Conflict(_BEING_PURGED)
+        if doc.status == DELETED:
             raise Conflict("the document is in the trash; restore it first")
         old_tags = list(doc.tags)
         for field, value in changes.items():
@@ -301,6 +311,7 @@ def update(
             store.transact(_rewrite(doc, revision, old_tags, event))
         except TransactionCancelled:
             continue
+        doc.revision = revision + 1
         links.document_changed(doc, store)
         return doc
     raise Conflict("the document is changing concurrently; try again")
@@ -312,6 +323,8 @@ def _move(caller: Caller, document_id: str, *, to_trash: bool) -> Document:
     for _ in range(RETRIES):
         doc, revision = _load(document_id, store)
         at = clock.iso(clock.now())
+        if doc.status == PURGING:
+            raise Conflict(_BEING_PURGED)
         if to_trash:
             if doc.status == "deleted":
                 raise Conflict("the document is already in the trash")
@@ -327,6 +340,7 @@ def _move(caller: Caller, document_id: str, *, to_trash: bool) -> Document:
             store.transact(_rewrite(doc, revision, list(doc.tags), event))
         except TransactionCancelled:
             continue
+        doc.revision = revision + 1
         links.document_changed(doc, store)
         return doc
     raise Conflict("the document is changing concurrently; try again")
@@ -358,13 +372,23 @@ def purge_trashed(
     """Delete a trashed document for good: every object version, every version and tag item.
 
     Shared by the owner's purge route and the trash sweeper (``retention``, a system actor): the
-    caller has already decided who may; this only insists the document is in the trash. The
-    document item, the workspace's ``document_count`` and the audit event ``action`` (with
-    ``details`` added to name and version count) go in one transaction; links then see ``purged``.
+    caller has already decided who may; this only insists the document is in the trash.
+
+    First the document is *claimed*: one conditional write moves it from ``deleted`` to
+    ``purging`` (and bumps its revision), so a restore, an edit or a new version that comes later
+    is refused (409) and one that came earlier makes the claim fail -- before anything is deleted.
+    A version landing while it is ``purging`` is refused and its bytes deleted (``processing``).
+    Then the bytes go (any failed object delete raises: the items stay, the document stays
+    ``purging``, and purging it again finishes the job), then the version and tag items, and last
+    the document item, the workspace's ``document_count`` and the audit event ``action`` (with
+    ``details`` added to name and version count) in one transaction; links then see ``purged``.
     """
     document_id = doc.id
-    if doc.status != "deleted":
+    if doc.status not in (DELETED, PURGING):
         raise Conflict("only a document in the trash can be purged; move it to the trash first")
+    if doc.status == DELETED:
+        doc = _claim_for_purge(doc, store)
+    links.document_changed(doc, store)  # its links stop serving before the first byte goes
     children = []
     cursor: str | None = None
     while True:
@@ -394,9 +418,9 @@ def purge_trashed(
                 {
                     "Delete": {
                         "Key": keys.document(document_id),
-                        "ConditionExpression": "#s = :deleted",
+                        "ConditionExpression": "#s = :purging",
                         "ExpressionAttributeNames": {"#s": "status"},
-                        "ExpressionAttributeValues": {":deleted": "deleted"},
+                        "ExpressionAttributeValues": {":purging": PURGING},
                     }
                 },
                 {
@@ -411,10 +435,40 @@ def purge_trashed(
             ]
         )
     except TransactionCancelled:
-        raise Conflict("the document changed while it was being purged") from None
+        if store.get(keys.document(document_id)) is not None:
+            raise Conflict("the document changed while it was being purged") from None
+        # Another purge of the same claim (the sweeper, a retry) finished first: nothing is left.
     doc.status = PURGED
+    doc.revision += 1
     doc.current_object_key = doc.current_s3_version_id = doc.current_version = None
     links.document_changed(doc, store)
+
+
+def _claim_for_purge(doc: Document, store: Store) -> Document:
+    """Move a trashed document to ``purging`` (conditionally); the claimed document."""
+    try:
+        saved = store.update(
+            keys.document(doc.id),
+            "SET #s = :purging, purging_at = :at, revision = if_not_exists(revision, :zero) + :one",
+            condition="#s = :deleted",
+            names={"#s": "status"},
+            expression_values={
+                ":purging": PURGING,
+                ":deleted": DELETED,
+                ":at": clock.iso(clock.now()),
+                ":one": 1,
+                ":zero": 0,
+            },
+        )
+    except ConditionFailed as failed:
+        current = failed.item
+        if current is None:
+            raise NotFound("document not found") from None
+        if current.get("status") != PURGING:
+            raise Conflict("the document left the trash; only a document in the trash can be purged") from None
+        saved = current  # claimed by another purge meanwhile: finishing it is the same work
+    assert saved is not None
+    return Document.from_item(saved)
 
 
 # --- download -----------------------------------------------------------------------------------
@@ -434,7 +488,7 @@ def download(
         raise NotFound("version not found")
     access = document_access(caller, document_id, version_id=version_id)
     doc = access.document
-    if doc.status == "deleted":
+    if doc.status in (DELETED, PURGING):
         raise Conflict("the document is in the trash")
     if access.version is not None:
         version = access.version
