@@ -18,7 +18,17 @@ from docuserve import documents, keys
 from docuserve.adapters.store import Store
 from docuserve.identity import Caller
 from tests.support import interleave
-from tests.support.documents import User, create_document, create_workspace, make_user, ok, upload
+from tests.support.documents import (
+    User,
+    create_document,
+    create_workspace,
+    deliver,
+    land,
+    make_user,
+    ok,
+    sha256_b64,
+    upload,
+)
 from tests.support.gateway import call
 
 
@@ -210,3 +220,43 @@ def test_the_trash_sweeper_claims_the_document_the_same_way(
         result = retention.sweep()
     assert (restore.result, result.purged) == (409, 1)
     assert_purged_leaving_nothing(aws, alice, ws, doc)
+
+
+# --- 2: a version landing during a purge leaves no bytes behind ---------------------------------
+
+
+def _with_pending_version(aws: Any, alice: User, ws: str, data: bytes) -> tuple[str, str]:
+    """A trashed document with one landed version and one upload started before the trash."""
+    doc = _available(aws, alice, ws)
+    body = {"size": len(data), "sha256": sha256_b64(data)}
+    started = ok(call("POST", f"/documents/{doc}/versions", claims=alice.claims, body=body), 201)
+    _trash(alice, doc)
+    return doc, str(started["upload_id"])
+
+
+def _landing(aws: Any, upload_id: str, data: bytes) -> Callable[[], Any]:
+    """The client's PUT and then its S3 event, delivered to the upload-events function."""
+    return lambda: deliver(aws, land(aws, upload_id, data))
+
+
+def test_a_version_landing_while_the_purge_deletes_bytes_is_refused_and_its_bytes_deleted(
+    aws: Any, alice: User, ws: str
+) -> None:
+    doc, upload_id = _with_pending_version(aws, alice, ws, b"late")
+    with interleave.before("s3:DeleteObjects", _landing(aws, upload_id, b"late")) as landing:
+        assert _purge(alice, doc) == 204
+    assert landing.error is None
+    assert landing.result == {"batchItemFailures": []}
+    assert_purged_leaving_nothing(aws, alice, ws, doc)
+
+
+def test_a_version_landing_at_any_point_of_a_purge_leaves_nothing_behind(aws: Any, alice: User, ws: str) -> None:
+    probe, _ = _with_pending_version(aws, alice, ws, b"late")
+    with interleave.calls() as seen:
+        assert _purge(alice, probe) == 204
+    for point in range(1, len(seen) + 1):
+        doc, upload_id = _with_pending_version(aws, alice, ws, b"late")
+        with interleave.before(None, _landing(aws, upload_id, b"late"), nth=point) as landing:
+            assert _purge(alice, doc) == 204, point
+        assert landing.error is None
+        assert_purged_leaving_nothing(aws, alice, ws, doc)
