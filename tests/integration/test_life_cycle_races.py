@@ -260,3 +260,54 @@ def test_a_version_landing_at_any_point_of_a_purge_leaves_nothing_behind(aws: An
             assert _purge(alice, doc) == 204, point
         assert landing.error is None
         assert_purged_leaving_nothing(aws, alice, ws, doc)
+
+
+# --- 8: a purge whose object deletes fail fails loudly and keeps what a retry needs ------------
+
+
+def _refuse_every_object(request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """S3's answer when DeleteObjects (Quiet) could delete none of the objects: 200 with ``Errors``."""
+    import re
+
+    body = request["body"].decode() if isinstance(request["body"], bytes) else request["body"]
+    keys_ = re.findall(r"<Key>([^<]+)</Key>", body)
+    versions = re.findall(r"<VersionId>([^<]+)</VersionId>", body)
+    errors = [
+        {"Key": k, "VersionId": v, "Code": "AccessDenied", "Message": "Access Denied"}
+        for k, v in zip(keys_, versions, strict=True)
+    ]
+    return 200, {"Errors": errors}
+
+
+def test_a_purge_whose_object_deletes_fail_fails_and_purging_again_finishes(aws: Any, alice: User, ws: str) -> None:
+    doc = _available(aws, alice, ws)
+    _trash(alice, doc)
+    with interleave.fail("s3:DeleteObjects", _refuse_every_object) as answered:
+        reply = call("DELETE", f"/documents/{doc}", claims=alice.claims, query={"purge": "true"})
+    assert answered == [200]
+    assert reply.status == 500, reply.text
+    assert _object_versions(aws, ws, doc) != []
+    kept = {i["sk"].split("#")[0] for i in _items(doc)}
+    assert kept == {"DOC", "VER"}  # nothing deleted that a retry needs
+    assert ok(call("GET", f"/documents/{doc}", claims=alice.claims))["status"] == "purging"
+    assert call("POST", f"/documents/{doc}/restore", claims=alice.claims).status == 409
+
+    assert _purge(alice, doc) == 204
+    assert_purged_leaving_nothing(aws, alice, ws, doc)
+
+
+def test_the_sweeper_counts_a_purge_whose_object_deletes_fail_as_failed(
+    aws: Any, alice: User, ws: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from docuserve import clock, retention
+    from docuserve.settings import get_settings
+
+    doc = _available(aws, alice, ws)
+    _trash(alice, doc)
+    later = clock.now() + timedelta(days=get_settings().limits.trash_days + 1)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    with interleave.fail("s3:DeleteObjects", _refuse_every_object):
+        assert retention.sweep().failed == 1
+    assert _object_versions(aws, ws, doc) != []
+    assert retention.sweep().purged == 1  # the next run finishes the claimed purge
+    assert_purged_leaving_nothing(aws, alice, ws, doc)
