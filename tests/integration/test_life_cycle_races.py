@@ -311,3 +311,40 @@ def test_the_sweeper_counts_a_purge_whose_object_deletes_fail_as_failed(
     assert _object_versions(aws, ws, doc) != []
     assert retention.sweep().purged == 1  # the next run finishes the claimed purge
     assert_purged_leaving_nothing(aws, alice, ws, doc)
+
+
+# --- 3: a link is created only for a document that is still available ---------------------------
+
+
+def _share(user: User, doc: str, body: dict[str, Any] | None = None) -> Any:
+    return call("POST", f"/documents/{doc}/shares", claims=user.claims, body=body or {})
+
+
+def _trashing(user: User, doc: str) -> Callable[[], int]:
+    return lambda: interleave.status_of(lambda: documents.trash(caller(user), doc))
+
+
+def test_a_link_created_while_its_document_is_being_trashed_is_refused(aws: Any, alice: User, ws: str) -> None:
+    doc = _available(aws, alice, ws)
+    with interleave.before("dynamodb:TransactWriteItems", _trashing(alice, doc)) as trashing:
+        reply = _share(alice, doc)
+    assert trashing.result == 200
+    assert reply.status == 409, reply.text
+    assert Store().query(keys.document_shares_pk(doc), index="gsi2", limit=10).items == []
+
+
+def test_a_link_and_a_trash_at_any_point_never_leave_a_redeemable_link_to_a_trashed_document(
+    aws: Any, alice: User, ws: str
+) -> None:
+    probe = _available(aws, alice, ws)
+    with interleave.calls() as seen:
+        ok(_share(alice, probe), 201)
+    for point in range(1, len(seen) + 1):
+        doc = _available(aws, alice, ws)
+        with interleave.before(None, _trashing(alice, doc), nth=point) as trashing:
+            reply = _share(alice, doc)
+        assert trashing.result == 200
+        assert reply.status in (201, 409), (point, reply.text)
+        if reply.status == 201:
+            token = reply.json()["token"]
+            assert call("POST", f"/public/shares/{token}/download", body={}).status == 410, point
