@@ -14,9 +14,10 @@ from typing import Any
 import boto3
 import pytest
 
-from docuserve import documents, keys
+from docuserve import documents, keys, workspaces
 from docuserve.adapters.store import Store
 from docuserve.identity import Caller
+from docuserve.roles import Role
 from tests.support import interleave
 from tests.support.documents import (
     User,
@@ -348,3 +349,94 @@ def test_a_link_and_a_trash_at_any_point_never_leave_a_redeemable_link_to_a_tras
         if reply.status == 201:
             token = reply.json()["token"]
             assert call("POST", f"/public/shares/{token}/download", body={}).status == 410, point
+
+
+# --- 6: every write that depends on a role re-checks it in its own transaction ------------------
+
+
+@pytest.fixture
+def bob(aws: Any, alice: User, ws: str) -> User:
+    from tests.support.documents import add_member
+
+    user = make_user(aws, "bob@example.com")
+    add_member(alice, ws, user, "editor")
+    return user
+
+
+def _removing(owner: User, ws: str, member: User) -> Callable[[], int]:
+    return lambda: interleave.status_of(lambda: workspaces.remove_member(caller(owner), ws, member.id))
+
+
+def _demoting(owner: User, ws: str, member: User) -> Callable[[], int]:
+    return lambda: interleave.status_of(
+        lambda: workspaces.change_member_role(caller(owner), ws, member.id, Role.VIEWER)
+    )
+
+
+def test_a_member_removed_after_the_access_check_cannot_create_a_link(
+    aws: Any, alice: User, bob: User, ws: str
+) -> None:
+    doc = _available(aws, alice, ws)
+    with interleave.before("dynamodb:TransactWriteItems", _removing(alice, ws, bob)) as removal:
+        reply = _share(bob, doc)
+    assert removal.result == 200
+    assert reply.status == 404, reply.text
+    assert Store().query(keys.document_shares_pk(doc), index="gsi2", limit=10).items == []
+
+
+def test_a_removal_before_any_call_of_a_link_create_leaves_no_link(aws: Any, alice: User, bob: User, ws: str) -> None:
+    from tests.support.documents import add_member
+
+    probe = _available(aws, alice, ws)
+    ok(_share(bob, probe), 201)  # warm: Bob's account status is remembered for 30 s
+    with interleave.calls() as seen:
+        ok(_share(bob, probe), 201)
+    for point in range(1, len(seen) + 1):
+        doc = _available(aws, alice, ws)
+        with interleave.before(None, _removing(alice, ws, bob), nth=point) as removal:
+            reply = _share(bob, doc)
+        assert removal.result == 200
+        made = Store().query(keys.document_shares_pk(doc), index="gsi2", limit=10).items
+        # The removal committed before the create's last call (its write): no link, and a 404.
+        assert (reply.status, len(made)) == (404, 0), (point, seen[point - 1], reply.status)
+        add_member(alice, ws, bob, "editor")
+
+
+@pytest.mark.parametrize(
+    ("operation", "demoted_status"),
+    [("create_document", 403), ("new_version", 403), ("rename", 403), ("trash", 403)],
+)
+def test_a_demotion_after_the_access_check_refuses_the_write(
+    aws: Any, alice: User, bob: User, ws: str, operation: str, demoted_status: int
+) -> None:
+    doc = _available(aws, alice, ws)
+    requests = {
+        "create_document": (
+            "POST",
+            f"/workspaces/{ws}/documents",
+            {"name": "b", "content_type": "text/plain", "size": 1, "sha256": sha256_b64(b"b")},
+        ),
+        "new_version": ("POST", f"/documents/{doc}/versions", {"size": 1, "sha256": sha256_b64(b"b")}),
+        "rename": ("PATCH", f"/documents/{doc}", {"name": "renamed.pdf"}),
+        "trash": ("DELETE", f"/documents/{doc}", None),
+    }
+    method, path, body = requests[operation]
+    with interleave.before("dynamodb:TransactWriteItems", _demoting(alice, ws, bob)) as demotion:
+        reply = call(method, path, claims=bob.claims, body=body)
+    assert demotion.result == 200
+    assert reply.status == demoted_status, reply.text
+    got = ok(call("GET", f"/documents/{doc}", claims=alice.claims))
+    assert (got["name"], got["status"], len(got["versions"])) == ("plan.pdf", "available", 1)
+
+
+def test_a_demoted_owner_cannot_purge(aws: Any, alice: User, bob: User, ws: str) -> None:
+    from tests.support.documents import add_member
+
+    add_member(alice, ws, bob, "owner")
+    doc = _available(aws, alice, ws)
+    _trash(alice, doc)
+    with interleave.before("dynamodb:TransactWriteItems", _demoting(alice, ws, bob)) as demotion:
+        reply = call("DELETE", f"/documents/{doc}", claims=bob.claims, query={"purge": "true"})
+    assert demotion.result == 200
+    assert reply.status == 403, reply.text
+    assert ok(call("GET", f"/documents/{doc}", claims=alice.claims))["status"] == "deleted"

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from docuserve import audit, clock, ids, keys, uploads
-from docuserve.access import document_access, workspace_access
+from docuserve.access import document_access, holds_role, lost_role, refuse_lost_role, workspace_access
 from docuserve.adapters import objects
-from docuserve.adapters.store import ConditionFailed, Page, Store, TransactionCancelled
+from docuserve.adapters.store import Page, Store, TransactionCancelled
 from docuserve.audit import Actor, AuditEvent
 from docuserve.disposition import may_inline
 from docuserve.errors import Conflict, InvalidInput, NotFound
@@ -68,8 +68,11 @@ def tag_item(doc: Document, tag: str) -> dict[str, Any]:
     }
 
 
-def _rewrite(doc: Document, revision: int, old_tags: list[str], event: AuditEvent) -> list[dict[str, Any]]:
-    """Transaction actions replacing the document (if still at ``revision``) and its tag items."""
+def _rewrite(
+    doc: Document, revision: int, old_tags: list[str], event: AuditEvent, guard: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Transaction actions replacing the document (if still at ``revision``) and its tag items;
+    ``guard`` (the caller's role re-checked) goes last."""
     actions: list[dict[str, Any]] = [
         {
             "Put": {
@@ -81,8 +84,20 @@ def _rewrite(doc: Document, revision: int, old_tags: list[str], event: AuditEven
     ]
     actions += [{"Delete": {"Key": keys.document_tag(doc.id, t)}} for t in old_tags if t not in doc.tags]
     actions += [{"Put": {"Item": tag_item(doc, t)}} for t in doc.tags]
-    actions.append(audit.put_action(event))
+    actions += [audit.put_action(event), guard]
     return actions
+
+
+def _editor(caller: Caller, doc: Document) -> dict[str, Any]:
+    return holds_role(doc.workspace_id, caller.user_id, Role.EDITOR)
+
+
+def _refuse(caller: Caller, doc: Document, role: Role, what: str) -> NoReturn:
+    refuse_lost_role(caller, doc.workspace_id, role, what=what, not_found="document not found")
+
+
+class _LostRole(Exception):
+    """The caller's role check (the last action of the purge's claim) failed."""
 
 
 def _load(document_id: str, store: Store) -> tuple[Document, int]:
@@ -148,10 +163,15 @@ def create(
         {"Put": {"Item": planned.upload_item}},
         *({"Put": {"Item": tag_item(doc, t)}} for t in tags),
         audit.put_action(event),
+        holds_role(workspace_id, caller.user_id, Role.EDITOR),
     ]
     try:
         Store().transact(actions)
-    except TransactionCancelled:
+    except TransactionCancelled as cancelled:
+        if lost_role(cancelled.reasons):
+            refuse_lost_role(
+                caller, workspace_id, Role.EDITOR, what="adding documents", not_found="workspace not found"
+            )
         raise NotFound("workspace not found") from None
     return doc, planned.instructions
 
@@ -197,14 +217,17 @@ def new_version(caller: Caller, document_id: str, declared: uploads.Declared) ->
                     {"Put": {"Item": planned.version_item}},
                     {"Put": {"Item": planned.upload_item}},
                     audit.put_action(event),
+                    holds_role(doc.workspace_id, caller.user_id, Role.EDITOR),
                 ]
             )
             return planned.instructions
-        except TransactionCancelled:
+        except TransactionCancelled as cancelled:
             if planned.upload_item.get("s3_upload_id"):
                 objects.abort_multipart(
                     planned.upload_item["object_key"], s3_upload_id=planned.upload_item["s3_upload_id"]
                 )
+            if lost_role(cancelled.reasons):
+                _refuse(caller, doc, Role.EDITOR, "uploading versions")
             doc, _ = _load(document_id, store)
     raise Conflict("other versions are being started at the same time; try again")
 
@@ -308,8 +331,10 @@ def update(
             "document.updated", Actor.member(caller), workspace_id=doc.workspace_id, document_id=doc.id, details=changes
         )
         try:
-            store.transact(_rewrite(doc, revision, old_tags, event))
-        except TransactionCancelled:
+            store.transact(_rewrite(doc, revision, old_tags, event, _editor(caller, doc)))
+        except TransactionCancelled as cancelled:
+            if lost_role(cancelled.reasons):
+                _refuse(caller, doc, Role.EDITOR, "editing documents")
             continue
         doc.revision = revision + 1
         links.document_changed(doc, store)
@@ -337,8 +362,10 @@ def _move(caller: Caller, document_id: str, *, to_trash: bool) -> Document:
         action = "document.trashed" if to_trash else "document.restored"
         event = AuditEvent(action, Actor.member(caller), workspace_id=doc.workspace_id, document_id=doc.id)
         try:
-            store.transact(_rewrite(doc, revision, list(doc.tags), event))
-        except TransactionCancelled:
+            store.transact(_rewrite(doc, revision, list(doc.tags), event, _editor(caller, doc)))
+        except TransactionCancelled as cancelled:
+            if lost_role(cancelled.reasons):
+                _refuse(caller, doc, Role.EDITOR, "trash and restore")
             continue
         doc.revision = revision + 1
         links.document_changed(doc, store)
@@ -358,7 +385,11 @@ def purge(caller: Caller, document_id: str) -> None:
     """An owner deletes a trashed document for good (``purge_trashed`` does the work)."""
     store = Store()
     doc = document_access(caller, document_id, Role.OWNER, what="purging documents", store=store).document
-    purge_trashed(doc, Actor.member(caller), store=store)
+    owner = holds_role(doc.workspace_id, caller.user_id, Role.OWNER)
+    try:
+        purge_trashed(doc, Actor.member(caller), store=store, guards=(owner,))
+    except _LostRole:
+        _refuse(caller, doc, Role.OWNER, "purging documents")
 
 
 def purge_trashed(
@@ -368,6 +399,7 @@ def purge_trashed(
     store: Store,
     action: str = "document.purged",
     details: dict[str, Any] | None = None,
+    guards: tuple[dict[str, Any], ...] = (),
 ) -> None:
     """Delete a trashed document for good: every object version, every version and tag item.
 
@@ -382,12 +414,13 @@ def purge_trashed(
     ``purging``, and purging it again finishes the job), then the version and tag items, and last
     the document item, the workspace's ``document_count`` and the audit event ``action`` (with
     ``details`` added to name and version count) in one transaction; links then see ``purged``.
+    ``guards`` (the owner's role) ride in the claim's transaction.
     """
     document_id = doc.id
     if doc.status not in (DELETED, PURGING):
         raise Conflict("only a document in the trash can be purged; move it to the trash first")
     if doc.status == DELETED:
-        doc = _claim_for_purge(doc, store)
+        doc = _claim_for_purge(doc, store, guards)
     links.document_changed(doc, store)  # its links stop serving before the first byte goes
     children = []
     cursor: str | None = None
@@ -444,31 +477,35 @@ def purge_trashed(
     links.document_changed(doc, store)
 
 
-def _claim_for_purge(doc: Document, store: Store) -> Document:
-    """Move a trashed document to ``purging`` (conditionally); the claimed document."""
-    try:
-        saved = store.update(
-            keys.document(doc.id),
-            "SET #s = :purging, purging_at = :at, revision = if_not_exists(revision, :zero) + :one",
-            condition="#s = :deleted",
-            names={"#s": "status"},
-            expression_values={
+def _claim_for_purge(doc: Document, store: Store, guards: tuple[dict[str, Any], ...]) -> Document:
+    """Move a trashed document to ``purging`` (conditionally, with ``guards``); the claimed document."""
+    claim = {
+        "Update": {
+            "Key": keys.document(doc.id),
+            "UpdateExpression": "SET #s = :purging, purging_at = :at, revision = if_not_exists(revision, :zero) + :one",
+            "ConditionExpression": "#s = :deleted",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {
                 ":purging": PURGING,
                 ":deleted": DELETED,
                 ":at": clock.iso(clock.now()),
                 ":one": 1,
                 ":zero": 0,
             },
-        )
-    except ConditionFailed as failed:
-        current = failed.item
-        if current is None:
-            raise NotFound("document not found") from None
-        if current.get("status") != PURGING:
-            raise Conflict("the document left the trash; only a document in the trash can be purged") from None
-        saved = current  # claimed by another purge meanwhile: finishing it is the same work
-    assert saved is not None
-    return Document.from_item(saved)
+        }
+    }
+    try:
+        store.transact([claim, *guards])
+    except TransactionCancelled as cancelled:
+        if guards and lost_role(cancelled.reasons):
+            raise _LostRole() from None
+    current = store.get(keys.document(doc.id))
+    if current is None:
+        raise NotFound("document not found")
+    if current.get("status") != PURGING:
+        raise Conflict("the document left the trash; only a document in the trash can be purged")
+    # Claimed by us, or by another purge meanwhile: finishing it is the same work.
+    return Document.from_item(current)
 
 
 # --- download -----------------------------------------------------------------------------------

@@ -10,10 +10,10 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from docuserve import audit, clock, ids, keys
-from docuserve.access import DocumentAccess, document_access
+from docuserve.access import DocumentAccess, document_access, holds_role, lost_role, refuse_lost_role
 from docuserve.adapters.store import Page, Store, TransactionCancelled
 from docuserve.errors import Conflict, Forbidden, InvalidInput, NotFound
 from docuserve.identity import Caller
@@ -151,14 +151,21 @@ def create_share(
                     },
                     audit.put_action(event),
                     document_unchanged(access.document),
+                    holds_role(access.document.workspace_id, caller.user_id, Role.EDITOR),
                 ]
             )
-        except TransactionCancelled:
+        except TransactionCancelled as cancelled:
+            if lost_role(cancelled.reasons):
+                _refuse(caller, access.document.workspace_id, "sharing", "document not found")
             continue  # the document changed since it was read: look again
         count(BusinessMetric.LINKS_CREATED)
         url = f"{get_settings().web_origin}/s/{token}"
         return Created(view=view_of(item, clock.epoch(clock.now())), token=token, url=url)
     raise Conflict("the document is changing concurrently; try again")
+
+
+def _refuse(caller: Caller, workspace_id: str, what: str, not_found: str) -> NoReturn:
+    refuse_lost_role(caller, workspace_id, Role.EDITOR, what=what, not_found=not_found)
 
 
 def document_unchanged(document: Document) -> dict[str, Any]:
@@ -385,9 +392,12 @@ def edit_share(
                 }
             }
         )
+    actions.append(holds_role(item["workspace_id"], caller.user_id, Role.EDITOR))
     try:
         store.transact(actions)
     except TransactionCancelled as cancelled:
+        if lost_role(cancelled.reasons):
+            _refuse(caller, item["workspace_id"], "editing a link", "share not found")
         if cancelled.reasons and cancelled.reasons[0] == "ConditionalCheckFailed":
             raise Conflict("the link was revoked meanwhile; a revoked link cannot be edited") from None
         raise
@@ -421,9 +431,12 @@ def revoke_share(caller: Caller, share_id: str, *, ip: str | None = None, store:
                     }
                 },
                 audit.put_action(event),
+                holds_role(item["workspace_id"], caller.user_id, Role.EDITOR),
             ]
         )
     except TransactionCancelled as cancelled:
+        if lost_role(cancelled.reasons):
+            _refuse(caller, item["workspace_id"], "revoking a link", "share not found")
         if cancelled.reasons and cancelled.reasons[0] == "ConditionalCheckFailed":
             return  # revoked meanwhile by someone else
         raise
