@@ -440,3 +440,42 @@ def test_a_demoted_owner_cannot_purge(aws: Any, alice: User, bob: User, ws: str)
     assert demotion.result == 200
     assert reply.status == 403, reply.text
     assert ok(call("GET", f"/documents/{doc}", claims=alice.claims))["status"] == "deleted"
+
+
+# --- 5: version numbers are 1, 2, 3... without gaps or repeats ------------------------------------
+
+
+def _starting_version(user: User, doc: str, data: bytes) -> Callable[[], Any]:
+    from docuserve.uploads import Declared
+
+    declared = Declared(size=len(data), sha256=sha256_b64(data), content_type="")
+    return lambda: documents.new_version(caller(user), doc, declared)
+
+
+def test_a_rename_racing_a_new_version_never_makes_a_version_number_repeat(aws: Any, alice: User, ws: str) -> None:
+    doc = _available(aws, alice, ws)
+    with interleave.before("dynamodb:TransactWriteItems", _starting_version(alice, doc, b"two")) as second:
+        ok(call("PATCH", f"/documents/{doc}", claims=alice.claims, body={"name": "renamed.pdf"}))
+    third = _starting_version(alice, doc, b"three!")()
+    upload(aws, second.result.upload_id, b"two")
+    upload(aws, third.upload_id, b"three!")
+    got = ok(call("GET", f"/documents/{doc}", claims=alice.claims))
+    numbers = sorted(v["number"] for v in got["versions"])
+    assert numbers == [1, 2, 3]
+    newest = max(got["versions"], key=lambda v: v["number"])
+    assert got["name"] == "renamed.pdf"
+    assert got["current_version"] == newest["id"]
+
+
+def test_a_new_version_at_any_point_of_an_edit_keeps_the_numbers_unique(aws: Any, alice: User, ws: str) -> None:
+    probe = _available(aws, alice, ws)
+    with interleave.calls() as seen:
+        ok(call("PATCH", f"/documents/{probe}", claims=alice.claims, body={"tags": ["x"]}))
+    for point in range(1, len(seen) + 1):
+        doc = _available(aws, alice, ws)
+        with interleave.before(None, _starting_version(alice, doc, b"two"), nth=point) as second:
+            ok(call("PATCH", f"/documents/{doc}", claims=alice.claims, body={"tags": ["x"]}))
+        assert second.error is None
+        _starting_version(alice, doc, b"three!")()
+        numbers = sorted(v["number"] for v in ok(call("GET", f"/documents/{doc}", claims=alice.claims))["versions"])
+        assert numbers == [1, 2, 3], point

@@ -203,7 +203,10 @@ def new_version(caller: Caller, document_id: str, declared: uploads.Declared) ->
                     {
                         "Update": {
                             "Key": keys.document(document_id),
-                            "UpdateExpression": "SET version_count = :n",
+                            # The revision moves too: a concurrent edit that read the old count
+                            # must fail and re-read, or its whole-item write would put it back.
+                            "UpdateExpression": "SET version_count = :n,"
+                            " revision = if_not_exists(revision, :zero) + :one",
                             "ConditionExpression": "version_count = :seen AND NOT #s IN (:deleted, :purging)",
                             "ExpressionAttributeNames": {"#s": "status"},
                             "ExpressionAttributeValues": {
@@ -211,6 +214,8 @@ def new_version(caller: Caller, document_id: str, declared: uploads.Declared) ->
                                 ":seen": number - 1,
                                 ":deleted": DELETED,
                                 ":purging": PURGING,
+                                ":zero": 0,
+                                ":one": 1,
                             },
                         }
                     },
