@@ -150,6 +150,7 @@ def test_every_change_that_links_copy_is_announced_to_the_sharing_feature(
         ("b.pdf", "deleted"),
         ("b.pdf", "available"),
         ("b.pdf", "deleted"),
+        ("b.pdf", "purging"),
         ("b.pdf", "purged"),
     ]
     assert seen[0][2] is not None

@@ -20,7 +20,7 @@ def advance_current(document_id: str, version: Version, store: Store) -> Documen
         if item is None:
             return None  # purged meanwhile
         doc, revision = Document.from_item(item), int(item.get("revision", 0))
-        if doc.current_version_number >= version.number:
+        if doc.current_version_number >= version.number or doc.status == "purging":
             return None
         status, before = doc.status, doc.status_before_delete
         if status == "pending":

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from docuserve import audit, clock, ids, keys, uploads
-from docuserve.access import document_access, workspace_access
+from docuserve.access import document_access, holds_role, lost_role, refuse_lost_role, workspace_access
 from docuserve.adapters import objects
 from docuserve.adapters.store import Page, Store, TransactionCancelled
 from docuserve.audit import Actor, AuditEvent
@@ -31,7 +31,8 @@ from docuserve.sharing import links
 RETRIES = 5
 FILL_ROUNDS = 5  # Queries per list request when filters thin out a page
 VERSIONS_SHOWN = 100
-PURGED = "purged"
+DELETED, PURGING, PURGED = "deleted", "purging", "purged"
+_BEING_PURGED = "the document is being purged"
 
 
 def document_item(doc: Document, revision: int) -> dict[str, Any]:
@@ -67,8 +68,11 @@ def tag_item(doc: Document, tag: str) -> dict[str, Any]:
     }
 
 
-def _rewrite(doc: Document, revision: int, old_tags: list[str], event: AuditEvent) -> list[dict[str, Any]]:
-    """Transaction actions replacing the document (if still at ``revision``) and its tag items."""
+def _rewrite(
+    doc: Document, revision: int, old_tags: list[str], event: AuditEvent, guard: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Transaction actions replacing the document (if still at ``revision``) and its tag items;
+    ``guard`` (the caller's role re-checked) goes last."""
     actions: list[dict[str, Any]] = [
         {
             "Put": {
@@ -80,8 +84,20 @@ def _rewrite(doc: Document, revision: int, old_tags: list[str], event: AuditEven
     ]
     actions += [{"Delete": {"Key": keys.document_tag(doc.id, t)}} for t in old_tags if t not in doc.tags]
     actions += [{"Put": {"Item": tag_item(doc, t)}} for t in doc.tags]
-    actions.append(audit.put_action(event))
+    actions += [audit.put_action(event), guard]
     return actions
+
+
+def _editor(caller: Caller, doc: Document) -> dict[str, Any]:
+    return holds_role(doc.workspace_id, caller.user_id, Role.EDITOR)
+
+
+def _refuse(caller: Caller, doc: Document, role: Role, what: str) -> NoReturn:
+    refuse_lost_role(caller, doc.workspace_id, role, what=what, not_found="document not found")
+
+
+class _LostRole(Exception):
+    """The caller's role check (the last action of the purge's claim) failed."""
 
 
 def _load(document_id: str, store: Store) -> tuple[Document, int]:
@@ -147,10 +163,15 @@ def create(
         {"Put": {"Item": planned.upload_item}},
         *({"Put": {"Item": tag_item(doc, t)}} for t in tags),
         audit.put_action(event),
+        holds_role(workspace_id, caller.user_id, Role.EDITOR),
     ]
     try:
         Store().transact(actions)
-    except TransactionCancelled:
+    except TransactionCancelled as cancelled:
+        if lost_role(cancelled.reasons):
+            refuse_lost_role(
+                caller, workspace_id, Role.EDITOR, what="adding documents", not_found="workspace not found"
+            )
         raise NotFound("workspace not found") from None
     return doc, planned.instructions
 
@@ -163,7 +184,9 @@ def new_version(caller: Caller, document_id: str, declared: uploads.Declared) ->
     if not declared.content_type:  # not given: the new version keeps the document's type
         declared = uploads.Declared(size=declared.size, sha256=declared.sha256, content_type=doc.content_type)
     for _ in range(RETRIES):
-        if doc.status == "deleted":
+        if doc.status == PURGING:
+            raise Conflict(_BEING_PURGED)
+        if doc.status == DELETED:
             raise Conflict("the document is in the trash; restore it first")
         number = doc.version_count + 1
         planned = uploads.plan(caller, document_id=document_id, number=number, declared=declared)
@@ -180,23 +203,36 @@ def new_version(caller: Caller, document_id: str, declared: uploads.Declared) ->
                     {
                         "Update": {
                             "Key": keys.document(document_id),
-                            "UpdateExpression": "SET version_count = :n",
-                            "ConditionExpression": "version_count = :seen AND #s <> :deleted",
+                            # The revision moves too: a concurrent edit that read the old count
+                            # must fail and re-read, or its whole-item write would put it back.
+                            "UpdateExpression": "SET version_count = :n,"
+                            " revision = if_not_exists(revision, :zero) + :one",
+                            "ConditionExpression": "version_count = :seen AND NOT #s IN (:deleted, :purging)",
                             "ExpressionAttributeNames": {"#s": "status"},
-                            "ExpressionAttributeValues": {":n": number, ":seen": number - 1, ":deleted": "deleted"},
+                            "ExpressionAttributeValues": {
+                                ":n": number,
+                                ":seen": number - 1,
+                                ":deleted": DELETED,
+                                ":purging": PURGING,
+                                ":zero": 0,
+                                ":one": 1,
+                            },
                         }
                     },
                     {"Put": {"Item": planned.version_item}},
                     {"Put": {"Item": planned.upload_item}},
                     audit.put_action(event),
+                    holds_role(doc.workspace_id, caller.user_id, Role.EDITOR),
                 ]
             )
             return planned.instructions
-        except TransactionCancelled:
+        except TransactionCancelled as cancelled:
             if planned.upload_item.get("s3_upload_id"):
                 objects.abort_multipart(
                     planned.upload_item["object_key"], s3_upload_id=planned.upload_item["s3_upload_id"]
                 )
+            if lost_role(cancelled.reasons):
+                _refuse(caller, doc, Role.EDITOR, "uploading versions")
             doc, _ = _load(document_id, store)
     raise Conflict("other versions are being started at the same time; try again")
 
@@ -288,7 +324,9 @@ def update(
         raise InvalidInput("body", "name, folder, tags or description is required")
     for _ in range(RETRIES):
         doc, revision = _load(document_id, store)
-        if doc.status == "deleted":
+        if doc.status == PURGING:
+            raise Conflict(_BEING_PURGED)
+        if doc.status == DELETED:
             raise Conflict("the document is in the trash; restore it first")
         old_tags = list(doc.tags)
         for field, value in changes.items():
@@ -298,9 +336,12 @@ def update(
             "document.updated", Actor.member(caller), workspace_id=doc.workspace_id, document_id=doc.id, details=changes
         )
         try:
-            store.transact(_rewrite(doc, revision, old_tags, event))
-        except TransactionCancelled:
+            store.transact(_rewrite(doc, revision, old_tags, event, _editor(caller, doc)))
+        except TransactionCancelled as cancelled:
+            if lost_role(cancelled.reasons):
+                _refuse(caller, doc, Role.EDITOR, "editing documents")
             continue
+        doc.revision = revision + 1
         links.document_changed(doc, store)
         return doc
     raise Conflict("the document is changing concurrently; try again")
@@ -312,6 +353,8 @@ def _move(caller: Caller, document_id: str, *, to_trash: bool) -> Document:
     for _ in range(RETRIES):
         doc, revision = _load(document_id, store)
         at = clock.iso(clock.now())
+        if doc.status == PURGING:
+            raise Conflict(_BEING_PURGED)
         if to_trash:
             if doc.status == "deleted":
                 raise Conflict("the document is already in the trash")
@@ -324,9 +367,12 @@ def _move(caller: Caller, document_id: str, *, to_trash: bool) -> Document:
         action = "document.trashed" if to_trash else "document.restored"
         event = AuditEvent(action, Actor.member(caller), workspace_id=doc.workspace_id, document_id=doc.id)
         try:
-            store.transact(_rewrite(doc, revision, list(doc.tags), event))
-        except TransactionCancelled:
+            store.transact(_rewrite(doc, revision, list(doc.tags), event, _editor(caller, doc)))
+        except TransactionCancelled as cancelled:
+            if lost_role(cancelled.reasons):
+                _refuse(caller, doc, Role.EDITOR, "trash and restore")
             continue
+        doc.revision = revision + 1
         links.document_changed(doc, store)
         return doc
     raise Conflict("the document is changing concurrently; try again")
@@ -344,7 +390,11 @@ def purge(caller: Caller, document_id: str) -> None:
     """An owner deletes a trashed document for good (``purge_trashed`` does the work)."""
     store = Store()
     doc = document_access(caller, document_id, Role.OWNER, what="purging documents", store=store).document
-    purge_trashed(doc, Actor.member(caller), store=store)
+    owner = holds_role(doc.workspace_id, caller.user_id, Role.OWNER)
+    try:
+        purge_trashed(doc, Actor.member(caller), store=store, guards=(owner,))
+    except _LostRole:
+        _refuse(caller, doc, Role.OWNER, "purging documents")
 
 
 def purge_trashed(
@@ -354,17 +404,29 @@ def purge_trashed(
     store: Store,
     action: str = "document.purged",
     details: dict[str, Any] | None = None,
+    guards: tuple[dict[str, Any], ...] = (),
 ) -> None:
     """Delete a trashed document for good: every object version, every version and tag item.
 
     Shared by the owner's purge route and the trash sweeper (``retention``, a system actor): the
-    caller has already decided who may; this only insists the document is in the trash. The
-    document item, the workspace's ``document_count`` and the audit event ``action`` (with
-    ``details`` added to name and version count) go in one transaction; links then see ``purged``.
+    caller has already decided who may; this only insists the document is in the trash.
+
+    First the document is *claimed*: one conditional write moves it from ``deleted`` to
+    ``purging`` (and bumps its revision), so a restore, an edit or a new version that comes later
+    is refused (409) and one that came earlier makes the claim fail -- before anything is deleted.
+    A version landing while it is ``purging`` is refused and its bytes deleted (``processing``).
+    Then the bytes go (any failed object delete raises: the items stay, the document stays
+    ``purging``, and purging it again finishes the job), then the version and tag items, and last
+    the document item, the workspace's ``document_count`` and the audit event ``action`` (with
+    ``details`` added to name and version count) in one transaction; links then see ``purged``.
+    ``guards`` (the owner's role) ride in the claim's transaction.
     """
     document_id = doc.id
-    if doc.status != "deleted":
+    if doc.status not in (DELETED, PURGING):
         raise Conflict("only a document in the trash can be purged; move it to the trash first")
+    if doc.status == DELETED:
+        doc = _claim_for_purge(doc, store, guards)
+    links.document_changed(doc, store)  # its links stop serving before the first byte goes
     children = []
     cursor: str | None = None
     while True:
@@ -394,9 +456,9 @@ def purge_trashed(
                 {
                     "Delete": {
                         "Key": keys.document(document_id),
-                        "ConditionExpression": "#s = :deleted",
+                        "ConditionExpression": "#s = :purging",
                         "ExpressionAttributeNames": {"#s": "status"},
-                        "ExpressionAttributeValues": {":deleted": "deleted"},
+                        "ExpressionAttributeValues": {":purging": PURGING},
                     }
                 },
                 {
@@ -411,10 +473,44 @@ def purge_trashed(
             ]
         )
     except TransactionCancelled:
-        raise Conflict("the document changed while it was being purged") from None
+        if store.get(keys.document(document_id)) is not None:
+            raise Conflict("the document changed while it was being purged") from None
+        # Another purge of the same claim (the sweeper, a retry) finished first: nothing is left.
     doc.status = PURGED
+    doc.revision += 1
     doc.current_object_key = doc.current_s3_version_id = doc.current_version = None
     links.document_changed(doc, store)
+
+
+def _claim_for_purge(doc: Document, store: Store, guards: tuple[dict[str, Any], ...]) -> Document:
+    """Move a trashed document to ``purging`` (conditionally, with ``guards``); the claimed document."""
+    claim = {
+        "Update": {
+            "Key": keys.document(doc.id),
+            "UpdateExpression": "SET #s = :purging, purging_at = :at, revision = if_not_exists(revision, :zero) + :one",
+            "ConditionExpression": "#s = :deleted",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {
+                ":purging": PURGING,
+                ":deleted": DELETED,
+                ":at": clock.iso(clock.now()),
+                ":one": 1,
+                ":zero": 0,
+            },
+        }
+    }
+    try:
+        store.transact([claim, *guards])
+    except TransactionCancelled as cancelled:
+        if guards and lost_role(cancelled.reasons):
+            raise _LostRole() from None
+    current = store.get(keys.document(doc.id))
+    if current is None:
+        raise NotFound("document not found")
+    if current.get("status") != PURGING:
+        raise Conflict("the document left the trash; only a document in the trash can be purged")
+    # Claimed by us, or by another purge meanwhile: finishing it is the same work.
+    return Document.from_item(current)
 
 
 # --- download -----------------------------------------------------------------------------------
@@ -434,7 +530,7 @@ def download(
         raise NotFound("version not found")
     access = document_access(caller, document_id, version_id=version_id)
     doc = access.document
-    if doc.status == "deleted":
+    if doc.status in (DELETED, PURGING):
         raise Conflict("the document is in the trash")
     if access.version is not None:
         version = access.version

@@ -13,7 +13,7 @@
 | account status | ``ACCOUNT#{user}`` | ``STATUS`` | | | |
 | audit event | ``AUDIT#{ws or "admin"}`` | ``{at}#{event}`` | | ``AUDITDOC#{doc}`` / ``{at}#{event}`` | ``AUDITSHARE#{share}`` / ``{at}#{event}`` |
 
-Document listing: ``state`` is ``live`` (pending or available) or ``trash``; ``name_key`` is the
+Document listing: ``state`` is ``live`` (pending or available) or ``trash`` (deleted or purging); ``name_key`` is the
 lower-cased name then ``#{doc}`` so pages sort by name and never tie. A folder is listed with one
 Query on gsi1, a whole workspace on gsi2, a tag on gsi3 (tag items copy name and folder so the
 other filters apply to them too). Trash and restore move the keys between the two states.
@@ -60,7 +60,7 @@ LIVE, TRASH = "live", "trash"
 
 def document_state(status: str) -> str:
     """The listing partition of a document status: the trash or the live documents."""
-    return TRASH if status == "deleted" else LIVE
+    return TRASH if status in ("deleted", "purging") else LIVE
 
 
 def document_name_key(name: str, doc: str) -> str:

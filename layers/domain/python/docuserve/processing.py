@@ -3,7 +3,8 @@
 S3 events arrive at least once and possibly concurrently. The version item moves out of
 ``pending`` with a conditional transaction, so exactly one delivery decides (and audits and
 counts); every other delivery sees the decision and only repeats idempotent steps. A version
-becomes current only if it is newer than the current one.
+becomes current only if it is newer than the current one. A version lands only while its document
+is not being purged (checked in the same transaction); otherwise its bytes are deleted at once.
 """
 
 from __future__ import annotations
@@ -110,8 +111,16 @@ def handle(landed: Landed, store: Store | None = None, *, attempt: int = 0) -> s
     return _reject(landed, version, reason, s3_version_id, store, attempt)
 
 
-def _transition(landed: Landed, version: Version, sets: dict[str, Any], event: AuditEvent, store: Store) -> bool:
-    """Move the version out of ``pending``; ``False`` if another delivery already did."""
+def _transition(
+    landed: Landed,
+    version: Version,
+    sets: dict[str, Any],
+    event: AuditEvent,
+    store: Store,
+    guards: tuple[dict[str, Any], ...] = (),
+) -> list[str] | None:
+    """Move the version out of ``pending`` (with ``guards`` holding); ``None`` when done, else the
+    cancellation reasons (the first one failed: another delivery already decided)."""
     names = {"#s": "status", **{f"#f{i}": k for i, k in enumerate(sets)}}
     values = {":pending": "pending", **{f":v{i}": v for i, v in enumerate(sets.values())}}
     update = "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(sets)))
@@ -128,11 +137,27 @@ def _transition(landed: Landed, version: Version, sets: dict[str, Any], event: A
                     }
                 },
                 audit.put_action(event),
+                *guards,
             ]
         )
-    except TransactionCancelled:
-        return False
-    return True
+    except TransactionCancelled as cancelled:
+        return cancelled.reasons
+    return None
+
+
+def _document_takes_versions(document_id: str) -> dict[str, Any]:
+    """A version may land only while its document exists and is not being purged."""
+    return {
+        "ConditionCheck": {
+            "Key": keys.document(document_id),
+            "ConditionExpression": "attribute_exists(pk) AND #s <> :purging",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {":purging": "purging"},
+        }
+    }
+
+
+_FAILED = "ConditionalCheckFailed"
 
 
 def _finish_session(upload_id: str, status: str, reason: str | None, store: Store) -> None:
@@ -157,7 +182,14 @@ def _accept(landed: Landed, version: Version, s3_version_id: str | None, store: 
         details={"version_id": version.id, "number": version.number, "size": version.size},
     )
     sets = {"status": "available", "s3_version_id": s3_version_id, "available_at": at}
-    if not _transition(landed, version, sets, event, store):
+    reasons = _transition(landed, version, sets, event, store, (_document_takes_versions(landed.document_id),))
+    if reasons is not None:
+        if reasons[0] != _FAILED and reasons[2] == _FAILED:
+            # Purged or being purged: the purge may have listed the objects already, so these bytes
+            # go now or never (a current version is never expired by a lifecycle rule).
+            objects.delete_version(landed.key, s3_version_id)
+            logger.info("version refused: its document is being purged", extra={"version_id": version.id})
+            return "refused_document_purged"
         return handle(landed, store, attempt=attempt + 1)  # another delivery decided first: follow it
     version.status, version.s3_version_id = "available", s3_version_id
     _finish_session(version.upload_id, "completed", None, store)
@@ -183,7 +215,7 @@ def _reject(
         details={"version_id": version.id, "reason": reason},
     )
     sets = {"status": "failed", "failure_reason": reason, "failed_at": clock.iso(clock.now())}
-    if not _transition(landed, version, sets, event, store):
+    if _transition(landed, version, sets, event, store) is not None:
         return handle(landed, store, attempt=attempt + 1)
     _finish_session(version.upload_id, "failed", reason, store)
     objects.delete_version(landed.key, s3_version_id)

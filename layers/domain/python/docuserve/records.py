@@ -44,7 +44,7 @@ class Document:
     content_type: str
     size: int
     sha256: str
-    status: str  # "pending" | "available" | "deleted"
+    status: str  # "pending" | "available" | "deleted" | "purging" (claimed by a purge)
     created_at: str
     created_by: str
     updated_at: str
@@ -59,6 +59,8 @@ class Document:
     version_count: int = 0
     # The number of the current version: an older version landing late never moves current back.
     current_version_number: int = 0
+    # Bumped by every write of the document item; links copy it and refresh only forwards.
+    revision: int = 0
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Document:

@@ -79,7 +79,8 @@ def sweep(
                 return _done(purged, skipped, failed, finished=False)
             item = store.get(keys.document(str(entry["id"])))
             doc = Document.from_item(item) if item else None
-            if doc is None or doc.status != "deleted" or not doc.deleted_at or doc.deleted_at >= bound:
+            # ``purging``: a purge that failed half-way (its items are kept); this one finishes it.
+            if doc is None or doc.status not in ("deleted", "purging") or not doc.deleted_at or doc.deleted_at >= bound:
                 skipped += 1
                 continue
             try:

@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from docuserve import audit, clock, ids, keys
+from docuserve.access import holds_role, lost_role, refuse_lost_role
 from docuserve.adapters import objects
 from docuserve.adapters.store import Store, TransactionCancelled
 from docuserve.audit import Actor, AuditEvent
@@ -243,9 +244,14 @@ def abort(caller: Caller, upload_id: str) -> None:
                     }
                 },
                 audit.put_action(event),
+                holds_role(upload["workspace_id"], caller.user_id, Role.EDITOR),
             ]
         )
-    except TransactionCancelled:
+    except TransactionCancelled as cancelled:
+        if lost_role(cancelled.reasons):
+            refuse_lost_role(
+                caller, upload["workspace_id"], Role.EDITOR, what="uploading", not_found="upload not found"
+            )
         raise Conflict("this upload has already finished") from None
     if upload["method"] == "MULTIPART":
         objects.abort_multipart(upload["object_key"], s3_upload_id=upload["s3_upload_id"])

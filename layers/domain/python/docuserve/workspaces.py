@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from docuserve import audit, clock, ids, keys
-from docuserve.access import WorkspaceAccess, workspace_access
+from docuserve.access import WorkspaceAccess, holds_role, lost_role, refuse_lost_role, workspace_access
 from docuserve.adapters import users as user_directory
-from docuserve.adapters.store import ConditionFailed, Page, Store, TransactionCancelled
+from docuserve.adapters.store import Page, Store, TransactionCancelled
 from docuserve.audit import Actor, AuditEvent
 from docuserve.errors import Conflict, InvalidInput, NotFound
 from docuserve.identity import Caller
@@ -90,20 +90,36 @@ def update(caller: Caller, workspace_id: str, *, name: str | None, description: 
     values[":at"] = at
     sets = ", ".join(f"#f{i} = :v{i}" for i in range(len(changes)))
     store = Store()
+    event = AuditEvent("workspace.updated", Actor.member(caller), workspace_id=workspace_id, details=changes)
     try:
-        item = store.update(
-            keys.workspace(workspace_id),
-            f"SET {sets}, updated_at = :at",
-            condition="attribute_exists(pk)",
-            names=names,
-            expression_values=values,
+        store.transact(
+            [
+                {
+                    "Update": {
+                        "Key": keys.workspace(workspace_id),
+                        "UpdateExpression": f"SET {sets}, updated_at = :at",
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeNames": names,
+                        "ExpressionAttributeValues": values,
+                    }
+                },
+                audit.put_action(event),
+                _owner(caller, workspace_id),
+            ]
         )
-    except ConditionFailed:
+    except TransactionCancelled as cancelled:
+        _refuse_if_lost(caller, workspace_id, cancelled, "changing the workspace")
         raise NotFound("workspace not found") from None
-    audit.record(
-        AuditEvent("workspace.updated", Actor.member(caller), workspace_id=workspace_id, details=changes), store
-    )
-    return item or access.workspace
+    return store.get(keys.workspace(workspace_id)) or access.workspace
+
+
+def _owner(caller: Caller, workspace_id: str) -> dict[str, Any]:
+    return holds_role(workspace_id, caller.user_id, Role.OWNER)
+
+
+def _refuse_if_lost(caller: Caller, workspace_id: str, cancelled: TransactionCancelled, what: str) -> None:
+    if lost_role(cancelled.reasons):
+        refuse_lost_role(caller, workspace_id, Role.OWNER, what=what, not_found="workspace not found")
 
 
 def delete(caller: Caller, workspace_id: str) -> None:
@@ -121,9 +137,11 @@ def delete(caller: Caller, workspace_id: str) -> None:
                     }
                 },
                 audit.put_action(AuditEvent("workspace.deleted", Actor.member(caller), workspace_id=workspace_id)),
+                _owner(caller, workspace_id),
             ]
         )
-    except TransactionCancelled:
+    except TransactionCancelled as cancelled:
+        _refuse_if_lost(caller, workspace_id, cancelled, "deleting the workspace")
         raise Conflict("the workspace still holds documents (trash included); purge them first") from None
     # The workspace is gone, so every access check already fails; this tidies the memberships.
     while True:
@@ -208,11 +226,15 @@ def _set_role(
             ws_update["ConditionExpression"] += " AND owner_count > :one"
             ws_update["ExpressionAttributeValues"][":one"] = 1
         actions += [{"Update": ws_update}, audit.put_action(event)]
+        if user_id != caller.user_id:  # on oneself, the membership's own condition is the check
+            actions.append(_owner(caller, workspace_id))
         try:
             store.transact(actions)
         except TransactionCancelled as exc:
             if exc.reasons[1] == "ConditionalCheckFailed":
                 _raise_workspace_conflict(store, workspace_id)
+            if user_id != caller.user_id:
+                _refuse_if_lost(caller, workspace_id, exc, "managing members")
             continue  # the membership changed meanwhile: look again
         saved = store.get(keys.membership(workspace_id, user_id))
         return Membership.from_item(saved or {}), old is None
@@ -262,10 +284,13 @@ def remove_member(caller: Caller, workspace_id: str, user_id: str) -> None:
                     },
                     {"Update": ws_update},
                     audit.put_action(event),
+                    *([_owner(caller, workspace_id)] if user_id != caller.user_id else []),
                 ]
             )
             return
         except TransactionCancelled as exc:
             if exc.reasons[1] == "ConditionalCheckFailed":
                 _raise_workspace_conflict(store, workspace_id)
+            if user_id != caller.user_id:
+                _refuse_if_lost(caller, workspace_id, exc, "managing members")
     raise Conflict("the membership is changing concurrently; try again")

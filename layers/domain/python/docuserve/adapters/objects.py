@@ -184,11 +184,26 @@ def delete_version(key: str, s3_version_id: str | None) -> None:
     aws.s3().delete_object(**params)
 
 
+class DeleteFailed(RuntimeError):
+    """S3 could not delete some object versions (``DeleteObjects`` answered 200 with ``Errors``)."""
+
+    def __init__(self, failures: list[dict[str, Any]]) -> None:
+        codes = sorted({str(f.get("Code", "?")) for f in failures})
+        super().__init__(f"{len(failures)} object version(s) could not be deleted ({', '.join(codes)})")
+        self.failures = failures
+
+
 def delete_everything_under(prefix: str) -> int:
-    """Delete every version and delete marker under ``prefix``; returns how many went."""
+    """Delete every version and delete marker under ``prefix``; returns how many went.
+
+    ``Quiet`` DeleteObjects answers 200 even when some deletes failed and lists only those in
+    ``Errors``: any entry raises ``DeleteFailed`` (after the whole listing was tried), so nobody
+    goes on to forget bytes that are still there.
+    """
     bucket = get_settings().bucket_name
     client = aws.s3()
     deleted = 0
+    failures: list[dict[str, Any]] = []
     for page in client.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
         batch = [
             {"Key": v["Key"], "VersionId": v["VersionId"]}
@@ -196,6 +211,10 @@ def delete_everything_under(prefix: str) -> int:
         ]
         for start in range(0, len(batch), 1000):
             chunk = batch[start : start + 1000]
-            client.delete_objects(Bucket=bucket, Delete={"Objects": chunk, "Quiet": True})
-            deleted += len(chunk)
+            answer = client.delete_objects(Bucket=bucket, Delete={"Objects": chunk, "Quiet": True})
+            errors = answer.get("Errors") or []
+            failures += errors
+            deleted += len(chunk) - len(errors)
+    if failures:
+        raise DeleteFailed(failures)
     return deleted

@@ -2,6 +2,12 @@
 
 Logic never sees attribute-value encoding, boto3 exceptions or raw pagination keys: conditional
 failures become ``ConditionFailed``/``TransactionCancelled`` and pages carry opaque cursors.
+
+Transactions cancelled only by a conflict with another transaction (or by throttling) are not a
+decision about the data: DynamoDB cancels simultaneous transactions on one item, so uploads into
+one workspace meet each other. ``Store.transact`` retries those here, and only here, with bounded
+full-jitter backoff; if they outlast the retries the caller gets ``Contended`` (429, retry), never
+a ``TransactionCancelled`` that logic would read as "not found" or "conflict".
 """
 
 from __future__ import annotations
@@ -9,6 +15,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import random
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,7 +26,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from docuserve.adapters import aws
-from docuserve.errors import InvalidInput
+from docuserve.errors import InvalidInput, Throttled
 from docuserve.schema import TABLE
 from docuserve.settings import get_settings
 
@@ -42,6 +50,31 @@ class TransactionCancelled(Exception):
     def __init__(self, reasons: list[str]) -> None:
         super().__init__(f"transaction cancelled: {reasons}")
         self.reasons = reasons
+
+
+class Contended(Throttled):
+    """Transactions kept meeting concurrent ones past every retry: the client should try again."""
+
+    code = "contended"
+
+    def __init__(self) -> None:
+        super().__init__("too many concurrent changes to the same items; try again", retry_after=1)
+
+
+# Cancellation reasons that say nothing about the data: another transaction or throttling.
+RETRYABLE_REASONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
+TRANSACT_ATTEMPTS = 6
+BACKOFF_BASE_SECONDS = 0.025
+BACKOFF_CAP_SECONDS = 0.4  # the five pauses stay under 1.2 s in the worst case
+
+
+def backoff(attempt: int) -> float:
+    """Full jitter: a uniform pause up to an exponentially growing, capped bound."""
+    return random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt))  # noqa: S311 - not a secret
+
+
+def _pause(seconds: float) -> None:
+    time.sleep(seconds)
 
 
 def _to_python(value: Any) -> Any:
@@ -202,13 +235,20 @@ class Store:
             if "ExpressionAttributeValues" in body:
                 body["ExpressionAttributeValues"] = values(body["ExpressionAttributeValues"])
             encoded.append({kind: body})
-        try:
-            self._client.transact_write_items(TransactItems=encoded)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "TransactionCanceledException":
+        for attempt in range(TRANSACT_ATTEMPTS):
+            try:
+                self._client.transact_write_items(TransactItems=encoded)
+                return
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
                 reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
-                raise TransactionCancelled(reasons) from None
-            raise
+                retryable = set(reasons) & RETRYABLE_REASONS and "ConditionalCheckFailed" not in reasons
+                if not retryable:
+                    raise TransactionCancelled(reasons) from None
+            if attempt + 1 < TRANSACT_ATTEMPTS:
+                _pause(backoff(attempt))
+        raise Contended()
 
     def query(
         self,

@@ -44,6 +44,7 @@ def document_copy(document: Document) -> dict[str, Any]:
     return {
         "document_name": document.name,
         "document_status": document.status,
+        "document_revision": document.revision,
         "content_type": document.content_type,
         "size": document.size,
         "object_key": document.current_object_key,

@@ -10,15 +10,15 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from docuserve import audit, clock, ids, keys
-from docuserve.access import document_access
+from docuserve.access import DocumentAccess, document_access, holds_role, lost_role, refuse_lost_role
 from docuserve.adapters.store import Page, Store, TransactionCancelled
 from docuserve.errors import Conflict, Forbidden, InvalidInput, NotFound
 from docuserve.identity import Caller
 from docuserve.observability import BusinessMetric, count
-from docuserve.records import Membership
+from docuserve.records import Document, Membership
 from docuserve.roles import Role
 from docuserve.settings import get_settings
 from docuserve.sharing.links import TIDY_DAYS, document_copy, pointer
@@ -116,12 +116,76 @@ def _expiry_attributes(moment: datetime) -> dict[str, Any]:
 # --- routes ---
 
 
+CREATE_ATTEMPTS = 3
+
+
 def create_share(
     caller: Caller, document_id: str, body: CreateShare, *, ip: str | None = None, store: Store | None = None
 ) -> Created:
-    """A new link (201); its token and URL are in the answer and nowhere else, ever."""
+    """A new link (201); its token and URL are in the answer and nowhere else, ever.
+
+    The link item goes in one transaction with a ``ConditionCheck`` that the document is still
+    ``available`` at the revision its copy was taken from: a trash (or any change) committed
+    since the read makes the transaction fail, and the link is built again from a fresh read.
+    """
     store = store or Store()
-    access = document_access(caller, document_id, Role.EDITOR, version_id=body.version_id, what="sharing", store=store)
+    for _ in range(CREATE_ATTEMPTS):
+        access = document_access(
+            caller, document_id, Role.EDITOR, version_id=body.version_id, what="sharing", store=store
+        )
+        item, event, token = _new_link(caller, access, body, ip)
+        try:
+            store.transact(
+                [
+                    {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
+                    {
+                        "Put": {
+                            "Item": {
+                                **pointer(item["share_id"]),
+                                "type": "share",
+                                "token_hash": token_hash(token),
+                                "ttl": item["ttl"],
+                            },
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    audit.put_action(event),
+                    document_unchanged(access.document),
+                    holds_role(access.document.workspace_id, caller.user_id, Role.EDITOR),
+                ]
+            )
+        except TransactionCancelled as cancelled:
+            if lost_role(cancelled.reasons):
+                _refuse(caller, access.document.workspace_id, "sharing", "document not found")
+            continue  # the document changed since it was read: look again
+        count(BusinessMetric.LINKS_CREATED)
+        url = f"{get_settings().web_origin}/s/{token}"
+        return Created(view=view_of(item, clock.epoch(clock.now())), token=token, url=url)
+    raise Conflict("the document is changing concurrently; try again")
+
+
+def _refuse(caller: Caller, workspace_id: str, what: str, not_found: str) -> NoReturn:
+    refuse_lost_role(caller, workspace_id, Role.EDITOR, what=what, not_found=not_found)
+
+
+def document_unchanged(document: Document) -> dict[str, Any]:
+    """``ConditionCheck``: the document is still ``available`` at the revision it was read at."""
+    same = "revision = :rev" if document.revision else "attribute_not_exists(revision)"
+    return {
+        "ConditionCheck": {
+            "Key": keys.document(document.id),
+            "ConditionExpression": f"#s = :available AND {same}",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {":available": "available"}
+            | ({":rev": document.revision} if document.revision else {}),
+        }
+    }
+
+
+def _new_link(
+    caller: Caller, access: DocumentAccess, body: CreateShare, ip: str | None
+) -> tuple[dict[str, Any], audit.AuditEvent, str]:
+    """The link item, its audit event and its token (validated against the document just read)."""
     document = access.document
     if document.status != "available":
         raise Conflict("only an available document can be shared (not one pending upload or in the trash)")
@@ -132,6 +196,7 @@ def create_share(
         copy: dict[str, Any] = {
             "document_name": document.name,
             "document_status": document.status,
+            "document_revision": document.revision,
             "content_type": version.content_type,
             "size": version.size,
             "object_key": version.object_key,
@@ -198,21 +263,7 @@ def create_share(
             if v is not None
         },
     )
-    store.transact(
-        [
-            {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
-            {
-                "Put": {
-                    "Item": {**pointer(share_id), "type": "share", "token_hash": digest, "ttl": item["ttl"]},
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
-            audit.put_action(event),
-        ]
-    )
-    count(BusinessMetric.LINKS_CREATED)
-    url = f"{get_settings().web_origin}/s/{token}"
-    return Created(view=view_of(item, clock.epoch(now)), token=token, url=url)
+    return item, event, token
 
 
 def list_shares(
@@ -341,9 +392,12 @@ def edit_share(
                 }
             }
         )
+    actions.append(holds_role(item["workspace_id"], caller.user_id, Role.EDITOR))
     try:
         store.transact(actions)
     except TransactionCancelled as cancelled:
+        if lost_role(cancelled.reasons):
+            _refuse(caller, item["workspace_id"], "editing a link", "share not found")
         if cancelled.reasons and cancelled.reasons[0] == "ConditionalCheckFailed":
             raise Conflict("the link was revoked meanwhile; a revoked link cannot be edited") from None
         raise
@@ -377,9 +431,12 @@ def revoke_share(caller: Caller, share_id: str, *, ip: str | None = None, store:
                     }
                 },
                 audit.put_action(event),
+                holds_role(item["workspace_id"], caller.user_id, Role.EDITOR),
             ]
         )
     except TransactionCancelled as cancelled:
+        if lost_role(cancelled.reasons):
+            _refuse(caller, item["workspace_id"], "revoking a link", "share not found")
         if cancelled.reasons and cancelled.reasons[0] == "ConditionalCheckFailed":
             return  # revoked meanwhile by someone else
         raise
