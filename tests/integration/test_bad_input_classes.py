@@ -289,3 +289,21 @@ def test_share_fields_take_only_their_own_type_and_rules(
 def test_a_label_with_a_slash_and_inner_spaces_is_fine(world: World) -> None:
     reply = call("PATCH", f"/shares/{world.share_id}", claims=world.owner.claims, body={"label": "  Q3 / partners  "})
     assert ok(reply)["label"] == "Q3 / partners"
+
+
+def test_the_state_snapshot_sees_an_accepted_change(aws: Any, world: World) -> None:
+    # Guards the helper every "nothing changed" assertion above relies on.
+    before = snapshot(aws)
+    ok(call("PATCH", f"/shares/{world.share_id}", claims=world.owner.claims, body={"label": "seen"}))
+    assert snapshot(aws) != before
+    before = snapshot(aws)
+    ok(
+        call(
+            "POST",
+            f"/documents/{world.document_id}/versions",
+            claims=world.owner.claims,
+            body={"size": 1, "sha256": sha256_b64(b"x")},
+        ),
+        201,
+    )
+    assert snapshot(aws) != before
