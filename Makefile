@@ -64,8 +64,10 @@ synth: $(STAMP) $(CDK)
 bench: synth
 	$(PY) -m bench
 
-## fuzz: the long schemathesis run against the local stack (make test runs a bounded one)
+## fuzz: the long runs, random seeds: the property tier on moto, then schemathesis against the local stack
+## (make test runs bounded, derandomized ones)
 fuzz: $(STAMP)
+	PROPERTY_EXAMPLES=$${PROPERTY_EXAMPLES:-500} FUZZ_RANDOM=1 $(PY) -m pytest -s tests/integration/test_property_bad_input.py
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-150} FUZZ_RANDOM=1 $(PY) -m pytest tests/e2e/test_fuzz_openapi.py
 
 SCAN_VENV := $(VENV)/scan

@@ -29,6 +29,10 @@ from local.invoke import invoke
 
 API_PREFIX = "/api"
 MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's request payload limit
+NO_BODY_STATUSES = frozenset({204, 304})
+# Pending connections the kernel queues before accept(): socketserver's default of 5 resets
+# clients under a burst of a few dozen (a browser opening its sockets, a concurrency test).
+LISTEN_BACKLOG = 1024
 # What the stack's CORS preflight (``default_cors_preflight_options`` in infra/api.py) allows.
 PREFLIGHT_METHODS = "GET,POST,PUT,PATCH,DELETE"
 PREFLIGHT_HEADERS = "Authorization,Content-Type"
@@ -160,13 +164,19 @@ class FrontHandler(BaseHTTPRequestHandler):
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _handle
 
     def _send(self, answer: Answer) -> None:
+        # A 204 or 304 ends at its header block (RFC 9110 §6.4.1): no body, no Content-Length.
+        # Writing one (say the ``null`` a resolver serialised) would be read on a kept-alive
+        # connection as the start of the next answer.
+        bodiless = answer.status in NO_BODY_STATUSES
         self.send_response(answer.status)
         for name, value in answer.headers:
-            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+            skipped = ("content-length", "connection", "transfer-encoding") + (("content-type",) if bodiless else ())
+            if name.lower() not in skipped:
                 self.send_header(name, value)
-        self.send_header("Content-Length", str(len(answer.body)))
+        if not bodiless:
+            self.send_header("Content-Length", str(len(answer.body)))
         self.end_headers()
-        if self.command != "HEAD":
+        if self.command != "HEAD" and not bodiless:
             self.wfile.write(answer.body)
 
     def _read_body(self) -> bytes | None:
@@ -294,6 +304,7 @@ class Front(ThreadingHTTPServer):
     """The HTTP server; binds at construction (so a taken port fails before anything starts)."""
 
     daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG
 
     def __init__(self, port: int, log: Callable[[str], None]) -> None:
         self.log = log

@@ -12,7 +12,10 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
 from docuserve import accounts
 from docuserve.errors import DomainError, Throttled
@@ -85,6 +88,13 @@ def build_resolver() -> APIGatewayRestResolver:
         # Powertools decodes a base64 body as UTF-8 before validating it; bytes that are not
         # UTF-8 are the client's mistake, not a server error.
         return error_response(422, "validation_error", "invalid request: body", {"body": "not UTF-8 JSON"})
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported(exc: RequestUnsupportedContentType) -> Response:
+        # docuserve.screening refuses these before routing; this keeps any path that skips it honest.
+        return error_response(
+            415, "unsupported_media_type", "the body must be JSON sent as Content-Type: application/json"
+        )
 
     @app.not_found
     def _not_found(_: Exception) -> Response:

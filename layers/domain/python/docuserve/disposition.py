@@ -5,6 +5,8 @@ from __future__ import annotations
 import unicodedata
 from urllib.parse import quote
 
+from docuserve import media_types
+
 # Types a browser may render inline without executing anything: no HTML, SVG or XML.
 INLINE_SAFE_TYPES = frozenset(
     {
@@ -44,5 +46,15 @@ def content_disposition(filename: str, *, inline: bool = False) -> str:
     return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
 
 
+def inline_type(content_type: str) -> str | None:
+    """The allow-listed type a stored content type may be served inline as, or None (attachment only).
+
+    The whole value is parsed (RFC 9110): a value that is not a media type is never inline, and
+    the answer is the bare allow-listed type, so no stored parameter reaches the browser inline.
+    """
+    essence = media_types.essence_or_none(content_type)
+    return essence if essence in INLINE_SAFE_TYPES else None
+
+
 def may_inline(content_type: str) -> bool:
-    return content_type.split(";", 1)[0].strip().lower() in INLINE_SAFE_TYPES
+    return inline_type(content_type) is not None

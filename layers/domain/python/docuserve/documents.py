@@ -17,7 +17,7 @@ from docuserve.access import document_access, holds_role, lost_role, refuse_lost
 from docuserve.adapters import objects
 from docuserve.adapters.store import Page, Store, TransactionCancelled
 from docuserve.audit import Actor, AuditEvent
-from docuserve.disposition import may_inline
+from docuserve.disposition import inline_type
 from docuserve.errors import Conflict, InvalidInput, NotFound
 from docuserve.identity import Caller
 from docuserve.models.responses import UploadInstructions
@@ -543,8 +543,12 @@ def download(
             raise Conflict("no version of this document is available yet")
         key, s3_version, content_type = doc.current_object_key, doc.current_s3_version_id, doc.content_type
         chosen = doc.current_version
-    if inline and not may_inline(content_type):
-        raise InvalidInput("disposition", f"{content_type} can only be downloaded as an attachment")
+    if inline:
+        # Served inline as the allow-listed type itself, never as the stored value.
+        served = inline_type(content_type)
+        if served is None:
+            raise InvalidInput("disposition", f"{content_type} can only be downloaded as an attachment")
+        content_type = served
     ttl = get_settings().limits.download_url_ttl_seconds
     url = objects.presign_get(
         key, filename=doc.name, content_type=content_type, s3_version_id=s3_version, inline=inline

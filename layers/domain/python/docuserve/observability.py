@@ -67,15 +67,21 @@ def _traced(handler: Handler) -> Handler:
 
 
 def api_entry(resolve: Callable[[dict[str, Any], LambdaContext], dict[str, Any]]) -> Handler:
-    """Wrap an API resolver's ``resolve`` with correlation-id logging, metrics and tracing."""
+    """Wrap an API resolver's ``resolve`` with correlation-id logging, metrics and tracing.
+
+    Every request passes ``docuserve.screening`` first (415/422 for bodies no route should see)
+    and every answer after (a 204 leaves without a body).
+    """
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
     @metrics.log_metrics(raise_on_empty_metrics=False)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        from docuserve import screening
         from docuserve.cors import add_cors_headers
         from docuserve.settings import get_settings
 
-        return add_cors_headers(event, resolve(event, context), get_settings().cors_origins)
+        answer = screening.screen(event) or resolve(event, context)
+        return add_cors_headers(event, screening.frame(answer), get_settings().cors_origins)
 
     wrapped: Handler = _traced(handler)
     return wrapped

@@ -11,6 +11,8 @@ import binascii
 import re
 import unicodedata
 
+from docuserve import media_types
+
 NAME_MAX = 255
 FOLDER_MAX = 1024
 TAGS_MAX = 20
@@ -19,8 +21,6 @@ DESCRIPTION_MAX = 4000
 CONTENT_TYPE_MAX = 255
 EMAIL_MAX = 254
 
-# type/subtype with optional parameters; no control characters, no quotes that could break a header.
-_CONTENT_TYPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}(;[ -~]*)?$")
 _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$"
 )
@@ -51,6 +51,14 @@ def workspace_name(value: str) -> str:
     if _has_control(value):
         raise ValueError("must not contain control characters")
     return value
+
+
+def label(value: str) -> str:
+    """A link label: trimmed, at most 200 characters, no control, format (bidi) or separator characters."""
+    text = value.strip()
+    if _has_control(text):
+        raise ValueError("must not contain control characters")
+    return text
 
 
 def folder(value: str) -> str:
@@ -103,9 +111,14 @@ def sha256(value: str) -> str:
 
 
 def content_type(value: str) -> str:
-    if len(value) > CONTENT_TYPE_MAX or not _CONTENT_TYPE.match(value):
-        raise ValueError("must be a media type like 'application/pdf'")
-    return value
+    """A media type by RFC 9110's grammar, returned normalised (what is stored, signed and served)."""
+    try:
+        normalised = str(media_types.parse(value)) if len(value) <= CONTENT_TYPE_MAX else ""
+    except media_types.NotAMediaType:
+        normalised = ""
+    if not normalised or len(normalised) > CONTENT_TYPE_MAX:
+        raise ValueError("must be a media type like 'application/pdf' (RFC 9110)")
+    return normalised
 
 
 def email(value: str) -> str:

@@ -33,7 +33,6 @@ from docuserve.settings import get_settings
 Item = dict[str, Any]
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
-_KEY_ATTRIBUTES = set(TABLE.attribute_names())
 
 
 class ConditionFailed(Exception):  # a domain signal, not an error to log
@@ -115,18 +114,37 @@ def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, *, partition_attribute: str, partition_value: str) -> dict[str, Any]:
-    """Validate a client cursor: it must decode to key attributes of *this* query's partition."""
+def _key_value(value: Any) -> bool:
+    # A key DynamoDB accepts: a non-empty string of Unicode text (no lone surrogate), at most 2 KiB.
+    return isinstance(value, str) and 0 < len(value) <= 2048 and not any("\ud800" <= c <= "\udfff" for c in value)
+
+
+def cursor_attributes(index: str | None = None) -> frozenset[str]:
+    """The key attributes a page of a Query on the table (or on ``index``) ends with."""
+    names = {TABLE.partition_key, TABLE.sort_key}
+    if index:
+        idx = next(i for i in TABLE.indexes if i.name == index)
+        names |= {idx.partition_key, idx.sort_key}
+    return frozenset(names)
+
+
+def decode_cursor(
+    cursor: str, *, partition_attribute: str, partition_value: str, index: str | None = None
+) -> dict[str, Any]:
+    """Validate a client cursor: exactly the key attributes of *this* query (table or ``index``), in its partition.
+
+    DynamoDB refuses an ``ExclusiveStartKey`` missing any of them with a ValidationException:
+    that is the client's invalid cursor (422), never a server error.
+    """
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         plain = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
         raise InvalidInput("cursor", "not a cursor this API issued") from None
     if (
         not isinstance(plain, dict)
-        or not plain
-        or not set(plain) <= _KEY_ATTRIBUTES
-        or not all(isinstance(v, str) for v in plain.values())
+        or set(plain) != cursor_attributes(index)
+        or not all(_key_value(v) for v in plain.values())
         or plain.get(partition_attribute) != partition_value
     ):
         raise InvalidInput("cursor", "not a cursor for this list")
@@ -297,7 +315,7 @@ class Store:
             kwargs["FilterExpression"] = filter_expression
         if cursor:
             kwargs["ExclusiveStartKey"] = decode_cursor(
-                cursor, partition_attribute=pk_attr, partition_value=partition_value
+                cursor, partition_attribute=pk_attr, partition_value=partition_value, index=index
             )
         raw = self._client.query(**kwargs)
         return Page(

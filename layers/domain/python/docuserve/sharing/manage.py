@@ -7,9 +7,8 @@ Management events are written in the same transaction as the change they record.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
 from docuserve import audit, clock, ids, keys
@@ -75,7 +74,7 @@ def _expiry(expires_at: datetime | None, expires_in_days: int | None, now: datet
             raise InvalidInput("expires_in_days", f"must be between 1 and {limits.share_max_days}")
         return now + timedelta(days=expires_in_days)
     if expires_at is not None:
-        moment = expires_at.astimezone(UTC)
+        moment = expires_at  # in UTC: the request model converted it (or refused it)
         if moment <= now:
             raise InvalidInput("expires_at", "must be in the future")
         if moment > now + timedelta(days=limits.share_max_days) + _EXPIRY_GRACE:
@@ -99,10 +98,8 @@ def _max_downloads(value: int) -> int:
 
 
 def _label(value: str) -> str | None:
-    text = value.strip()
-    if any(unicodedata.category(ch) == "Cc" for ch in text):
-        raise InvalidInput("label", "must not contain control characters")
-    return text or None
+    # The model has applied the label rules (trimmed, no control or bidi characters); blank clears it.
+    return value or None
 
 
 def _expiry_attributes(moment: datetime) -> dict[str, Any]:

@@ -8,9 +8,12 @@ strings, so no repr of a request (Powertools logs route arguments at DEBUG) can 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
+
+from docuserve import validation
 
 PASSWORD_MAX = 256  # scrypt hashes any length; this bounds the work a request can ask for
 LABEL_MAX = 200
@@ -25,7 +28,26 @@ class Masked(str):
         return "'**********'"
 
 
-Password = Annotated[str, Field(max_length=PASSWORD_MAX), AfterValidator(Masked)]
+def _in_utc(moment: datetime) -> datetime:
+    """The moment in UTC; one that has no UTC form (``0001-01-01T00:30:00+01:00``) is invalid."""
+    try:
+        return moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise ValueError("must be a moment between years 1 and 9999 in UTC") from None
+
+
+def _password(value: str) -> Masked:
+    # Compared exactly as typed (never stripped), but a password of nothing but spaces is no secret.
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return Masked(value)
+
+
+Password = Annotated[str, Field(max_length=PASSWORD_MAX), AfterValidator(_password)]
+Moment = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+# A label follows the rules of names (no control, format or bidi characters) but may hold "/";
+# blank or all-space clears it.
+Label = Annotated[str, Field(max_length=LABEL_MAX), AfterValidator(validation.label)]
 
 
 class CreateShare(BaseModel):
@@ -33,11 +55,11 @@ class CreateShare(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    expires_at: AwareDatetime | None = None
-    expires_in_days: int | None = None
+    expires_at: Moment | None = None
+    expires_in_days: StrictInt | None = None
     password: Password | None = None
-    max_downloads: int | None = None
-    label: str | None = Field(default=None, max_length=LABEL_MAX)
+    max_downloads: StrictInt | None = None
+    label: Label | None = None
     version_id: str | None = Field(default=None, max_length=64)
 
 
@@ -46,11 +68,11 @@ class EditShare(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    expires_at: AwareDatetime | None = None
-    expires_in_days: int | None = None
+    expires_at: Moment | None = None
+    expires_in_days: StrictInt | None = None
     password: Password | None = None
-    max_downloads: int | None = None
-    label: str | None = Field(default=None, max_length=LABEL_MAX)
+    max_downloads: StrictInt | None = None
+    label: Label | None = None
 
 
 class ShareView(BaseModel):
