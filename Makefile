@@ -12,7 +12,7 @@ PORT ?= 8000
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test test-lambda-python lint format synth preflight account-setup deploy diff destroy bench fuzz scan clean
+.PHONY: run test test-lambda-python explore lint format synth preflight account-setup deploy diff destroy bench fuzz scan clean
 
 $(STAMP): pyproject.toml
 	@echo "==> creating the virtualenv and installing Python dependencies (first run only)"
@@ -69,6 +69,10 @@ bench: synth
 fuzz: $(STAMP)
 	PROPERTY_EXAMPLES=$${PROPERTY_EXAMPLES:-500} FUZZ_RANDOM=1 $(PY) -m pytest -s tests/integration/test_property_bad_input.py
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-150} FUZZ_RANDOM=1 $(PY) -m pytest tests/e2e/test_fuzz_openapi.py
+
+## explore: every operation pair of the schedule explorer, with two switches (make test: 8 pairs, one switch)
+explore: $(STAMP)
+	EXPLORE_PAIRS=all EXPLORE_SWITCHES=$${EXPLORE_SWITCHES:-2} $(PY) -m pytest tests/integration/test_schedule_explorer.py -s -n 2
 
 SCAN_VENV := $(VENV)/scan
 $(SCAN_VENV)/.installed: tests/scanners/requirements.txt

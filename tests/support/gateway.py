@@ -6,6 +6,7 @@ import base64
 import importlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -45,6 +46,10 @@ def claims_for(user_id: str, email: str, groups: tuple[str, ...] = ()) -> dict[s
     return claims
 
 
+def _handler_module(function: str) -> Any:
+    return importlib.import_module(f"handlers.{function}")
+
+
 def call(
     method: str,
     path: str,
@@ -55,8 +60,13 @@ def call(
     query: dict[str, str | list[str]] | None = None,
     headers: dict[str, str] | None = None,
     source_ip: str = "203.0.113.7",
+    handler_of: Callable[[str], Any] | None = None,
 ) -> Reply:
-    """Route ``method path`` like API Gateway would and invoke the owning function's handler."""
+    """Route ``method path`` like API Gateway would and invoke the owning function's handler.
+
+    ``handler_of(function)`` picks the handler module (default: ``handlers.<function>``); two
+    requests in flight at once need two copies, as two Lambda execution environments have.
+    """
     found = match(method, path)
     if found is None:
         return Reply(403, {}, json.dumps({"message": "Missing Authentication Token"}))
@@ -77,7 +87,7 @@ def call(
         claims=None if route.public else claims,
         source_ip=source_ip,
     )
-    module = importlib.import_module(f"handlers.{route.function.value}")
+    module = (handler_of or _handler_module)(route.function.value)
     result = module.handler(event, FakeContext())
     text = result.get("body") or ""
     if result.get("isBase64Encoded"):

@@ -1,0 +1,163 @@
+"""A schedule explorer: two operations in flight at once, interleaved at their AWS calls, every way.
+
+Each operation runs in a thread of its own, through a copy of its handler module of its own (two
+execution environments), but only one thread runs at any moment: a botocore hook on the domain's
+clients parks a thread at an AWS call whenever the schedule says the other one goes next. So a
+run is deterministic, and a schedule is just the set of global call numbers at which control
+switches. ``explore`` enumerates every schedule with at most ``switches`` switches (a preemption
+bound: one switch covers "the other operation slipped in whole at any point", two covers one
+operation stopping half-way while the other runs part of its calls), from either thread first.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from docuserve.adapters import aws
+
+ROOT = Path(__file__).resolve().parents[2]
+WAIT_S = 30
+
+
+def handler_copies(tag: str) -> Callable[[str], Any]:
+    """``handler_of`` for ``gateway.call``: private copies of the handler modules, one set per tag."""
+    loaded: dict[str, Any] = {}
+
+    def handler_of(function: str) -> Any:
+        if function not in loaded:
+            name = f"_explorer_{tag}_{function}"
+            spec = importlib.util.spec_from_file_location(name, ROOT / "functions" / "handlers" / f"{function}.py")
+            assert spec is not None
+            assert spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            spec.loader.exec_module(module)
+            loaded[function] = module
+        return loaded[function]
+
+    return handler_of
+
+
+@dataclass
+class Run:
+    """One schedule's execution: who made which AWS call in which order, and what each returned."""
+
+    switch_at: frozenset[int]
+    first: int
+    trace: list[tuple[int, str]] = field(default_factory=list)
+    results: list[Any] = field(default_factory=lambda: [None, None])
+    errors: list[BaseException | None] = field(default_factory=lambda: [None, None])
+
+    def calls_of(self, thread: int) -> list[tuple[int, str]]:
+        """``(global position, service:Operation)`` of one thread's calls."""
+        return [(n, name) for n, (who, name) in enumerate(self.trace) if who == thread]
+
+
+class _Gate:
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self.turn = run.first
+        self.done = [False, False]
+        self.cond = threading.Condition()
+        self.local = threading.local()
+
+    def wait_turn(self, me: int) -> None:
+        if not self.cond.wait_for(lambda: self.turn == me, timeout=WAIT_S):
+            raise TimeoutError(f"thread {me} never got its turn (schedule {sorted(self.run.switch_at)})")
+
+    def hook(self, model: Any, **_: Any) -> None:
+        me = getattr(self.local, "index", None)
+        if me is None:
+            return  # the test's own calls, outside the two operations
+        with self.cond:
+            self.run.trace.append((me, f"{model.service_model.service_name}:{model.name}"))
+            other = 1 - me
+            if len(self.run.trace) in self.run.switch_at and not self.done[other]:
+                self.turn = other
+                self.cond.notify_all()
+                self.wait_turn(me)
+
+    def body(self, me: int, operation: Callable[[], Any]) -> None:
+        self.local.index = me
+        with self.cond:
+            self.wait_turn(me)
+        try:
+            self.run.results[me] = operation()
+        except BaseException as exc:  # the explorer reports it with the schedule
+            self.run.errors[me] = exc
+        finally:
+            with self.cond:
+                self.done[me] = True
+                self.turn = 1 - me
+                self.cond.notify_all()
+
+
+def _clients() -> list[Any]:
+    return [aws.dynamodb(), aws.s3()]
+
+
+def run_schedule(
+    operations: tuple[Callable[[], Any], Callable[[], Any]], switch_at: frozenset[int], first: int = 0
+) -> Run:
+    """Run both operations under one schedule; return the trace and their results."""
+    run = Run(switch_at=switch_at, first=first)
+    gate = _Gate(run)
+    for client in _clients():
+        client.meta.events.register("before-call.*.*", gate.hook)
+    try:
+        threads = [
+            threading.Thread(target=gate.body, args=(i, op), name=f"op{i}", daemon=True)
+            for i, op in enumerate(operations)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=WAIT_S * 2)
+            if thread.is_alive():
+                raise TimeoutError(f"schedule {sorted(switch_at)} deadlocked")
+    finally:
+        for client in _clients():
+            client.meta.events.unregister("before-call.*.*", gate.hook)
+    return run
+
+
+def schedules(calls: int, switches: int) -> Iterator[tuple[int, frozenset[int]]]:
+    """Every (first thread, switch positions) with 0..``switches`` switches among ``calls`` calls."""
+    for first in (0, 1):
+        for count in range(switches + 1):
+            for positions in itertools.combinations(range(1, calls + 1), count):
+                yield first, frozenset(positions)
+
+
+def explore(
+    setup: Callable[[], tuple[Callable[[], Any], Callable[[], Any]]],
+    check: Callable[[Run], None],
+    *,
+    switches: int,
+) -> int:
+    """Run every schedule of the pair ``setup()`` builds afresh for each; ``check`` each run.
+
+    The number of calls is measured on the unswitched runs (both orders); a schedule whose switch
+    falls past the calls a run actually makes simply runs as an unswitched one. Returns how many
+    schedules ran.
+    """
+    longest = max(len(run_schedule(setup(), frozenset(), first).trace) for first in (0, 1))
+    explored = 0
+    for first, positions in schedules(longest, switches):
+        run = run_schedule(setup(), positions, first)
+        try:
+            check(run)
+        except AssertionError as failed:
+            raise AssertionError(
+                f"schedule: thread {first} first, switching at calls {sorted(positions)}\n"
+                f"trace: {run.trace}\nresults: {run.results}\nerrors: {run.errors}\n{failed}"
+            ) from failed
+        explored += 1
+    return explored
