@@ -479,3 +479,40 @@ def test_a_new_version_at_any_point_of_an_edit_keeps_the_numbers_unique(aws: Any
         _starting_version(alice, doc, b"three!")()
         numbers = sorted(v["number"] for v in ok(call("GET", f"/documents/{doc}", claims=alice.claims))["versions"])
         assert numbers == [1, 2, 3], point
+
+
+# --- 4: link refreshes carry the document's revision and never go backwards ----------------------
+
+
+def _link_item(token: str) -> dict[str, Any]:
+    from docuserve.sharing.tokens import token_hash
+
+    item = Store().get(keys.link(token_hash(token)))
+    assert item is not None
+    return item
+
+
+def test_a_renames_late_link_refresh_does_not_re_enable_the_link_of_a_trashed_document(
+    aws: Any, alice: User, ws: str
+) -> None:
+    doc = _available(aws, alice, ws)
+    token = ok(_share(alice, doc), 201)["token"]
+    with interleave.before("dynamodb:UpdateItem", _trashing(alice, doc)) as trashing:
+        ok(call("PATCH", f"/documents/{doc}", claims=alice.claims, body={"name": "renamed.pdf"}))
+    assert trashing.result == 200
+    assert call("POST", f"/public/shares/{token}/download", body={}).status == 410
+    assert _link_item(token)["document_status"] == "deleted"
+
+
+def test_an_older_versions_late_link_refresh_does_not_overwrite_the_newer_one(aws: Any, alice: User, ws: str) -> None:
+    doc = _available(aws, alice, ws)
+    token = ok(_share(alice, doc), 201)["token"]
+    v2 = _starting_version(alice, doc, b"two")()
+    v3 = _starting_version(alice, doc, b"three!")()
+    second, third = land(aws, v2.upload_id, b"two"), land(aws, v3.upload_id, b"three!")
+    with interleave.before("dynamodb:Query", lambda: deliver(aws, third)) as late:
+        deliver(aws, second)
+    assert late.result == {"batchItemFailures": []}
+    got = ok(call("GET", f"/documents/{doc}", claims=alice.claims))
+    assert got["current_version"] == v3.version_id
+    assert _link_item(token)["version_id"] == v3.version_id

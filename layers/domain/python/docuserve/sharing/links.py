@@ -56,7 +56,11 @@ def document_copy(document: Document) -> dict[str, Any]:
 def document_changed(document: Document, store: Store | None = None) -> int:
     """Refresh every link of ``document``; returns how many were updated.
 
-    Pinned links keep their version's bytes and only follow the name and status.
+    Pinned links keep their version's bytes and only follow the name and status. Each link keeps
+    the ``document_revision`` its copy came from, and a refresh applies only if it carries a
+    newer one: refreshes run after their change has committed and can arrive late or out of
+    order (a rename's refresh after the trash that followed it, version 2's after version 3's),
+    and a late one must never put an older copy back.
     """
     store = store or Store()
     copy = document_copy(document)
@@ -65,7 +69,8 @@ def document_changed(document: Document, store: Store | None = None) -> int:
     while True:
         page = store.query(keys.document_shares_pk(document.id), index="gsi2", limit=100, cursor=cursor)
         for link in page.items:
-            fields = DOCUMENT_COPY if link.get("pinned_version_id") else DOCUMENT_COPY + VERSION_COPY
+            followed = DOCUMENT_COPY if link.get("pinned_version_id") else DOCUMENT_COPY + VERSION_COPY
+            fields: tuple[str, ...] = (*followed, "document_revision")
             present = {f: copy[f] for f in fields if copy[f] is not None}
             absent = [f for f in fields if copy[f] is None]
             names = {f"#{i}": f for i, f in enumerate(present)}
@@ -79,14 +84,14 @@ def document_changed(document: Document, store: Store | None = None) -> int:
                 store.update(
                     {"pk": link["pk"], "sk": link["sk"]},
                     update,
-                    condition="attribute_exists(pk)",
-                    names=names,
-                    expression_values=vals,
+                    condition="attribute_exists(pk) AND (attribute_not_exists(#rev) OR #rev < :rev)",
+                    names=names | {"#rev": "document_revision"},
+                    expression_values=vals | {":rev": document.revision},
                     return_values="NONE",
                 )
                 updated += 1
             except ConditionFailed:
-                continue  # the link was deleted meanwhile
+                continue  # deleted meanwhile, or already holds a newer copy
         cursor = page.next_cursor
         if not cursor:
             return updated
