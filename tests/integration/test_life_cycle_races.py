@@ -516,3 +516,38 @@ def test_an_older_versions_late_link_refresh_does_not_overwrite_the_newer_one(aw
     got = ok(call("GET", f"/documents/{doc}", claims=alice.claims))
     assert got["current_version"] == v3.version_id
     assert _link_item(token)["version_id"] == v3.version_id
+
+
+# --- 12: links of a trashed document are unavailable; a restore resumes them only when asked -----
+
+
+def _link_state(user: User, doc: str) -> list[str]:
+    return [s["state"] for s in ok(call("GET", f"/documents/{doc}/shares", claims=user.claims))["items"]]
+
+
+def test_the_links_of_a_trashed_document_read_unavailable(aws: Any, alice: User, ws: str) -> None:
+    doc = _available(aws, alice, ws)
+    ok(_share(alice, doc), 201)
+    _trash(alice, doc)
+    assert _link_state(alice, doc) == ["unavailable"]
+
+
+def test_a_restore_resumes_no_link_unless_asked_and_says_how_many_came_back(aws: Any, alice: User, ws: str) -> None:
+    doc = _available(aws, alice, ws)
+    first = ok(_share(alice, doc), 201)["token"]
+    revoked = ok(_share(alice, doc), 201)["id"]
+    ok(call("DELETE", f"/shares/{revoked}", claims=alice.claims), 204)
+    _trash(alice, doc)
+    restored = ok(call("POST", f"/documents/{doc}/restore", claims=alice.claims))
+    assert (restored["status"], restored["links_resumed"]) == ("available", 0)
+    assert sorted(_link_state(alice, doc)) == ["revoked", "unavailable"]
+    assert call("POST", f"/public/shares/{first}/download", body={}).status == 410
+    ok(call("PATCH", f"/documents/{doc}", claims=alice.claims, body={"name": "renamed.pdf"}))
+    assert call("POST", f"/public/shares/{first}/download", body={}).status == 410  # a later change neither
+
+    _trash(alice, doc)
+    body = {"resume_links": True}
+    restored = ok(call("POST", f"/documents/{doc}/restore", claims=alice.claims, body=body))
+    assert restored["links_resumed"] == 1
+    assert sorted(_link_state(alice, doc)) == ["active", "revoked"]
+    assert call("POST", f"/public/shares/{first}/download", body={}).status == 200

@@ -11,6 +11,7 @@ const STATE_TEXT = {
   revoked: "Revoked",
   exhausted: "Used up",
   locked: "Locked (wrong passwords)",
+  unavailable: "Unavailable (document in the trash, or restored without its links)",
 };
 
 function optionalNumber(input) {
