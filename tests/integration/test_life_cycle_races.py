@@ -551,3 +551,60 @@ def test_a_restore_resumes_no_link_unless_asked_and_says_how_many_came_back(aws:
     assert restored["links_resumed"] == 1
     assert sorted(_link_state(alice, doc)) == ["active", "revoked"]
     assert call("POST", f"/public/shares/{first}/download", body={}).status == 200
+
+
+# --- 9: a removed or demoted editor's upload never lands ----------------------------------------
+
+
+def _bobs_upload(aws: Any, alice: User, bob: User, ws: str) -> tuple[str, str, dict[str, Any]]:
+    """A document of Alice's and a new version Bob (an editor) has started: (doc, upload id, v1)."""
+    doc = _available(aws, alice, ws)
+    v1 = ok(call("GET", f"/documents/{doc}", claims=alice.claims))
+    body = {"size": 4, "sha256": sha256_b64(b"evil")}
+    started = ok(call("POST", f"/documents/{doc}/versions", claims=bob.claims, body=body), 201)
+    return doc, str(started["upload_id"]), v1
+
+
+@pytest.mark.parametrize("index_lag", [False, True], ids=["aborted", "missed_by_the_stale_index"])
+@pytest.mark.parametrize("change", ["removed", "demoted"])
+def test_an_upload_url_issued_before_the_role_was_lost_never_replaces_the_current_version(
+    aws: Any, alice: User, bob: User, ws: str, change: str, index_lag: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from docuserve import uploads
+
+    doc, upload_id, before = _bobs_upload(aws, alice, bob, ws)
+    if index_lag:  # the uploader index has not caught up: the removal finds no upload to abort
+        monkeypatch.setattr(uploads, "abort_pending_of", lambda *args, **kwargs: 0)
+    if change == "removed":
+        ok(call("DELETE", f"/workspaces/{ws}/members/{bob.id}", claims=alice.claims), 204)
+    else:
+        ok(call("PUT", f"/workspaces/{ws}/members/{bob.id}", claims=alice.claims, body={"role": "viewer"}))
+    landed = land(aws, upload_id, b"evil")  # the URL is still within its 15 minutes
+    assert deliver(aws, landed) == {"batchItemFailures": []}
+
+    after = ok(call("GET", f"/documents/{doc}", claims=alice.claims))
+    assert after["current_version"] == before["current_version"]
+    assert [v["status"] for v in after["versions"]] == ["failed", "available"]
+    assert landed["version_id"] not in _object_versions(aws, ws, doc)  # the bytes are gone
+    session = Store().get(keys.upload(upload_id))
+    assert session is not None
+    assert session["status"] in ("aborted", "failed")
+    actions = [e["action"] for e in ok(call("GET", f"/documents/{doc}/audit", claims=alice.claims))["items"]]
+    assert actions.count("version.available") == 1  # version 1 only
+    assert actions[0] == ("upload.refused" if index_lag else "upload.aborted")
+
+
+@pytest.mark.parametrize("change", ["removed", "demoted"])
+def test_losing_the_editor_role_aborts_the_pending_uploads(
+    aws: Any, alice: User, bob: User, ws: str, change: str
+) -> None:
+    _, upload_id, _ = _bobs_upload(aws, alice, bob, ws)
+    if change == "removed":
+        ok(call("DELETE", f"/workspaces/{ws}/members/{bob.id}", claims=alice.claims), 204)
+    else:
+        ok(call("PUT", f"/workspaces/{ws}/members/{bob.id}", claims=alice.claims, body={"role": "viewer"}))
+    session = Store().get(keys.upload(upload_id))
+    assert session is not None
+    assert (session["status"], session.get("failure_reason")) == ("aborted", "the uploader lost the editor role")
+    events = ok(call("GET", f"/workspaces/{ws}/audit", claims=alice.claims))["items"]
+    assert any(e["action"] == "upload.aborted" for e in events)
