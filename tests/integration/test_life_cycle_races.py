@@ -56,8 +56,8 @@ def no_backoff_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 # --- 7: transactions cancelled by a conflict are retried, never mapped to a wrong status -------
 
 
-def _conflict_on_workspace(times: int) -> Any:
-    """Cancel the first ``times`` transactions that write the workspace item with TransactionConflict."""
+def _conflict_on_workspace(times: int, reason: str = "TransactionConflict") -> Any:
+    """Cancel the first ``times`` transactions that write the workspace item with ``reason`` on it."""
     left = [times]
 
     def answer(request: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
@@ -66,15 +66,16 @@ def _conflict_on_workspace(times: int) -> Any:
         if left[0] <= 0 or not any(touches):
             return None
         left[0] -= 1
-        return interleave.cancelled(*("TransactionConflict" if t else "None" for t in touches))
+        return interleave.cancelled(*(reason if t else "None" for t in touches))
 
     return answer
 
 
+@pytest.mark.parametrize("reason", ["TransactionConflict", "ThrottlingError"])
 def test_an_upload_whose_transaction_meets_a_concurrent_one_is_retried_and_created(
-    alice: User, ws: str, no_backoff_sleep: list[float]
+    alice: User, ws: str, no_backoff_sleep: list[float], reason: str
 ) -> None:
-    with interleave.fail("dynamodb:TransactWriteItems", _conflict_on_workspace(2)) as answered:
+    with interleave.fail("dynamodb:TransactWriteItems", _conflict_on_workspace(2, reason)) as answered:
         created = create_document(alice, ws)
     assert answered == [400, 400]
     assert ok(call("GET", f"/documents/{created['document']['id']}", claims=alice.claims))["name"] == "plan.pdf"
