@@ -16,7 +16,7 @@ class LinkState(StrEnum):
     ACTIVE = "active"
     EXPIRED = "expired"
     REVOKED = "revoked"
-    EXHAUSTED = "exhausted"
+    EXHAUSTED = "used_up"  # SPEC: the download limit is reached
     LOCKED = "locked"
     UNAVAILABLE = "unavailable"  # the document is trashed, purged, not clean, or restored without its links
 
