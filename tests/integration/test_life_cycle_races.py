@@ -609,3 +609,31 @@ def test_losing_the_editor_role_aborts_the_pending_uploads(
     assert (session["status"], session.get("failure_reason")) == ("aborted", "the uploader lost the editor role")
     events = ok(call("GET", f"/workspaces/{ws}/audit", claims=alice.claims))["items"]
     assert any(e["action"] == "upload.aborted" for e in events)
+
+
+def test_a_removal_at_any_point_of_a_landing_never_lets_a_version_of_a_non_member_land(
+    aws: Any, alice: User, bob: User, ws: str
+) -> None:
+    from tests.support.documents import add_member
+
+    _, upload_id, _ = _bobs_upload(aws, alice, bob, ws)
+    with interleave.calls() as seen:
+        deliver(aws, land(aws, upload_id, b"evil"))
+    for point in range(1, len(seen) + 1):
+        doc, upload_id, before = _bobs_upload(aws, alice, bob, ws)
+        landed = land(aws, upload_id, b"evil")
+        with interleave.before(None, _removing(alice, ws, bob), nth=point) as removal:
+            assert deliver(aws, landed) == {"batchItemFailures": []}
+        if not removal.ran:  # this landing made fewer calls than the probe (the probe read more)
+            break
+        assert removal.result == 200
+        after = ok(call("GET", f"/documents/{doc}", claims=alice.claims))
+        newest = max(after["versions"], key=lambda v: v["number"])
+        # The transaction that makes a version available is the landing's first TransactWriteItems.
+        if "dynamodb:TransactWriteItems" not in removal.seen[:-1]:  # removed before it: never lands
+            assert newest["status"] == "failed", (point, removal.seen)
+            assert after["current_version"] == before["current_version"]
+            assert landed["version_id"] not in _object_versions(aws, ws, doc)
+        else:  # landed while Bob was still an editor
+            assert after["current_version"] == newest["id"], (point, removal.seen)
+        add_member(alice, ws, bob, "editor")
