@@ -637,3 +637,19 @@ def test_a_removal_at_any_point_of_a_landing_never_lets_a_version_of_a_non_membe
         else:  # landed while Bob was still an editor
             assert after["current_version"] == newest["id"], (point, removal.seen)
         add_member(alice, ws, bob, "editor")
+
+
+def test_a_trash_at_any_point_of_a_rename_never_leaves_a_redeemable_link(aws: Any, alice: User, ws: str) -> None:
+    probe = _available(aws, alice, ws)
+    ok(_share(alice, probe), 201)
+    with interleave.calls() as seen:
+        ok(call("PATCH", f"/documents/{probe}", claims=alice.claims, body={"name": "renamed.pdf"}))
+    for point in range(1, len(seen) + 1):
+        doc = _available(aws, alice, ws)
+        token = ok(_share(alice, doc), 201)["token"]
+        with interleave.before(None, _trashing(alice, doc), nth=point) as trashing:
+            reply = call("PATCH", f"/documents/{doc}", claims=alice.claims, body={"name": "renamed.pdf"})
+        assert trashing.result == 200
+        assert reply.status in (200, 409), (point, reply.text)  # renamed first, or refused in the trash
+        assert call("POST", f"/public/shares/{token}/download", body={}).status == 410, (point, seen[point - 1])
+        assert _link_state(alice, doc) == ["unavailable"]
