@@ -91,7 +91,7 @@ def test_a_partner_opens_a_password_link_downloads_the_exact_bytes_and_then_meet
         assert "download limit" in after.json()["message"]
 
     view = local_stack.api("GET", f"/shares/{link['id']}", token=member).json()
-    assert (view["state"], view["download_count"], view["downloads_remaining"]) == ("exhausted", 1, 0)
+    assert (view["state"], view["download_count"], view["downloads_remaining"]) == ("used_up", 1, 0)
 
     # Every attempt is on the record: the missing password and the one past the limit as refusals.
     expected = [

@@ -133,9 +133,9 @@ def test_every_change_that_links_copy_is_announced_to_the_sharing_feature(
     seen: list[tuple[str, str, str | None]] = []
     original = links.document_changed
 
-    def spy(document: Any, store: Any = None) -> int:
+    def spy(document: Any, store: Any = None, **kwargs: Any) -> int:
         seen.append((document.name, document.status, document.current_version))
-        return original(document, store)
+        return original(document, store, **kwargs)
 
     monkeypatch.setattr(links, "document_changed", spy)
     doc = _available(aws, alice, ws, name="a.pdf")

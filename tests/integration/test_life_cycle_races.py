@@ -56,8 +56,8 @@ def no_backoff_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 # --- 7: transactions cancelled by a conflict are retried, never mapped to a wrong status -------
 
 
-def _conflict_on_workspace(times: int) -> Any:
-    """Cancel the first ``times`` transactions that write the workspace item with TransactionConflict."""
+def _conflict_on_workspace(times: int, reason: str = "TransactionConflict") -> Any:
+    """Cancel the first ``times`` transactions that write the workspace item with ``reason`` on it."""
     left = [times]
 
     def answer(request: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
@@ -66,15 +66,16 @@ def _conflict_on_workspace(times: int) -> Any:
         if left[0] <= 0 or not any(touches):
             return None
         left[0] -= 1
-        return interleave.cancelled(*("TransactionConflict" if t else "None" for t in touches))
+        return interleave.cancelled(*(reason if t else "None" for t in touches))
 
     return answer
 
 
+@pytest.mark.parametrize("reason", ["TransactionConflict", "ThrottlingError"])
 def test_an_upload_whose_transaction_meets_a_concurrent_one_is_retried_and_created(
-    alice: User, ws: str, no_backoff_sleep: list[float]
+    alice: User, ws: str, no_backoff_sleep: list[float], reason: str
 ) -> None:
-    with interleave.fail("dynamodb:TransactWriteItems", _conflict_on_workspace(2)) as answered:
+    with interleave.fail("dynamodb:TransactWriteItems", _conflict_on_workspace(2, reason)) as answered:
         created = create_document(alice, ws)
     assert answered == [400, 400]
     assert ok(call("GET", f"/documents/{created['document']['id']}", claims=alice.claims))["name"] == "plan.pdf"
@@ -479,3 +480,176 @@ def test_a_new_version_at_any_point_of_an_edit_keeps_the_numbers_unique(aws: Any
         _starting_version(alice, doc, b"three!")()
         numbers = sorted(v["number"] for v in ok(call("GET", f"/documents/{doc}", claims=alice.claims))["versions"])
         assert numbers == [1, 2, 3], point
+
+
+# --- 4: link refreshes carry the document's revision and never go backwards ----------------------
+
+
+def _link_item(token: str) -> dict[str, Any]:
+    from docuserve.sharing.tokens import token_hash
+
+    item = Store().get(keys.link(token_hash(token)))
+    assert item is not None
+    return item
+
+
+def test_a_renames_late_link_refresh_does_not_re_enable_the_link_of_a_trashed_document(
+    aws: Any, alice: User, ws: str
+) -> None:
+    doc = _available(aws, alice, ws)
+    token = ok(_share(alice, doc), 201)["token"]
+    with interleave.before("dynamodb:UpdateItem", _trashing(alice, doc)) as trashing:
+        ok(call("PATCH", f"/documents/{doc}", claims=alice.claims, body={"name": "renamed.pdf"}))
+    assert trashing.result == 200
+    assert call("POST", f"/public/shares/{token}/download", body={}).status == 410
+    assert _link_item(token)["document_status"] == "deleted"
+
+
+def test_an_older_versions_late_link_refresh_does_not_overwrite_the_newer_one(aws: Any, alice: User, ws: str) -> None:
+    doc = _available(aws, alice, ws)
+    token = ok(_share(alice, doc), 201)["token"]
+    v2 = _starting_version(alice, doc, b"two")()
+    v3 = _starting_version(alice, doc, b"three!")()
+    second, third = land(aws, v2.upload_id, b"two"), land(aws, v3.upload_id, b"three!")
+    with interleave.before("dynamodb:Query", lambda: deliver(aws, third)) as late:
+        deliver(aws, second)
+    assert late.result == {"batchItemFailures": []}
+    got = ok(call("GET", f"/documents/{doc}", claims=alice.claims))
+    assert got["current_version"] == v3.version_id
+    assert _link_item(token)["version_id"] == v3.version_id
+
+
+# --- 12: links of a trashed document are unavailable; a restore resumes them only when asked -----
+
+
+def _link_state(user: User, doc: str) -> list[str]:
+    return [s["state"] for s in ok(call("GET", f"/documents/{doc}/shares", claims=user.claims))["items"]]
+
+
+def test_the_links_of_a_trashed_document_read_unavailable(aws: Any, alice: User, ws: str) -> None:
+    doc = _available(aws, alice, ws)
+    ok(_share(alice, doc), 201)
+    _trash(alice, doc)
+    assert _link_state(alice, doc) == ["unavailable"]
+
+
+def test_a_restore_resumes_no_link_unless_asked_and_says_how_many_came_back(aws: Any, alice: User, ws: str) -> None:
+    doc = _available(aws, alice, ws)
+    first = ok(_share(alice, doc), 201)["token"]
+    revoked = ok(_share(alice, doc), 201)["id"]
+    ok(call("DELETE", f"/shares/{revoked}", claims=alice.claims), 204)
+    _trash(alice, doc)
+    restored = ok(call("POST", f"/documents/{doc}/restore", claims=alice.claims))
+    assert (restored["status"], restored["links_resumed"]) == ("available", 0)
+    assert sorted(_link_state(alice, doc)) == ["revoked", "unavailable"]
+    assert call("POST", f"/public/shares/{first}/download", body={}).status == 410
+    ok(call("PATCH", f"/documents/{doc}", claims=alice.claims, body={"name": "renamed.pdf"}))
+    assert call("POST", f"/public/shares/{first}/download", body={}).status == 410  # a later change neither
+
+    _trash(alice, doc)
+    body = {"resume_links": True}
+    restored = ok(call("POST", f"/documents/{doc}/restore", claims=alice.claims, body=body))
+    assert restored["links_resumed"] == 1
+    assert sorted(_link_state(alice, doc)) == ["active", "revoked"]
+    assert call("POST", f"/public/shares/{first}/download", body={}).status == 200
+
+
+# --- 9: a removed or demoted editor's upload never lands ----------------------------------------
+
+
+def _bobs_upload(aws: Any, alice: User, bob: User, ws: str) -> tuple[str, str, dict[str, Any]]:
+    """A document of Alice's and a new version Bob (an editor) has started: (doc, upload id, v1)."""
+    doc = _available(aws, alice, ws)
+    v1 = ok(call("GET", f"/documents/{doc}", claims=alice.claims))
+    body = {"size": 4, "sha256": sha256_b64(b"evil")}
+    started = ok(call("POST", f"/documents/{doc}/versions", claims=bob.claims, body=body), 201)
+    return doc, str(started["upload_id"]), v1
+
+
+@pytest.mark.parametrize("index_lag", [False, True], ids=["aborted", "missed_by_the_stale_index"])
+@pytest.mark.parametrize("change", ["removed", "demoted"])
+def test_an_upload_url_issued_before_the_role_was_lost_never_replaces_the_current_version(
+    aws: Any, alice: User, bob: User, ws: str, change: str, index_lag: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from docuserve import uploads
+
+    doc, upload_id, before = _bobs_upload(aws, alice, bob, ws)
+    if index_lag:  # the uploader index has not caught up: the removal finds no upload to abort
+        monkeypatch.setattr(uploads, "abort_pending_of", lambda *args, **kwargs: 0)
+    if change == "removed":
+        ok(call("DELETE", f"/workspaces/{ws}/members/{bob.id}", claims=alice.claims), 204)
+    else:
+        ok(call("PUT", f"/workspaces/{ws}/members/{bob.id}", claims=alice.claims, body={"role": "viewer"}))
+    landed = land(aws, upload_id, b"evil")  # the URL is still within its 15 minutes
+    assert deliver(aws, landed) == {"batchItemFailures": []}
+
+    after = ok(call("GET", f"/documents/{doc}", claims=alice.claims))
+    assert after["current_version"] == before["current_version"]
+    assert [v["status"] for v in after["versions"]] == ["failed", "available"]
+    assert landed["version_id"] not in _object_versions(aws, ws, doc)  # the bytes are gone
+    session = Store().get(keys.upload(upload_id))
+    assert session is not None
+    assert session["status"] in ("aborted", "failed")
+    actions = [e["action"] for e in ok(call("GET", f"/documents/{doc}/audit", claims=alice.claims))["items"]]
+    assert actions.count("version.available") == 1  # version 1 only
+    assert actions[0] == ("upload.refused" if index_lag else "upload.aborted")
+
+
+@pytest.mark.parametrize("change", ["removed", "demoted"])
+def test_losing_the_editor_role_aborts_the_pending_uploads(
+    aws: Any, alice: User, bob: User, ws: str, change: str
+) -> None:
+    _, upload_id, _ = _bobs_upload(aws, alice, bob, ws)
+    if change == "removed":
+        ok(call("DELETE", f"/workspaces/{ws}/members/{bob.id}", claims=alice.claims), 204)
+    else:
+        ok(call("PUT", f"/workspaces/{ws}/members/{bob.id}", claims=alice.claims, body={"role": "viewer"}))
+    session = Store().get(keys.upload(upload_id))
+    assert session is not None
+    assert (session["status"], session.get("failure_reason")) == ("aborted", "the uploader lost the editor role")
+    events = ok(call("GET", f"/workspaces/{ws}/audit", claims=alice.claims))["items"]
+    assert any(e["action"] == "upload.aborted" for e in events)
+
+
+def test_a_removal_at_any_point_of_a_landing_never_lets_a_version_of_a_non_member_land(
+    aws: Any, alice: User, bob: User, ws: str
+) -> None:
+    from tests.support.documents import add_member
+
+    _, upload_id, _ = _bobs_upload(aws, alice, bob, ws)
+    with interleave.calls() as seen:
+        deliver(aws, land(aws, upload_id, b"evil"))
+    for point in range(1, len(seen) + 1):
+        doc, upload_id, before = _bobs_upload(aws, alice, bob, ws)
+        landed = land(aws, upload_id, b"evil")
+        with interleave.before(None, _removing(alice, ws, bob), nth=point) as removal:
+            assert deliver(aws, landed) == {"batchItemFailures": []}
+        if not removal.ran:  # this landing made fewer calls than the probe (the probe read more)
+            break
+        assert removal.result == 200
+        after = ok(call("GET", f"/documents/{doc}", claims=alice.claims))
+        newest = max(after["versions"], key=lambda v: v["number"])
+        # The transaction that makes a version available is the landing's first TransactWriteItems.
+        if "dynamodb:TransactWriteItems" not in removal.seen[:-1]:  # removed before it: never lands
+            assert newest["status"] == "failed", (point, removal.seen)
+            assert after["current_version"] == before["current_version"]
+            assert landed["version_id"] not in _object_versions(aws, ws, doc)
+        else:  # landed while Bob was still an editor
+            assert after["current_version"] == newest["id"], (point, removal.seen)
+        add_member(alice, ws, bob, "editor")
+
+
+def test_a_trash_at_any_point_of_a_rename_never_leaves_a_redeemable_link(aws: Any, alice: User, ws: str) -> None:
+    probe = _available(aws, alice, ws)
+    ok(_share(alice, probe), 201)
+    with interleave.calls() as seen:
+        ok(call("PATCH", f"/documents/{probe}", claims=alice.claims, body={"name": "renamed.pdf"}))
+    for point in range(1, len(seen) + 1):
+        doc = _available(aws, alice, ws)
+        token = ok(_share(alice, doc), 201)["token"]
+        with interleave.before(None, _trashing(alice, doc), nth=point) as trashing:
+            reply = call("PATCH", f"/documents/{doc}", claims=alice.claims, body={"name": "renamed.pdf"})
+        assert trashing.result == 200
+        assert reply.status in (200, 409), (point, reply.text)  # renamed first, or refused in the trash
+        assert call("POST", f"/public/shares/{token}/download", body={}).status == 410, (point, seen[point - 1])
+        assert _link_state(alice, doc) == ["unavailable"]

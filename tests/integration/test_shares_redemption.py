@@ -174,7 +174,7 @@ def test_a_trashed_document_cannot_be_downloaded_through_its_links() -> None:
     token = _link(s)["token"]
     store = Store()
     document = Document.from_item(store.get(keys.document(s.document_id)) or {})
-    document.status = "deleted"
+    document.status, document.revision = "deleted", document.revision + 1  # every change moves the revision
     document_changed(document)
     for reply in (_page(token), _download(token)):
         assert (reply.status, reply.json()["code"]) == (410, "document_unavailable")
@@ -189,6 +189,7 @@ def test_a_pinned_link_keeps_its_version_and_an_unpinned_one_follows_the_current
     document = Document.from_item(store.get(keys.document(s.document_id)) or {})
     document.current_version, document.current_object_key = new_version, new_key
     document.current_s3_version_id, document.size = new_s3_version, 21
+    document.revision += 1  # every change moves the revision; links refresh only forwards
     document_changed(document)
     assert urlparse(_download(pinned).json()["url"]).path.endswith(s.object_key)
     assert urlparse(_download(latest).json()["url"]).path.endswith(new_key)

@@ -92,9 +92,9 @@ def test_a_document_trashed_31_days_ago_is_purged_and_one_trashed_29_days_ago_st
     seen: list[tuple[str, str]] = []
     original = links.document_changed
 
-    def spy(document: Any, store: Any = None) -> int:
+    def spy(document: Any, store: Any = None, **kwargs: Any) -> int:
         seen.append((document.id, document.status))
-        return original(document, store)
+        return original(document, store, **kwargs)
 
     monkeypatch.setattr(links, "document_changed", spy)
     module = importlib.import_module("handlers.trash_sweeper")

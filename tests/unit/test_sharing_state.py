@@ -40,7 +40,12 @@ def _link(**changes: Any) -> dict[str, Any]:
         ({"max_downloads": 1, "download_count": 3}, LinkState.EXHAUSTED, "link_exhausted"),  # limit lowered
         ({"locked_until_epoch": NOW + 1}, LinkState.LOCKED, "link_locked"),
         ({"locked_until_epoch": NOW}, LinkState.ACTIVE, None),
-        ({"document_status": "deleted"}, LinkState.ACTIVE, "document_unavailable"),
+        ({"document_status": "deleted"}, LinkState.UNAVAILABLE, "document_unavailable"),
+        ({"document_status": "purging"}, LinkState.UNAVAILABLE, "document_unavailable"),
+        ({"document_status": "purged", "object_key": None}, LinkState.UNAVAILABLE, "document_unavailable"),
+        ({"suspended_at": "2027-01-01T00:00:00.000Z"}, LinkState.UNAVAILABLE, "document_unavailable"),
+        ({"document_status": "deleted", "locked_until_epoch": NOW + 1}, LinkState.UNAVAILABLE, "document_unavailable"),
+        ({"document_status": "deleted", "revoked_at": "2027-01-01T00:00:00.000Z"}, LinkState.REVOKED, "link_revoked"),
     ],
 )
 def test_state_and_refusal(changes: dict[str, Any], state: LinkState, code: str | None) -> None:

@@ -10,13 +10,14 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from docuserve import documents, validation
 from docuserve.api import current_caller
 from docuserve.errors import InvalidInput
-from docuserve.models.requests import CreateDocument, CreateVersion, UpdateDocument
+from docuserve.models.requests import CreateDocument, CreateVersion, RestoreDocument, UpdateDocument
 from docuserve.models.responses import (
     CreatedDocument,
     DocumentDetail,
     DocumentView,
     Download,
     Page,
+    RestoredDocument,
     UploadInstructions,
     VersionView,
 )
@@ -105,8 +106,10 @@ def delete_document(
 
 
 @router.post("/documents/<document_id>/restore")
-def restore_document(document_id: str) -> DocumentView:
-    return DocumentView.of(documents.restore(current_caller(router), document_id))
+def restore_document(document_id: str, body: Annotated[RestoreDocument | None, Body()] = None) -> RestoredDocument:
+    resume = body is not None and body.resume_links
+    doc, resumed = documents.restore(current_caller(router), document_id, resume_links=resume)
+    return RestoredDocument(**DocumentView.of(doc).model_dump(), links_resumed=resumed)
 
 
 @router.post("/documents/<document_id>/versions", status_code=201)

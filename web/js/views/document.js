@@ -53,14 +53,16 @@ export async function renderDocument(main, ctx, documentId) {
     }, "Move to trash"));
   }
   if (can(role, "editor") && doc.status === "deleted") {
-    actions.append(h("button", {
-      type: "button",
-      onclick: () => run(message, async () => {
-        await api.post(`/documents/${seg(doc.id)}/restore`);
-        announce(`${doc.name} restored.`);
-        ctx.navigate(location.pathname, { replace: true });
-      }),
-    }, "Restore"));
+    // Its links stay unavailable unless the restore asks for them back.
+    const restore = (resumeLinks) => run(message, async () => {
+      const restored = await api.post(`/documents/${seg(doc.id)}/restore`, { resume_links: resumeLinks });
+      announce(resumeLinks
+        ? `${doc.name} restored; ${restored.links_resumed} link(s) active again.`
+        : `${doc.name} restored; its links stay unavailable.`);
+      ctx.navigate(location.pathname, { replace: true });
+    });
+    actions.append(h("button", { type: "button", onclick: () => restore(false) }, "Restore"));
+    actions.append(h("button", { type: "button", onclick: () => restore(true) }, "Restore with its links"));
   }
 
   const versionRows = versions.map((v, i) => {

@@ -9,8 +9,9 @@ const STATE_TEXT = {
   active: "Active",
   expired: "Expired",
   revoked: "Revoked",
-  exhausted: "Used up",
+  used_up: "Used up",
   locked: "Locked (wrong passwords)",
+  unavailable: "Unavailable (document in the trash, or restored without its links)",
 };
 
 function optionalNumber(input) {

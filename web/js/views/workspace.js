@@ -238,7 +238,7 @@ async function renderTrash(ctx) {
             type: "button",
             onclick: () => run(message, async () => {
               await api.post(`/documents/${seg(doc.id)}/restore`);
-              announce(`${doc.name} restored.`);
+              announce(`${doc.name} restored; its links stay unavailable (restore from the document to bring them back).`);
               await reload();
             }),
           }, "Restore", h("span", { class: "visually-hidden" }, ` ${doc.name}`)) : null,

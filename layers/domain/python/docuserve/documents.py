@@ -347,7 +347,7 @@ def update(
     raise Conflict("the document is changing concurrently; try again")
 
 
-def _move(caller: Caller, document_id: str, *, to_trash: bool) -> Document:
+def _move(caller: Caller, document_id: str, *, to_trash: bool, resume_links: bool = False) -> tuple[Document, int]:
     store = Store()
     document_access(caller, document_id, Role.EDITOR, what="trash and restore", store=store)
     for _ in range(RETRIES):
@@ -373,17 +373,22 @@ def _move(caller: Caller, document_id: str, *, to_trash: bool) -> Document:
                 _refuse(caller, doc, Role.EDITOR, "trash and restore")
             continue
         doc.revision = revision + 1
-        links.document_changed(doc, store)
-        return doc
+        resumed = links.document_changed(doc, store, restored=not to_trash, resume=resume_links)
+        return doc, 0 if to_trash else resumed
     raise Conflict("the document is changing concurrently; try again")
 
 
 def trash(caller: Caller, document_id: str) -> Document:
-    return _move(caller, document_id, to_trash=True)
+    """Move a document to the trash: its links stop serving it (state ``unavailable``)."""
+    return _move(caller, document_id, to_trash=True)[0]
 
 
-def restore(caller: Caller, document_id: str) -> Document:
-    return _move(caller, document_id, to_trash=False)
+def restore(caller: Caller, document_id: str, *, resume_links: bool = False) -> tuple[Document, int]:
+    """Bring a document back from the trash; its links come back only with ``resume_links``.
+
+    Returns the document and how many of its links are active again.
+    """
+    return _move(caller, document_id, to_trash=False, resume_links=resume_links)
 
 
 def purge(caller: Caller, document_id: str) -> None:

@@ -8,7 +8,7 @@
 | document | ``DOC#{doc}`` | ``DOC`` | ``FOLDER#{ws}#{state}#{folder}`` / ``{name_key}`` | ``DOCS#{ws}#{state}`` / ``{name_key}`` | |
 | document tag | ``DOC#{doc}`` | ``TAG#{tag}`` | | | ``DOCTAG#{ws}#{state}#{tag}`` / ``{name_key}`` |
 | version | ``DOC#{doc}`` | ``VER#{version}`` | | | |
-| upload | ``UPLOAD#{upload}`` | ``UPLOAD`` | | | |
+| upload | ``UPLOAD#{upload}`` | ``UPLOAD`` | ``UPLOADER#{ws}#{user}`` / ``{upload}`` | | |
 | share link | ``LINK#{sha256(token)}`` | ``LINK`` | ``SHARE#{share}`` / ``SHARE`` | ``DOCSHARES#{doc}`` / ``{created_at}`` | |
 | account status | ``ACCOUNT#{user}`` | ``STATUS`` | | | |
 | audit event | ``AUDIT#{ws or "admin"}`` | ``{at}#{event}`` | | ``AUDITDOC#{doc}`` / ``{at}#{event}`` | ``AUDITSHARE#{share}`` / ``{at}#{event}`` |
@@ -116,6 +116,11 @@ def version_prefix() -> str:
 
 def upload(upload_id: str) -> Key:
     return {"pk": f"UPLOAD#{upload_id}", "sk": "UPLOAD"}
+
+
+def uploader_pk(ws: str, user_id: str) -> str:
+    """gsi1 partition of one member's upload sessions in one workspace (aborted when they lose the role)."""
+    return f"UPLOADER#{ws}#{user_id}"
 
 
 def link(token_hash: str) -> Key:

@@ -4,7 +4,9 @@ S3 events arrive at least once and possibly concurrently. The version item moves
 ``pending`` with a conditional transaction, so exactly one delivery decides (and audits and
 counts); every other delivery sees the decision and only repeats idempotent steps. A version
 becomes current only if it is newer than the current one. A version lands only while its document
-is not being purged (checked in the same transaction); otherwise its bytes are deleted at once.
+is not being purged and its uploader still holds editor+ in the workspace (both checked in the same
+transaction); otherwise the bytes are deleted at once (a lost role also fails the version, audited
+as ``upload.refused``).
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from docuserve import audit, clock, current_version, ids, keys
+from docuserve.access import holds_role
 from docuserve.adapters import objects
 from docuserve.adapters.store import ConditionFailed, Store, TransactionCancelled
 from docuserve.audit import Actor, AuditEvent
 from docuserve.observability import BusinessMetric, count, logger
 from docuserve.records import Version
+from docuserve.roles import Role
 from docuserve.schema import DOCUMENTS_PREFIX
 from docuserve.sharing import links
 
@@ -158,6 +162,7 @@ def _document_takes_versions(document_id: str) -> dict[str, Any]:
 
 
 _FAILED = "ConditionalCheckFailed"
+LOST_ROLE = "the uploader lost the editor role"
 
 
 def _finish_session(upload_id: str, status: str, reason: str | None, store: Store) -> None:
@@ -182,8 +187,16 @@ def _accept(landed: Landed, version: Version, s3_version_id: str | None, store: 
         details={"version_id": version.id, "number": version.number, "size": version.size},
     )
     sets = {"status": "available", "s3_version_id": s3_version_id, "available_at": at}
-    reasons = _transition(landed, version, sets, event, store, (_document_takes_versions(landed.document_id),))
+    guards = (
+        _document_takes_versions(landed.document_id),
+        holds_role(landed.workspace_id, version.created_by, Role.EDITOR),
+    )
+    reasons = _transition(landed, version, sets, event, store, guards)
     if reasons is not None:
+        if reasons[0] != _FAILED and reasons[3] == _FAILED:
+            # Removed or demoted since the upload URL was issued: the URL still works for its
+            # 15 minutes, but the version must not land.
+            return _reject(landed, version, LOST_ROLE, s3_version_id, store, attempt, action="upload.refused")
         if reasons[0] != _FAILED and reasons[2] == _FAILED:
             # Purged or being purged: the purge may have listed the objects already, so these bytes
             # go now or never (a current version is never expired by a lifecycle rule).
@@ -205,10 +218,17 @@ def _make_current(landed: Landed, version: Version, store: Store) -> None:
 
 
 def _reject(
-    landed: Landed, version: Version, reason: str, s3_version_id: str | None, store: Store, attempt: int
+    landed: Landed,
+    version: Version,
+    reason: str,
+    s3_version_id: str | None,
+    store: Store,
+    attempt: int,
+    *,
+    action: str = "upload.failed",
 ) -> str:
     event = AuditEvent(
-        "upload.failed",
+        action,
         Actor.system(),
         workspace_id=landed.workspace_id,
         document_id=landed.document_id,

@@ -90,6 +90,8 @@ def plan(caller: Caller, *, document_id: str, number: int, declared: Declared) -
     }
     upload_item: dict[str, Any] = {
         **keys.upload(upload_id),
+        "gsi1pk": keys.uploader_pk(workspace_id, caller.user_id),
+        "gsi1sk": upload_id,
         "type": "upload",
         "id": upload_id,
         "workspace_id": workspace_id,
@@ -213,45 +215,90 @@ def abort(caller: Caller, upload_id: str) -> None:
     upload = _session(caller, upload_id, Role.EDITOR)
     if upload["status"] != "pending":
         raise Conflict(f"this upload is {upload['status']}")
-    at = clock.iso(clock.now())
-    pending = {":pending": "pending"}
-    event = AuditEvent(
-        "upload.aborted",
-        Actor.member(caller),
-        workspace_id=upload["workspace_id"],
-        document_id=upload["document_id"],
-        details={"upload_id": upload_id, "version_id": upload["version_id"]},
-    )
+    guard = holds_role(upload["workspace_id"], caller.user_id, Role.EDITOR)
     try:
-        Store().transact(
-            [
-                {
-                    "Update": {
-                        "Key": keys.upload(upload_id),
-                        "UpdateExpression": "SET #s = :aborted, failure_reason = :why, finished_at = :at",
-                        "ConditionExpression": "#s = :pending",
-                        "ExpressionAttributeNames": {"#s": "status"},
-                        "ExpressionAttributeValues": {":aborted": "aborted", ":why": "aborted", ":at": at} | pending,
-                    }
-                },
-                {
-                    "Update": {
-                        "Key": keys.version(upload["document_id"], upload["version_id"]),
-                        "UpdateExpression": "SET #s = :failed, failure_reason = :why",
-                        "ConditionExpression": "#s = :pending",
-                        "ExpressionAttributeNames": {"#s": "status"},
-                        "ExpressionAttributeValues": {":failed": "failed", ":why": "aborted"} | pending,
-                    }
-                },
-                audit.put_action(event),
-                holds_role(upload["workspace_id"], caller.user_id, Role.EDITOR),
-            ]
-        )
+        _abort(upload, Actor.member(caller), "aborted", guard=guard)
     except TransactionCancelled as cancelled:
         if lost_role(cancelled.reasons):
             refuse_lost_role(
                 caller, upload["workspace_id"], Role.EDITOR, what="uploading", not_found="upload not found"
             )
         raise Conflict("this upload has already finished") from None
+
+
+def _abort(
+    upload: dict[str, Any],
+    actor: Actor,
+    reason: str,
+    *,
+    guard: dict[str, Any] | None = None,
+    store: Store | None = None,
+) -> int:
+    """Mark a pending upload aborted and its version failed (one transaction), then drop S3's parts.
+
+    Returns 1, or 0 when the upload had finished meanwhile (and no ``guard`` was given).
+    """
+    at = clock.iso(clock.now())
+    pending = {":pending": "pending"}
+    event = AuditEvent(
+        "upload.aborted",
+        actor,
+        workspace_id=upload["workspace_id"],
+        document_id=upload["document_id"],
+        details={"upload_id": upload["id"], "version_id": upload["version_id"], "reason": reason},
+    )
+    actions: list[dict[str, Any]] = [
+        {
+            "Update": {
+                "Key": keys.upload(upload["id"]),
+                "UpdateExpression": "SET #s = :aborted, failure_reason = :why, finished_at = :at",
+                "ConditionExpression": "#s = :pending",
+                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": {":aborted": "aborted", ":why": reason, ":at": at} | pending,
+            }
+        },
+        {
+            "Update": {
+                "Key": keys.version(upload["document_id"], upload["version_id"]),
+                "UpdateExpression": "SET #s = :failed, failure_reason = :why",
+                "ConditionExpression": "#s = :pending",
+                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": {":failed": "failed", ":why": reason} | pending,
+            }
+        },
+        audit.put_action(event),
+    ]
+    if guard is not None:
+        actions.append(guard)
+    try:
+        (store or Store()).transact(actions)
+    except TransactionCancelled:
+        if guard is not None:
+            raise
+        return 0  # landed, failed or aborted meanwhile: nothing pending to abort
     if upload["method"] == "MULTIPART":
         objects.abort_multipart(upload["object_key"], s3_upload_id=upload["s3_upload_id"])
+    return 1
+
+
+LOST_ROLE = "the uploader lost the editor role"
+
+
+def abort_pending_of(workspace_id: str, user_id: str, actor: Actor, store: Store | None = None) -> int:
+    """Abort every pending upload ``user_id`` started in ``workspace_id`` (they lost the editor role).
+
+    The index is eventually consistent, so an upload started a moment ago may be missed here;
+    upload processing re-checks the uploader's role when the bytes land, which catches it.
+    Returns how many were aborted.
+    """
+    store = store or Store()
+    aborted = 0
+    cursor: str | None = None
+    while True:
+        page = store.query(keys.uploader_pk(workspace_id, user_id), index="gsi1", limit=100, cursor=cursor)
+        for upload in page.items:
+            if upload.get("type") == "upload" and upload.get("status") == "pending":
+                aborted += _abort(upload, actor, LOST_ROLE, store=store)
+        cursor = page.next_cursor
+        if not cursor:
+            return aborted

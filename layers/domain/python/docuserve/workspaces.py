@@ -3,13 +3,14 @@
 The workspace item keeps ``owner_count`` and ``document_count``. Every change of an owner's role
 and every document creation or purge updates them in the same transaction, conditionally, so the
 last owner can never go (also under concurrency) and a workspace is only deleted when empty.
+Removing a member, or demoting one below editor, aborts the uploads they have pending there.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from docuserve import audit, clock, ids, keys
+from docuserve import audit, clock, ids, keys, uploads
 from docuserve.access import WorkspaceAccess, holds_role, lost_role, refuse_lost_role, workspace_access
 from docuserve.adapters import users as user_directory
 from docuserve.adapters.store import Page, Store, TransactionCancelled
@@ -236,6 +237,8 @@ def _set_role(
             if user_id != caller.user_id:
                 _refuse_if_lost(caller, workspace_id, exc, "managing members")
             continue  # the membership changed meanwhile: look again
+        if old is not None and old.at_least(Role.EDITOR) and not role.at_least(Role.EDITOR):
+            uploads.abort_pending_of(workspace_id, user_id, Actor.member(caller), store)
         saved = store.get(keys.membership(workspace_id, user_id))
         return Membership.from_item(saved or {}), old is None
     raise Conflict("the membership is changing concurrently; try again")
@@ -287,6 +290,8 @@ def remove_member(caller: Caller, workspace_id: str, user_id: str) -> None:
                     *([_owner(caller, workspace_id)] if user_id != caller.user_id else []),
                 ]
             )
+            if old.at_least(Role.EDITOR):
+                uploads.abort_pending_of(workspace_id, user_id, Actor.member(caller), store)
             return
         except TransactionCancelled as exc:
             if exc.reasons[1] == "ConditionalCheckFailed":

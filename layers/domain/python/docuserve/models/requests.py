@@ -63,6 +63,12 @@ class UpdateDocument(Body):
     description: Description | None = None
 
 
+class RestoreDocument(Body):
+    """``POST /documents/{id}/restore``: the body is optional; links stay unavailable unless asked."""
+
+    resume_links: bool = False
+
+
 class CreateVersion(Body):
     size: Size
     sha256: Sha256

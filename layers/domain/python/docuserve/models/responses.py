@@ -92,6 +92,12 @@ class DocumentView(BaseModel):
         )
 
 
+class RestoredDocument(DocumentView):
+    """The restore answer: the document, and how many of its links are active again."""
+
+    links_resumed: int
+
+
 class VersionView(BaseModel):
     id: str
     number: int

@@ -82,7 +82,7 @@ class ShareView(BaseModel):
     document_id: str
     workspace_id: str
     document_name: str
-    state: str  # active | expired | revoked | exhausted | locked
+    state: str  # active | expired | revoked | used_up | locked | unavailable
     expires_at: str
     password_required: bool
     download_count: int

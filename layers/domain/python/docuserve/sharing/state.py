@@ -16,8 +16,9 @@ class LinkState(StrEnum):
     ACTIVE = "active"
     EXPIRED = "expired"
     REVOKED = "revoked"
-    EXHAUSTED = "exhausted"
+    EXHAUSTED = "used_up"  # SPEC: the download limit is reached
     LOCKED = "locked"
+    UNAVAILABLE = "unavailable"  # the document is trashed, purged, not clean, or restored without its links
 
 
 def downloads_remaining(item: dict[str, Any]) -> int | None:
@@ -33,14 +34,25 @@ def locked_for(item: dict[str, Any], now_epoch: int) -> int:
     return max(0, int(item.get("locked_until_epoch", 0)) - now_epoch)
 
 
+def serves_document(item: dict[str, Any]) -> bool:
+    """Whether the link's document copy may be served: available, with bytes, and not suspended.
+
+    ``suspended_at`` is set when the document goes to the trash and cleared only by a restore
+    that asks for its links back (``resume_links``).
+    """
+    return item.get("document_status") == "available" and bool(item.get("object_key")) and not item.get("suspended_at")
+
+
 def state_of(item: dict[str, Any], now_epoch: int) -> LinkState:
-    """The first of revoked, expired, exhausted, locked that applies; otherwise active."""
+    """The first of revoked, expired, exhausted, unavailable, locked that applies; otherwise active."""
     if item.get("revoked_at"):
         return LinkState.REVOKED
     if int(item["expires_epoch"]) <= now_epoch:
         return LinkState.EXPIRED
     if downloads_remaining(item) == 0:
         return LinkState.EXHAUSTED
+    if not serves_document(item):
+        return LinkState.UNAVAILABLE
     if locked_for(item, now_epoch):
         return LinkState.LOCKED
     return LinkState.ACTIVE
@@ -55,7 +67,7 @@ def refuse_unusable(item: dict[str, Any], now_epoch: int) -> None:
         raise LinkExpired("this link has expired")
     if state is LinkState.EXHAUSTED:
         raise LinkExhausted("this link has reached its download limit")
-    if item.get("document_status") != "available" or not item.get("object_key"):
+    if state is LinkState.UNAVAILABLE:
         raise DocumentUnavailable("the shared document is no longer available")
     if state is LinkState.LOCKED:
         wait = locked_for(item, now_epoch)
