@@ -128,4 +128,6 @@ def test_trash_racing_share_creation_never_leaves_a_link_that_serves_a_trashed_d
             download = requests.post(f"{local_stack.api_url}/public/shares/{token}/download", json={}, timeout=10)
             assert page.status_code != 200, page.text
             assert download.status_code != 200, download.text
+            view = local_stack.api("GET", f"/shares/{share.json()['id']}", token=owner).json()
+            assert view["state"] == "unavailable", view  # the link follows its trashed document
     print(f"trash/share outcomes over {ROUNDS} rounds: {outcomes}")

@@ -64,6 +64,7 @@ class _Gate:
     def __init__(self, run: Run) -> None:
         self.run = run
         self.turn = run.first
+        self.calls = 0
         self.done = [False, False]
         self.cond = threading.Condition()
         self.local = threading.local()
@@ -77,12 +78,15 @@ class _Gate:
         if me is None:
             return  # the test's own calls, outside the two operations
         with self.cond:
-            self.run.trace.append((me, f"{model.service_model.service_name}:{model.name}"))
+            self.calls += 1
             other = 1 - me
-            if len(self.run.trace) in self.run.switch_at and not self.done[other]:
+            if self.calls in self.run.switch_at and not self.done[other]:
+                # Switch before this call goes out: the other thread runs until it yields back.
                 self.turn = other
                 self.cond.notify_all()
                 self.wait_turn(me)
+            # The trace is in the order calls reach AWS.
+            self.run.trace.append((me, f"{model.service_model.service_name}:{model.name}"))
 
     def body(self, me: int, operation: Callable[[], Any]) -> None:
         self.local.index = me
