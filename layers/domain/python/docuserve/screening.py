@@ -60,7 +60,8 @@ def _printable_key(key: str) -> str:
 
 def first_problem(document: Any) -> tuple[str, str] | None:
     """``(field, message)`` for the first string that is no Unicode or the first level past ``MAX_DEPTH``."""
-    stack: list[tuple[Any, list[str], int]] = [(document, [], 1)]
+    # Fields are the keys of a body that is an object; inside any other body, positions are "body.…".
+    stack: list[tuple[Any, list[str], int]] = [(document, [] if isinstance(document, dict) else ["body"], 1)]
     while stack:
         value, path, depth = stack.pop()
         if isinstance(value, dict | list):
