@@ -96,6 +96,10 @@ def openapi_document() -> dict[str, Any]:
         if not route.public:
             operation["security"] = [{"cognito": []}]
         _document_errors(operation, public=route.public)
+        no_content = operation["responses"].get("204")
+        if no_content is not None:
+            # A 204 has no body (docuserve.screening removes whatever a resolver serialised).
+            operation["responses"]["204"] = {"description": no_content.get("description") or "No Content"}
     for unused in ("HTTPValidationError", "ValidationError"):
         document["components"]["schemas"].pop(unused, None)
     return document
