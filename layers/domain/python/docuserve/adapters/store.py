@@ -35,6 +35,9 @@ class ConditionFailed(Exception):  # a domain signal, not an error to log
         self.item = item
 
 
+CANCELLED_BY_DATA = frozenset({"None", "ConditionalCheckFailed", "TransactionConflict"})
+
+
 class TransactionCancelled(Exception):
     """A transaction was cancelled; ``reasons`` has one code per action ('None' if it was fine)."""
 
@@ -225,7 +228,11 @@ class Store:
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "TransactionCanceledException":
                 reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
-                raise TransactionCancelled(reasons) from None
+                # Only the data's answer (a condition, a concurrent transaction) is a cancellation
+                # that callers map to 404/409 or retry; any other reason (a ValidationError, an
+                # unencodable value) is a failure and must not pass for a conflict.
+                if set(reasons) <= CANCELLED_BY_DATA:
+                    raise TransactionCancelled(reasons) from None
             raise
 
     def query(
