@@ -70,7 +70,7 @@ fuzz: $(STAMP)
 	PROPERTY_EXAMPLES=$${PROPERTY_EXAMPLES:-500} FUZZ_RANDOM=1 $(PY) -m pytest -s tests/integration/test_property_bad_input.py
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-150} FUZZ_RANDOM=1 $(PY) -m pytest tests/e2e/test_fuzz_openapi.py
 
-## explore: every operation pair of the schedule explorer, with two switches (make test: 8 pairs, one switch)
+## explore: every operation pair of the schedule explorer, with two switches (make test: 4 pairs, one switch)
 explore: $(STAMP)
 	EXPLORE_PAIRS=all EXPLORE_SWITCHES=$${EXPLORE_SWITCHES:-2} $(PY) -m pytest tests/integration/test_schedule_explorer.py -s -n 2
 

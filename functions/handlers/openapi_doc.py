@@ -39,6 +39,8 @@ ERROR_STATUSES = {
     "429": "Throttled or locked out",
 }
 PUBLIC_ERROR_STATUSES = {"410": "Link expired, revoked or used up"}
+# Any operation that takes a body (docuserve.screening): JSON only, as application/json.
+BODY_ERROR_STATUSES = {"415": "The body is not JSON sent as `application/json` (any case, any parameters)"}
 
 
 def _json(ref: str, description: str) -> dict[str, Any]:
@@ -49,6 +51,8 @@ def _document_errors(operation: dict[str, Any], *, public: bool) -> None:
     """Describe the error answers with the shapes the API really sends (Powertools' default 422 is not it)."""
     responses = operation.setdefault("responses", {})
     statuses = ERROR_STATUSES | (PUBLIC_ERROR_STATUSES if public else {})
+    if "requestBody" in operation:
+        statuses |= BODY_ERROR_STATUSES
     for status, description in statuses.items():
         responses[status] = _json("#/components/schemas/Error", description)
     if not public:
@@ -70,7 +74,8 @@ def openapi_document() -> dict[str, Any]:
             "title": TITLE,
             "version": VERSION,
             "description": "Secure document management and distribution. Errors are "
-            '{"code", "message", "fields"?}; validation failures are 422 and name the fields.',
+            '{"code", "message", "fields"?}; validation failures are 422 and name the fields; '
+            "a body that is not JSON (application/json, UTF-8) is 415; a 204 has no body.",
         },
         "paths": {},
         "components": {
@@ -91,6 +96,10 @@ def openapi_document() -> dict[str, Any]:
         if not route.public:
             operation["security"] = [{"cognito": []}]
         _document_errors(operation, public=route.public)
+        no_content = operation["responses"].get("204")
+        if no_content is not None:
+            # A 204 has no body (docuserve.screening removes whatever a resolver serialised).
+            operation["responses"]["204"] = {"description": no_content.get("description") or "No Content"}
     for unused in ("HTTPValidationError", "ValidationError"):
         document["components"]["schemas"].pop(unused, None)
     return document

@@ -6,6 +6,11 @@ status for each caller: ``owner``, ``editor``, ``viewer`` (members of the worksp
 ``nonmember``, ``admin`` (in the admins group, not a member) and ``anonymous`` (no token).
 Adding a route without a row fails ``test_every_route_has_a_row``. Expected values: ``2`` is
 any 2xx; otherwise the exact status. Uploads belong to the editor who started them.
+
+The ``anonymous`` column goes through ``local.authorizer.CognitoAuthorizer`` (what the local stack
+runs in front of the functions, standing in for API Gateway's Cognito authorizer): a protected
+route's 401 comes from it, a public route runs its function. That a function refuses a request
+without claims on its own is ``test_the_function_itself_rejects_a_request_without_claims``.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import pytest
 
 from docuserve.limits import MIB
 from docuserve.routes import ROUTES
+from local.authorizer import CognitoAuthorizer
 from local.events import rest_event
 from tests.support.documents import User, add_member, create_document, make_user, ok, sha256_b64, upload
 from tests.support.gateway import FakeContext, call
@@ -43,6 +49,12 @@ class World:
         self.users: dict[str, User] = {
             role: make_user(resources, f"{role}@example.com", admin=role == "admin") for role in ROLES[:-1]
         }
+        self.authorizer = CognitoAuthorizer(
+            jwks_url=f"https://cognito-idp.{resources.region}.amazonaws.com/{resources.user_pool_id}/.well-known/jwks.json",
+            region=resources.region,
+            user_pool_id=resources.user_pool_id,
+            app_client_id=resources.user_pool_client_id,
+        )
         self._n = 0
         self.row = ""
         self.ws = self.doc = ""
@@ -297,12 +309,15 @@ def test_route_answers_each_caller_as_the_matrix_says(world: World, row: Row, ro
     expected = row.expect[ROLES.index(role)]
     world.start_row(row.id)
     request = row.prepare(world)
+    # Anonymous requests carry no Authorization header and pass the local stack's Cognito
+    # authorizer, as API Gateway's would: protected routes are refused there, public ones run.
     reply = call(
         row.method,
         _path(row.path, request.params),
         claims=world.claims(role),
         body=request.body,
         query=request.query,
+        authorizer=world.authorizer if role == "anonymous" else None,
     )
     if expected == 2:
         assert 200 <= reply.status < 300, (reply.status, reply.text)

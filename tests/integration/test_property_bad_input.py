@@ -12,12 +12,15 @@ types and odd encodings — must get:
    upload; on the public route only for 415 and 422, since a partner's wrong password is
    audited and counted by design).
 
-Bounded and deterministic for ``make test`` (``PROPERTY_EXAMPLES`` per route, default 25;
-derandomized). ``make fuzz`` runs it with more examples and a random seed.
+A second property sends odd query strings (and mutated real cursors) to every GET and DELETE route
+with the same checks. Bounded and deterministic for ``make test`` (``PROPERTY_EXAMPLES`` per body
+route, default 25, and a third of that per query route; derandomized). ``make fuzz`` runs it with
+more examples and a random seed.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from collections.abc import Callable
@@ -30,6 +33,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from docuserve.models import requests as member_models
+from docuserve.routes import ROUTES
 from docuserve.sharing import models as share_models
 from tests.support.gateway import Reply, call
 from tests.support.links import fast_passwords  # noqa: F401  (fixture)
@@ -250,3 +254,93 @@ def test_no_generated_request_fails_the_server_or_changes_state_when_refused(aws
         assert good.status in (200, 429), good.text
     CASES_RUN[route.key] = cases
     print(f"property cases for {route.key}: {cases} (total so far {sum(CASES_RUN.values())})")
+
+
+# --- query strings -----------------------------------------------------------------------------
+
+QUERY_EXAMPLES = max(1, EXAMPLES // 3)
+QUERY_NAMES = ["limit", "cursor", "folder", "tag", "q", "status", "purge", "version_id", "disposition", "x"]
+# What API Gateway can deliver: decoded UTF-8 text (a lone surrogate cannot travel in a URL).
+query_text = st.one_of(odd_text, st.integers().map(str), st.sampled_from(["0", "201", "deleted", "inline", "true"]))
+query_values = query_text.filter(lambda v: not any("\ud800" <= c <= "\udfff" for c in v))
+
+
+def _cursor_text(document: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(document).encode()).decode().rstrip("=")
+
+
+# Cursors that decode to JSON of the right shape but the wrong content reach the Query itself.
+cursor_values = json_values.filter(lambda v: not any("\ud800" <= c <= "\udfff" for c in json.dumps(v))).map(
+    _cursor_text
+)
+queries = st.dictionaries(
+    st.sampled_from(QUERY_NAMES), st.one_of(query_values, cursor_values), max_size=4
+) | st.fixed_dictionaries({"cursor": cursor_values})
+
+GET_ROUTES = [r for r in ROUTES if r.method in ("GET", "DELETE")]
+
+
+def _issued_cursor(route: Any, path: str, claims: Any) -> dict[str, Any] | None:
+    """The decoded ``next_cursor`` of the list's first one-item page, if it has a second page."""
+    if route.method != "GET":
+        return None
+    reply = call("GET", path, claims=claims, query={"limit": "1"})
+    cursor = reply.json().get("next_cursor") if reply.status == 200 and isinstance(reply.json(), dict) else None
+    if not isinstance(cursor, str):
+        return None
+    try:
+        document = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError:  # not a table cursor (the admin list pages through Cognito)
+        return None
+    return document if isinstance(document, dict) else None
+
+
+@pytest.mark.usefixtures("fast_passwords")
+@pytest.mark.parametrize("route", GET_ROUTES, ids=lambda r: r.key)
+def test_no_generated_query_fails_the_server_or_changes_state_when_refused(aws: Any, route: Any) -> None:
+    world: World = build_world(aws)
+    path = route.path.format(**world.params)
+    claims = None if route.public else world.owner.claims
+    cases = 0
+    strategy = queries
+    issued = _issued_cursor(route, path, claims)
+    if issued is not None:
+        # Mutations of a cursor this list really issued: attributes dropped, values replaced.
+        attributes = sorted(issued)
+        mutated = st.builds(
+            lambda dropped, replaced: _cursor_text(
+                {k: v for k, v in {**issued, **replaced}.items() if k not in dropped}
+            ),
+            st.sets(st.sampled_from(attributes)),
+            st.dictionaries(st.sampled_from(attributes), st.one_of(query_values, json_values), max_size=2),
+        )
+        strategy = st.one_of(queries, st.fixed_dictionaries({"cursor": mutated}))
+
+    @given(query=strategy)
+    @settings(
+        max_examples=QUERY_EXAMPLES,
+        deadline=None,
+        derandomize=not RANDOM,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    def run(query: dict[str, str]) -> None:
+        nonlocal cases
+        cases += 1
+        before = snapshot(aws)
+        reply = call(route.method, path, claims=claims, query=query)
+        assert reply.status < 500, (reply.status, reply.text[:300])
+        if reply.status >= 400:
+            error = reply.json()
+            assert isinstance(error.get("code"), str), reply.text[:300]
+            if not route.public:
+                assert snapshot(aws) == before, f"a refused request ({reply.status}) changed stored state"
+        if reply.status == 422:
+            fields = error.get("fields") or {}
+            assert fields, reply.text[:300]
+            assert all(name.startswith("query.") or name.split(".")[0] in query for name in fields), fields
+
+    run()
+    CASES_RUN[route.key + " (query)"] = cases
+    print(f"property cases for {route.key} (query): {cases} (total so far {sum(CASES_RUN.values())})")

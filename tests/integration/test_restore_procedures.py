@@ -1,7 +1,10 @@
 """The restore procedures of docs/operations.md ("Restoring"), run step by step against moto.
 
-Each test performs the runbook's AWS CLI steps through boto3 with the same parameters. What moto
-cannot show (how far back PITR reaches, lifecycle expiry) is stated where it matters.
+Two kinds of test live here. ``test_runbook_check_*`` (marked ``runbook``) run the runbook's AWS
+CLI steps through boto3 with the same parameters and exercise no DocuServe code: they check that
+the documented steps do what the runbook says, on moto's model of S3 and DynamoDB, not that
+DocuServe behaves. The others drive DocuServe's handlers around those steps. What moto cannot
+show (how far back PITR reaches, lifecycle expiry) is stated where it matters.
 """
 
 from __future__ import annotations
@@ -46,7 +49,8 @@ def _versions(resources: Any, key: str) -> dict[str, list[dict[str, Any]]]:
 # --- S3: an object deleted or overwritten outside the app ------------------------------------
 
 
-def test_an_object_deleted_outside_the_app_comes_back_by_removing_its_delete_marker(aws: Any) -> None:
+@pytest.mark.runbook
+def test_runbook_check_removing_a_delete_marker_brings_the_object_back(aws: Any) -> None:
     # Given a landed version, deleted from the console or CLI (a plain delete leaves a marker)
     key = object_key(DOCUMENT, VERSION)
     original = _put(aws, key, b"launch plan v1")
@@ -65,7 +69,8 @@ def test_an_object_deleted_outside_the_app_comes_back_by_removing_its_delete_mar
     assert _versions(aws, key)["markers"] == []
 
 
-def test_an_object_overwritten_outside_the_app_comes_back_by_deleting_the_newer_version(aws: Any) -> None:
+@pytest.mark.runbook
+def test_runbook_check_deleting_the_newer_version_undoes_an_overwrite(aws: Any) -> None:
     # Given a landed version that something outside the app wrote over
     key = object_key(DOCUMENT, VERSION)
     original = _put(aws, key, b"launch plan v1")
@@ -82,7 +87,8 @@ def test_an_object_overwritten_outside_the_app_comes_back_by_deleting_the_newer_
     assert restored["VersionId"] == original
 
 
-def test_a_version_pinned_read_survives_a_delete_marker_until_the_lifecycle_expires_it(aws: Any) -> None:
+@pytest.mark.runbook
+def test_runbook_check_a_version_pinned_read_survives_a_delete_marker(aws: Any) -> None:
     # DocuServe reads objects by S3 version id, so a stray delete marker does not break downloads
     # at once; but it makes the version noncurrent, and the lifecycle rule deletes noncurrent
     # versions after the trash retention (30 days). Hence: restore within that window.
@@ -97,7 +103,8 @@ def test_a_version_pinned_read_survives_a_delete_marker_until_the_lifecycle_expi
     assert version["IsLatest"] is False  # noncurrent: the lifecycle clock is running
 
 
-def test_a_purged_object_leaves_no_version_to_restore(aws: Any) -> None:
+@pytest.mark.runbook
+def test_runbook_check_an_object_with_every_version_deleted_has_nothing_to_restore(aws: Any) -> None:
     # SPEC: purge deletes every version for good. This is the boundary of what can be restored.
     key = object_key(DOCUMENT, VERSION)
     _put(aws, key, b"v1")
@@ -130,7 +137,8 @@ def _items(table: str, pk: str) -> list[dict[str, Any]]:
     return items
 
 
-def test_lost_items_are_copied_back_from_a_point_in_time_restore(aws: Any) -> None:
+@pytest.mark.runbook
+def test_runbook_check_lost_items_are_copied_back_from_a_point_in_time_restore(aws: Any) -> None:
     ddb = boto3.client("dynamodb", region_name="us-east-1")
     live = aws.table_name
     ddb.update_continuous_backups(TableName=live, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})

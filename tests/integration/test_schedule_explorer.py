@@ -3,7 +3,7 @@
 
 The operations go through their routes (each thread with its own copy of the handler modules, as
 two Lambda execution environments), the version landing through the upload-events function. The
-bound is ``EXPLORE_SWITCHES`` (default 1 in ``make test``: the other operation slipped in whole
+bound is ``EXPLORE_SWITCHES`` (default 1 in ``make test``, on the first four pairs: the other operation slipped in whole
 before any call, from either side; ``make explore`` runs 2).
 """
 
@@ -152,15 +152,15 @@ TAKES_ROLE = {"remove-bob", "demote-bob"}
 SUCCESS = {200, 201, 204}
 
 # Pairs that meet on one document's state; each is explored from both sides. ``make test`` runs
-# the first ones (the seams SPEC's Amendments name); ``make explore`` runs them all.
+# the first four (the seams SPEC's Amendments name); ``make explore`` runs them all.
 PAIRS = [
     ("purge", "restore"),
-    ("purge", "land"),
-    ("sweep", "restore"),
     ("trash", "share"),
-    ("trash", "land"),
     ("share", "remove-bob"),
     ("land", "demote-bob"),
+    ("purge", "land"),
+    ("sweep", "restore"),
+    ("trash", "land"),
     ("rename", "land"),
     ("sweep", "land"),
     ("trash", "rename"),
@@ -175,7 +175,7 @@ PAIRS = [
     ("restore", "land"),
     ("revoke-link", "edit-link"),
 ]
-QUICK = 8
+QUICK = 4
 if os.environ.get("EXPLORE_PAIRS") != "all":
     PAIRS = PAIRS[:QUICK]
 

@@ -16,6 +16,7 @@ from docuserve.sharing.tokens import token_hash
 from tests.support.calls import aws_calls
 from tests.support.gateway import call
 from tests.support.links import OWNER, Seeded, add_version, claims, fast_passwords, seed  # noqa: F401  (fixture)
+from tests.support.world import LINK_PASSWORD, build_world
 
 pytestmark = pytest.mark.usefixtures("aws", "fast_passwords")
 
@@ -169,14 +170,14 @@ def test_limit_and_expiry_edits_take_effect_on_the_next_request(monkeypatch: pyt
     assert _download(link["token"]).json()["code"] == "link_expired"
 
 
-def test_a_trashed_document_cannot_be_downloaded_through_its_links() -> None:
-    s = seed()
-    token = _link(s)["token"]
-    store = Store()
-    document = Document.from_item(store.get(keys.document(s.document_id)) or {})
-    document.status, document.revision = "deleted", document.revision + 1  # every change moves the revision
-    document_changed(document)
-    for reply in (_page(token), _download(token)):
+def test_a_trashed_document_cannot_be_downloaded_through_its_links(aws: Any) -> None:
+    # Built and trashed through the routes, so the trash's own link bookkeeping is what is tested.
+    world = build_world(aws)
+    token = world.token
+    assert _download(token, LINK_PASSWORD).status == 200
+    trashed = call("DELETE", f"/documents/{world.document_id}", claims=world.owner.claims)
+    assert trashed.status == 204, trashed.text
+    for reply in (_page(token), _download(token, LINK_PASSWORD)):
         assert (reply.status, reply.json()["code"]) == (410, "document_unavailable")
 
 

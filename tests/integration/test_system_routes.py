@@ -92,3 +92,21 @@ def test_responses_carry_no_store_and_nosniff_headers() -> None:
     reply = call("GET", "/me", claims=claims_for("u", "u@example.com"))
     assert reply.headers["cache-control"] == "no-store"
     assert reply.headers["x-content-type-options"] == "nosniff"
+
+
+def test_openapi_documents_the_415_on_every_operation_with_a_body() -> None:
+    doc = call("GET", "/openapi.json").json()
+    operations = [op for item in doc["paths"].values() for op in item.values() if isinstance(op, dict)]
+    with_body = [op for op in operations if "requestBody" in op]
+    assert with_body
+    assert all("415" in op["responses"] for op in with_body)
+
+
+def test_openapi_documents_the_status_each_route_answers_on_success_and_no_body_for_204() -> None:
+    doc = call("GET", "/openapi.json").json()
+    assert "201" in doc["paths"]["/documents/{document_id}/shares"]["post"]["responses"]
+    deletes = [item["delete"] for item in doc["paths"].values() if "delete" in item]
+    assert deletes
+    for operation in deletes:
+        assert "204" in operation["responses"], operation["responses"].keys()
+        assert "content" not in operation["responses"]["204"]

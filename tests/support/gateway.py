@@ -60,10 +60,16 @@ def call(
     query: dict[str, str | list[str]] | None = None,
     headers: dict[str, str] | None = None,
     source_ip: str = "203.0.113.7",
+    authorizer: Any = None,
+    authorization: str | None = None,
     handler_of: Callable[[str], Any] | None = None,
 ) -> Reply:
     """Route ``method path`` like API Gateway would and invoke the owning function's handler.
 
+    With ``authorizer`` (a ``local.authorizer.CognitoAuthorizer``), a protected route's
+    ``authorization`` header goes through it, as in the local stack: a rejection is API Gateway's
+    401 and the function does not run; accepted claims reach the function. Without one, ``claims``
+    stand for what the authorizer passed, and a protected route without claims is answered 401 here.
     ``handler_of(function)`` picks the handler module (default: ``handlers.<function>``); two
     requests in flight at once need two copies, as two Lambda execution environments have.
     """
@@ -71,6 +77,13 @@ def call(
     if found is None:
         return Reply(403, {}, json.dumps({"message": "Missing Authentication Token"}))
     route, params = found
+    if authorizer is not None and not route.public:
+        from local.authorizer import Rejected
+
+        try:
+            claims = authorizer.verify(authorization)
+        except Rejected:
+            return Reply(401, {"x-amzn-errortype": "UnauthorizedException"}, json.dumps({"message": "Unauthorized"}))
     if not route.public and claims is None:
         return Reply(401, {}, json.dumps({"message": "Unauthorized"}))
     hdrs = {"content-type": "application/json", "user-agent": "pytest"} | (headers or {})

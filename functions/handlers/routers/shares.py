@@ -24,7 +24,7 @@ def _source_ip() -> str | None:
     return ip
 
 
-@router.post("/documents/<document_id>/shares")
+@router.post("/documents/<document_id>/shares", status_code=201)
 def create_share(document_id: str, body: Annotated[CreateShare, Body()]) -> Response[dict[str, Any]]:
     created = manage.create_share(current_caller(router), document_id, body, ip=_source_ip())
     answer = CreatedShare(**created.view.model_dump(), token=created.token, url=created.url)
@@ -47,7 +47,7 @@ def edit_share(share_id: str, body: Annotated[EditShare, Body()]) -> ShareView:
     return manage.edit_share(current_caller(router), share_id, body, ip=_source_ip())
 
 
-@router.delete("/shares/<share_id>")
+@router.delete("/shares/<share_id>", status_code=204)
 def revoke_share(share_id: str) -> Response[None]:
     manage.revoke_share(current_caller(router), share_id, ip=_source_ip())
     return Response(status_code=204, body=None)

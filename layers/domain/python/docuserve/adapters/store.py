@@ -43,6 +43,9 @@ class ConditionFailed(Exception):  # a domain signal, not an error to log
         self.item = item
 
 
+CANCELLED_BY_DATA = frozenset({"None", "ConditionalCheckFailed", "TransactionConflict"})
+
+
 class TransactionCancelled(Exception):
     """A transaction was cancelled; ``reasons`` has one code per action ('None' if it was fine)."""
 
@@ -263,7 +266,12 @@ class Store:
                 reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
                 retryable = set(reasons) & RETRYABLE_REASONS and "ConditionalCheckFailed" not in reasons
                 if not retryable:
-                    raise TransactionCancelled(reasons) from None
+                    # Only the data's answer (a condition, a concurrent transaction) is a cancellation
+                    # that callers map to 404/409; any other reason (a ValidationError, an
+                    # unencodable value) is a failure and must not pass for a conflict.
+                    if "ConditionalCheckFailed" in reasons or set(reasons) <= CANCELLED_BY_DATA:
+                        raise TransactionCancelled(reasons) from None
+                    raise
             if attempt + 1 < TRANSACT_ATTEMPTS:
                 _pause(backoff(attempt))
         raise Contended()
