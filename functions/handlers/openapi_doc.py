@@ -43,6 +43,58 @@ PUBLIC_ERROR_STATUSES = {"410": "Link expired, revoked or used up"}
 BODY_ERROR_STATUSES = {"415": "The body is not JSON sent as `application/json` (any case, any parameters)"}
 
 
+# OpenAPI links: how an answer's ids feed the next calls (clients and schemathesis' stateful mode
+# follow them). (source operation, its status, target operation, {target parameter: expression}).
+LINKS: tuple[tuple[str, str, str, dict[str, str]], ...] = (
+    ("POST /workspaces", "201", "GET /workspaces/{workspace_id}", {"workspace_id": "$response.body#/id"}),
+    ("POST /workspaces", "201", "PATCH /workspaces/{workspace_id}", {"workspace_id": "$response.body#/id"}),
+    ("POST /workspaces", "201", "GET /workspaces/{workspace_id}/members", {"workspace_id": "$response.body#/id"}),
+    ("POST /workspaces", "201", "POST /workspaces/{workspace_id}/members", {"workspace_id": "$response.body#/id"}),
+    ("POST /workspaces", "201", "POST /workspaces/{workspace_id}/documents", {"workspace_id": "$response.body#/id"}),
+    ("POST /workspaces", "201", "GET /workspaces/{workspace_id}/documents", {"workspace_id": "$response.body#/id"}),
+    *(
+        ("POST /workspaces/{workspace_id}/documents", "201", target, {"document_id": "$response.body#/document/id"})
+        for target in (
+            "GET /documents/{document_id}",
+            "PATCH /documents/{document_id}",
+            "DELETE /documents/{document_id}",
+            "POST /documents/{document_id}/restore",
+            "POST /documents/{document_id}/versions",
+            "GET /documents/{document_id}/download",
+            "POST /documents/{document_id}/shares",
+            "GET /documents/{document_id}/shares",
+        )
+    ),
+    *(
+        ("POST /documents/{document_id}/shares", "201", target, {"share_id": "$response.body#/id"})
+        for target in ("GET /shares/{share_id}", "PATCH /shares/{share_id}", "DELETE /shares/{share_id}")
+    ),
+    ("POST /documents/{document_id}/shares", "201", "GET /public/shares/{token}", {"token": "$response.body#/token"}),
+    (
+        "POST /documents/{document_id}/shares",
+        "201",
+        "POST /public/shares/{token}/download",
+        {"token": "$response.body#/token"},
+    ),
+)
+
+
+def _operation(document: dict[str, Any], ref: str) -> dict[str, Any] | None:
+    method, path = ref.split(" ", 1)
+    found: dict[str, Any] | None = document["paths"].get(path, {}).get(method.lower())
+    return found
+
+
+def _add_links(document: dict[str, Any]) -> None:
+    for source, status, target, parameters in LINKS:
+        operation, goal = _operation(document, source), _operation(document, target)
+        if operation is None or goal is None or status not in operation.get("responses", {}):
+            raise ValueError(f"OpenAPI link {source} {status} -> {target} names an operation that is not documented")
+        name = goal["operationId"]
+        links = operation["responses"][status].setdefault("links", {})
+        links[name] = {"operationId": name, "parameters": parameters}
+
+
 def _json(ref: str, description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": {"$ref": ref}}}}
 
@@ -102,4 +154,5 @@ def openapi_document() -> dict[str, Any]:
             operation["responses"]["204"] = {"description": no_content.get("description") or "No Content"}
     for unused in ("HTTPValidationError", "ValidationError"):
         document["components"]["schemas"].pop(unused, None)
+    _add_links(document)
     return document

@@ -183,8 +183,9 @@ def test_stateful_call_sequences_as_an_owner_never_fail_the_server(
 ) -> None:
     """Schemathesis' stateful mode: chains of calls that pass ids from one answer to the next.
 
-    ``/openapi.json`` declares no OpenAPI links; schemathesis infers them from the response
-    schemas and path parameters (``POST /workspaces`` → ``id`` → ``/workspaces/{workspace_id}``…).
+    ``/openapi.json`` declares OpenAPI links (``handlers/openapi_doc.LINKS``): ``POST /workspaces``
+    → ``id`` → ``/workspaces/{workspace_id}/documents`` → ``document.id`` → ``/documents/{document_id}``
+    and its shares → ``id``/``token`` → ``/shares/{share_id}``, ``/public/shares/{token}``.
     Each step is checked for no 5xx, documented status code and content type.
     """
     session = _session()

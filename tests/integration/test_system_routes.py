@@ -110,3 +110,31 @@ def test_openapi_documents_the_status_each_route_answers_on_success_and_no_body_
     for operation in deletes:
         assert "204" in operation["responses"], operation["responses"].keys()
         assert "content" not in operation["responses"]["204"]
+
+
+def test_openapi_links_chain_each_created_id_into_the_calls_that_take_it() -> None:
+    doc = call("GET", "/openapi.json").json()
+    operations = {
+        op["operationId"]: (path, op)
+        for path, item in doc["paths"].items()
+        for op in item.values()
+        if "operationId" in op
+    }
+    created = doc["paths"]["/workspaces"]["post"]["responses"]["201"]["links"]
+    targets = {operations[link["operationId"]][0] for link in created.values()}
+    assert "/workspaces/{workspace_id}/documents" in targets
+    linked = 0
+    for item in doc["paths"].values():
+        for op in item.values():
+            for response in op.get("responses", {}).values():
+                for link in response.get("links", {}).values():
+                    path, target = operations[link["operationId"]]
+                    in_path = {p["name"] for p in target.get("parameters", []) if p["in"] == "path"}
+                    assert set(link["parameters"]) == in_path, (path, link)
+                    assert all(e.startswith("$response.body#/") for e in link["parameters"].values())
+                    linked += 1
+    from handlers.openapi_doc import LINKS
+
+    assert linked == len(LINKS)
+    share = doc["paths"]["/documents/{document_id}/shares"]["post"]["responses"]["201"]["links"]
+    assert {"$response.body#/token"} <= {e for link in share.values() for e in link["parameters"].values()}
