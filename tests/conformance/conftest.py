@@ -150,16 +150,29 @@ def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seaweed]:
 def docuserve_at_seaweed(seaweed: Seaweed, monkeypatch: pytest.MonkeyPatch) -> Iterator[Seaweed]:
     """DocuServe's adapters configured exactly as in a deployment, but with SeaweedFS as the endpoint."""
     from docuserve.adapters import aws
+    from docuserve.limits import Limits
+    from docuserve.settings import function_environment
 
     env = {
+        # Everything a function is given (S3 is SeaweedFS; the rest is never called here) ...
+        **function_environment(
+            stage="conformance",
+            table_name="docuserve-conformance",
+            bucket_name=seaweed.bucket,
+            kms_key_arn=seaweed.kms_key_id,
+            user_pool_id="us-east-1_conformance",
+            user_pool_client_id="conformance",
+            web_origin="http://localhost:8000",
+            cors_origins="http://localhost:8000",
+            limits=Limits(),
+        ),
+        # ... with SeaweedFS's endpoint and credentials.
         "AWS_ENDPOINT_URL": seaweed.endpoint,
         "S3_ADDRESSING_STYLE": "path",
         "AWS_ACCESS_KEY_ID": ACCESS_KEY,
         "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
         "AWS_REGION": "us-east-1",
         "AWS_DEFAULT_REGION": "us-east-1",
-        "BUCKET_NAME": seaweed.bucket,
-        "KMS_KEY_ARN": seaweed.kms_key_id,
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)

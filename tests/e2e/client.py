@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import socket
 import subprocess
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 import requests
 
 from local.demo import DEMO_ADMIN, DEMO_MEMBER, DemoUser
@@ -179,3 +182,33 @@ class LocalStack:
     def log(self) -> str:
         """Everything the stack has printed so far (access lines, S3 event batches, tracebacks)."""
         return self.log_path.read_text(errors="replace")
+
+
+def available_document(
+    stack: LocalStack,
+    token: str,
+    body: bytes,
+    name: str,
+    *,
+    workspace_id: str | None = None,
+    content_type: str = "application/pdf",
+) -> dict[str, Any]:
+    """Create a document (in a new workspace unless given), PUT its bytes and wait until available."""
+    if workspace_id is None:
+        workspace_id = stack.api("POST", "/workspaces", token=token, json={"name": "e2e documents"}).json()["id"]
+    checksum = base64.b64encode(hashlib.sha256(body).digest()).decode()
+    created = stack.api(
+        "POST",
+        f"/workspaces/{workspace_id}/documents",
+        token=token,
+        json={"name": name, "content_type": content_type, "size": len(body), "sha256": checksum},
+    )
+    assert created.status_code == 201, created.text
+    document, upload = created.json()["document"], created.json()["upload"]
+    assert requests.put(upload["url"], data=body, headers=upload["headers"], timeout=10).status_code == 200
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if stack.api("GET", f"/documents/{document['id']}", token=token).json()["status"] == "available":
+            return dict(document)
+        time.sleep(0.2)
+    pytest.fail(f"the upload never became available:\n{stack.log()[-3000:]}")

@@ -7,17 +7,14 @@ they would in AWS. Whatever the interleaving, the life-cycle promises of SPEC's 
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 import requests
 
-from tests.e2e.client import LocalStack
+from tests.e2e.client import LocalStack, available_document
 
 pytestmark = pytest.mark.e2e
 
@@ -49,22 +46,7 @@ def _workspace(stack: LocalStack, token: str) -> str:
 
 
 def _available(stack: LocalStack, token: str, workspace: str, name: str) -> str:
-    checksum = base64.b64encode(hashlib.sha256(BODY).digest()).decode()
-    created = stack.api(
-        "POST",
-        f"/workspaces/{workspace}/documents",
-        token=token,
-        json={"name": name, "content_type": "application/pdf", "size": len(BODY), "sha256": checksum},
-    )
-    assert created.status_code == 201, created.text
-    document, upload = created.json()["document"], created.json()["upload"]
-    assert requests.put(upload["url"], data=BODY, headers=upload["headers"], timeout=10).status_code == 200
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if stack.api("GET", f"/documents/{document['id']}", token=token).json()["status"] == "available":
-            return str(document["id"])
-        time.sleep(0.2)
-    pytest.fail(f"the upload never became available:\n{stack.log()[-3000:]}")
+    return str(available_document(stack, token, BODY, name, workspace_id=workspace)["id"])
 
 
 def _object_versions(stack: LocalStack, workspace: str, document: str) -> list[dict[str, Any]]:

@@ -3,15 +3,13 @@ exact bytes, and meet the limit message after the last download; the owner sees 
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import time
 from typing import Any
 
 import pytest
 import requests
 
-from tests.e2e.client import LocalStack
+from tests.e2e.client import LocalStack, available_document
 
 pytestmark = pytest.mark.e2e
 
@@ -19,23 +17,7 @@ PASSWORD = "partner passphrase"
 
 
 def _available_document(stack: LocalStack, token: str, body: bytes, name: str) -> dict[str, Any]:
-    workspace = stack.api("POST", "/workspaces", token=token, json={"name": "e2e sharing"}).json()
-    checksum = base64.b64encode(hashlib.sha256(body).digest()).decode()
-    created = stack.api(
-        "POST",
-        f"/workspaces/{workspace['id']}/documents",
-        token=token,
-        json={"name": name, "content_type": "application/pdf", "size": len(body), "sha256": checksum},
-    )
-    assert created.status_code == 201, created.text
-    document, upload = created.json()["document"], created.json()["upload"]
-    assert requests.put(upload["url"], data=body, headers=upload["headers"], timeout=10).status_code == 200
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if stack.api("GET", f"/documents/{document['id']}", token=token).json()["status"] == "available":
-            return dict(document)
-        time.sleep(0.2)
-    pytest.fail(f"the upload never became available:\n{stack.log()[-3000:]}")
+    return available_document(stack, token, body, name)
 
 
 def _partner(stack: LocalStack, method: str, path: str, **kwargs: Any) -> requests.Response:
