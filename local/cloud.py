@@ -78,16 +78,22 @@ def cognito_cors(app: WSGIApp) -> WSGIApp:
     return wrapped
 
 
+DYNAMODB_TARGET_PREFIX = "DynamoDB"  # DynamoDB_20120810.* and DynamoDBStreams_20120810.*
+
+
 def one_call_at_a_time(app: WSGIApp) -> WSGIApp:
-    """Each AWS API call is atomic, as each DynamoDB request is: moto's backends have no locks.
+    """Each DynamoDB call is atomic, as each DynamoDB request is: moto's backends have no locks.
 
     The local functions run concurrently (``local/invoke.py``); without this, two threads inside
-    moto could interleave one conditional write's check and set. The body is read before the lock,
-    so a slow upload does not hold up other calls, and the answer is produced inside it.
+    moto could interleave one conditional write's check and set. Only DynamoDB is serialized:
+    other services keep their own timing (an SQS long poll waits without holding anyone up). The
+    body is read before the lock, and the answer is produced inside it.
     """
     lock = threading.Lock()
 
     def wrapped(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith(DYNAMODB_TARGET_PREFIX):
+            return app(environ, start_response)
         length = int(environ.get("CONTENT_LENGTH") or 0)
         if length:
             environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].read(length))

@@ -114,13 +114,20 @@ def test_a_handler_that_does_not_import_fails_every_invocation_clearly(environme
             environments.invoke("broken", {}, region="us-east-1")
 
 
-def test_each_call_to_moto_is_atomic() -> None:
+def test_each_dynamodb_call_to_moto_is_atomic_and_other_services_are_not_held_up() -> None:
+    import io
+
     inside = 0
     most = 0
     guard = threading.Lock()
 
     def slow_backend(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         nonlocal inside, most
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target.startswith("AmazonSQS"):
+            time.sleep(3.0)  # a long poll: waits for messages
+            start_response("200 OK", [])
+            return [b"polled"]
         with guard:
             inside += 1
             most = max(most, inside)
@@ -133,14 +140,21 @@ def test_each_call_to_moto_is_atomic() -> None:
 
     app = one_call_at_a_time(slow_backend)
 
-    def call(i: int) -> bytes:
-        import io
-
+    def call(i: int, target: str = "DynamoDB_20120810.UpdateItem") -> bytes:
         payload = f"call {i}".encode()
-        environ = {"CONTENT_LENGTH": str(len(payload)), "wsgi.input": io.BytesIO(payload)}
+        environ = {
+            "CONTENT_LENGTH": str(len(payload)),
+            "wsgi.input": io.BytesIO(payload),
+            "HTTP_X_AMZ_TARGET": target,
+        }
         return b"".join(app(environ, lambda *_: None))
 
-    with ThreadPoolExecutor(8) as pool:
+    with ThreadPoolExecutor(9) as pool:
+        polling = pool.submit(call, -1, "AmazonSQS.ReceiveMessage")
+        started = time.monotonic()
         answers = list(pool.map(call, range(24)))
+        elapsed = time.monotonic() - started
+        assert polling.result() == b"polled"
     assert answers == [f"call {i}".encode() for i in range(24)]
-    assert most == 1
+    assert most == 1  # never two DynamoDB calls inside moto at once
+    assert elapsed < 2.5  # ... and none of them waited for the long poll
