@@ -30,7 +30,9 @@ class _Client:
 
 
 @pytest.mark.usefixtures("aws")
-@pytest.mark.parametrize("reasons", [("None", "ConditionalCheckFailed"), ("TransactionConflict", "None")])
+@pytest.mark.parametrize(
+    "reasons", [("None", "ConditionalCheckFailed"), ("ConditionalCheckFailed", "TransactionConflict")]
+)
 def test_a_condition_or_a_concurrent_transaction_is_a_cancellation(
     monkeypatch: pytest.MonkeyPatch, reasons: tuple[str, ...]
 ) -> None:
@@ -38,6 +40,16 @@ def test_a_condition_or_a_concurrent_transaction_is_a_cancellation(
     with pytest.raises(TransactionCancelled) as raised:
         Store().transact([{"Put": {"Item": {"pk": "a", "sk": "b"}}}])
     assert raised.value.reasons == list(reasons)
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_concurrent_transaction_alone_is_retried_then_contended(monkeypatch: pytest.MonkeyPatch) -> None:
+    from docuserve.adapters import store
+
+    monkeypatch.setattr(store, "_pause", lambda _seconds: None)
+    monkeypatch.setattr(Store, "_client", _Client(_cancelled("TransactionConflict", "None")))
+    with pytest.raises(store.Contended):
+        Store().transact([{"Put": {"Item": {"pk": "a", "sk": "b"}}}])
 
 
 @pytest.mark.usefixtures("aws")

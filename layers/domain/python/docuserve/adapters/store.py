@@ -269,7 +269,7 @@ class Store:
                     # Only the data's answer (a condition, a concurrent transaction) is a cancellation
                     # that callers map to 404/409; any other reason (a ValidationError, an
                     # unencodable value) is a failure and must not pass for a conflict.
-                    if "ConditionalCheckFailed" in reasons or set(reasons) <= CANCELLED_BY_DATA:
+                    if set(reasons) <= CANCELLED_BY_DATA | RETRYABLE_REASONS:
                         raise TransactionCancelled(reasons) from None
                     raise
             if attempt + 1 < TRANSACT_ATTEMPTS:
