@@ -108,6 +108,7 @@ def test_without_a_body_the_declared_type_is_dropped() -> None:
         ('["\\ud800"]', "body.0"),
         ('{"a": ' + "[" * 40 + "]" * 40 + "}", "a" + ".0" * 31),
         ("[" * 5000 + "]" * 5000, "body"),
+        ("[" * 100_000 + "]" * 100_000, "body"),
         ('{"a": NaN}', "body"),
         ("{", "body"),
         (b"\xff\xfe", "body"),
@@ -116,7 +117,9 @@ def test_without_a_body_the_declared_type_is_dropped() -> None:
 def test_json_that_is_no_unicode_or_too_deep_is_422_naming_the_field(body: str | bytes, field: str) -> None:
     status, code, fields = _refusal(_event(body))
     assert (status, code) == (422, "validation_error")
-    assert field in fields, fields
+    # Too deep for the runtime's parser names the body; parsed, then too deep, names the path (3.13's
+    # parser reaches 5,000 levels where 3.11's gives up): either way the field named is under `field`.
+    assert any(f == field or f.startswith(field + ".") for f in fields), fields
 
 
 def test_a_204_leaves_without_body_or_content_type() -> None:
