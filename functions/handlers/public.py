@@ -3,7 +3,7 @@
 Cold start matters here: it is the partner's first wait. So this function does not load
 Powertools' event handler or Pydantic: ``docuserve.lean_api`` routes the two requests and this
 module validates the one optional body field by hand, with the answers (shape, codes, 422 field
-names and messages) the Pydantic model ``docuserve.sharing.models.DownloadRequest`` would give.
+names and messages) the Pydantic model ``docuserve.models.shares.DownloadRequest`` would give.
 The routes are still documented from those models in ``/openapi.json``. The S3 client is created
 on the first download. The ``token`` path parameter is a secret: no code path logs the event, the
 path or the token (errors name "the link", never the token).
@@ -18,8 +18,8 @@ from docuserve.lean_api import Invalid, LeanResolver
 from docuserve.observability import api_entry
 from docuserve.sharing import redeem
 
-MODELS = "docuserve.sharing.models"
-PASSWORD_MAX = 256  # = docuserve.sharing.models.PASSWORD_MAX (tests/unit/test_lean_api.py checks it)
+MODELS = "docuserve.models.shares"
+PASSWORD_MAX = 256  # = docuserve.models.shares.PASSWORD_MAX (tests/unit/test_lean_api.py checks it)
 # The allow-list of PublicShare's fields (checked against the model): nothing else leaves.
 PUBLIC_SHARE_FIELDS = ("name", "size", "content_type", "expires_at", "password_required", "downloads_remaining")
 

@@ -33,8 +33,8 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from docuserve.models import requests as member_models
+from docuserve.models import shares as share_models
 from docuserve.routes import ROUTES
-from docuserve.sharing import models as share_models
 from tests.support.gateway import Reply, call
 from tests.support.links import fast_passwords  # noqa: F401  (fixture)
 from tests.support.world import LINK_PASSWORD, World, build_world, snapshot

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from docuserve import api, lean_api
-from docuserve.sharing import models
+from docuserve.models import shares as models
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,8 +10,9 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from docuserve import audit
 from docuserve.api import JSON, current_caller
+from docuserve.models.shares import CreatedShare, CreateShare, EditShare, ShareList, ShareView
 from docuserve.sharing import manage
-from docuserve.sharing.models import CreatedShare, CreateShare, EditShare, ShareList, ShareView
+from docuserve.sharing.manage import Changes, Link, Terms
 
 router = APIGatewayRouter()
 
@@ -24,27 +25,44 @@ def _source_ip() -> str | None:
     return ip
 
 
+def _view(link: Link) -> ShareView:
+    return ShareView.model_validate(link, from_attributes=True)
+
+
+def _given(body: CreateShare | EditShare) -> dict[str, Any]:
+    # The validated values themselves (a password stays ``Masked``), only those the request named.
+    return {name: getattr(body, name) for name in body.model_fields_set}
+
+
+def _terms(body: CreateShare) -> Terms:
+    return Terms(**_given(body))
+
+
+def _changes(body: EditShare) -> Changes:
+    return Changes(**_given(body), given=frozenset(body.model_fields_set))
+
+
 @router.post("/documents/<document_id>/shares", status_code=201)
 def create_share(document_id: str, body: Annotated[CreateShare, Body()]) -> Response[dict[str, Any]]:
-    created = manage.create_share(current_caller(router), document_id, body, ip=_source_ip())
-    answer = CreatedShare(**created.view.model_dump(), token=created.token, url=created.url)
+    created = manage.create_share(current_caller(router), document_id, _terms(body), ip=_source_ip())
+    answer = CreatedShare(**_view(created.link).model_dump(), token=created.token, url=created.url)
     return Response(status_code=201, content_type=JSON, body=answer.model_dump(mode="json"))
 
 
 @router.get("/documents/<document_id>/shares")
 def list_shares(document_id: str, limit: Limit = 50, cursor: Cursor = None) -> ShareList:
     items, next_cursor = manage.list_shares(current_caller(router), document_id, limit=limit, cursor=cursor)
-    return ShareList(items=items, next_cursor=next_cursor)
+    return ShareList(items=[_view(link) for link in items], next_cursor=next_cursor)
 
 
 @router.get("/shares/<share_id>")
 def get_share(share_id: str) -> ShareView:
-    return manage.get_share(current_caller(router), share_id)
+    return _view(manage.get_share(current_caller(router), share_id))
 
 
 @router.patch("/shares/<share_id>")
 def edit_share(share_id: str, body: Annotated[EditShare, Body()]) -> ShareView:
-    return manage.edit_share(current_caller(router), share_id, body, ip=_source_ip())
+    return _view(manage.edit_share(current_caller(router), share_id, _changes(body), ip=_source_ip()))
 
 
 @router.delete("/shares/<share_id>", status_code=204)

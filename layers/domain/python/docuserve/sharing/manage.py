@@ -7,7 +7,7 @@ Management events are written in the same transaction as the change they record.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
@@ -21,7 +21,6 @@ from docuserve.records import Document, Membership
 from docuserve.roles import Role
 from docuserve.settings import get_settings
 from docuserve.sharing.links import TIDY_DAYS, document_copy, pointer
-from docuserve.sharing.models import CreateShare, EditShare, ShareView
 from docuserve.sharing.passwords import hash_password
 from docuserve.sharing.state import LinkState, downloads_remaining, state_of
 from docuserve.sharing.tokens import new_token, token_hash
@@ -30,17 +29,64 @@ _EXPIRY_GRACE = timedelta(minutes=5)  # a client's "90 days from now" computed o
 
 
 @dataclass(frozen=True)
+class Terms:
+    """A new link's terms, as the request gave them (checked for type and length at the edge).
+
+    ``expires_at`` is in UTC; ``password`` arrives masked (``passwords.Masked``) from the edge, so
+    no repr shows it.
+    """
+
+    expires_at: datetime | None = None
+    expires_in_days: int | None = None
+    password: str | None = None
+    max_downloads: int | None = None
+    label: str | None = None
+    version_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Changes(Terms):
+    """An edit: only the fields named in ``given`` change; ``None`` there removes password, limit or label."""
+
+    given: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link as its document's editors see it: an allow-list, never the token, hashes or object key."""
+
+    id: str
+    document_id: str
+    workspace_id: str
+    document_name: str
+    state: str  # active | expired | revoked | used_up | locked | unavailable
+    expires_at: str
+    password_required: bool
+    download_count: int
+    max_downloads: int | None
+    downloads_remaining: int | None  # None: unlimited
+    label: str | None
+    version_id: str | None  # the pinned version; None follows the document's current version
+    locked_until: str | None
+    created_at: str
+    created_by: str
+    updated_at: str
+    updated_by: str
+    revoked_at: str | None
+
+
+@dataclass(frozen=True)
 class Created:
-    view: ShareView
+    link: Link
     token: str
     url: str
 
 
-def view_of(item: dict[str, Any], now_epoch: int | None = None) -> ShareView:
-    """The members' view of a link item: an allow-list, never the token, hashes or object key."""
+def view_of(item: dict[str, Any], now_epoch: int | None = None) -> Link:
+    """The members' view of a link item."""
     now_epoch = clock.epoch(clock.now()) if now_epoch is None else now_epoch
     state = state_of(item, now_epoch)
-    return ShareView(
+    return Link(
         id=item["share_id"],
         document_id=item["document_id"],
         workspace_id=item["workspace_id"],
@@ -117,7 +163,7 @@ CREATE_ATTEMPTS = 3
 
 
 def create_share(
-    caller: Caller, document_id: str, body: CreateShare, *, ip: str | None = None, store: Store | None = None
+    caller: Caller, document_id: str, body: Terms, *, ip: str | None = None, store: Store | None = None
 ) -> Created:
     """A new link (201); its token and URL are in the answer and nowhere else, ever.
 
@@ -157,7 +203,7 @@ def create_share(
             continue  # the document changed since it was read: look again
         count(BusinessMetric.LINKS_CREATED)
         url = f"{get_settings().web_origin}/s/{token}"
-        return Created(view=view_of(item, clock.epoch(clock.now())), token=token, url=url)
+        return Created(link=view_of(item, clock.epoch(clock.now())), token=token, url=url)
     raise Conflict("the document is changing concurrently; try again")
 
 
@@ -180,7 +226,7 @@ def document_unchanged(document: Document) -> dict[str, Any]:
 
 
 def _new_link(
-    caller: Caller, access: DocumentAccess, body: CreateShare, ip: str | None
+    caller: Caller, access: DocumentAccess, body: Terms, ip: str | None
 ) -> tuple[dict[str, Any], audit.AuditEvent, str]:
     """The link item, its audit event and its token (validated against the document just read)."""
     document = access.document
@@ -265,7 +311,7 @@ def _new_link(
 
 def list_shares(
     caller: Caller, document_id: str, *, limit: int, cursor: str | None, store: Store | None = None
-) -> tuple[list[ShareView], str | None]:
+) -> tuple[list[Link], str | None]:
     """A document's links, newest first."""
     store = store or Store()
     document_access(caller, document_id, Role.EDITOR, what="listing links", store=store)
@@ -298,16 +344,16 @@ def _load(caller: Caller, share_id: str, store: Store, what: str) -> dict[str, A
     return item
 
 
-def get_share(caller: Caller, share_id: str, *, store: Store | None = None) -> ShareView:
+def get_share(caller: Caller, share_id: str, *, store: Store | None = None) -> Link:
     return view_of(_load(caller, share_id, store or Store(), "reading a link"))
 
 
 def edit_share(
-    caller: Caller, share_id: str, body: EditShare, *, ip: str | None = None, store: Store | None = None
-) -> ShareView:
+    caller: Caller, share_id: str, body: Changes, *, ip: str | None = None, store: Store | None = None
+) -> Link:
     """Change expiry, password, limit or label; the next partner request sees the change."""
     store = store or Store()
-    given = body.model_fields_set
+    given = body.given
     if not given:
         raise InvalidInput("body", "name at least one of expires_at, expires_in_days, password, max_downloads, label")
     item = _load(caller, share_id, store, "editing a link")
