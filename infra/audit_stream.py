@@ -14,7 +14,7 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from docuserve.sharing.activity import LINK_PREFIX
+from docuserve.keys import LINK_PREFIX
 from infra.nag import acknowledge
 
 RETRIES = 10

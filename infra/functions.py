@@ -21,6 +21,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from docuserve import keys
 from docuserve.routes import Function
 from docuserve.settings import function_environment
 from infra.config import StageConfig
@@ -217,7 +218,9 @@ class Functions(Construct):
         # Link items only: read one, and count downloads and failures with conditional updates (the
         # audit event rides in the same write; the audit-stream function appends it). No queries,
         # puts or deletes, and no other item: a token can never reach a workspace or a document.
-        _grant_items(public, table, key, "ShareLinkItemsOnly", "LINK#", "dynamodb:GetItem", "dynamodb:UpdateItem")
+        _grant_items(
+            public, table, key, "ShareLinkItemsOnly", keys.LINK_PREFIX, "dynamodb:GetItem", "dynamodb:UpdateItem"
+        )
         # Read-only: it mints presigned GETs and can never write, delete or list objects.
         public.add_to_role_policy(
             iam.PolicyStatement(
@@ -229,7 +232,7 @@ class Functions(Construct):
         audit_stream = self[AUDIT_STREAM]
         # Append-only: it puts audit items (conditionally new) and reads nothing but its stream,
         # whose read grant comes with the event source (``infra/audit_stream.py``).
-        _grant_items(audit_stream, table, key, "AppendAuditEventsOnly", "AUDIT#", "dynamodb:PutItem")
+        _grant_items(audit_stream, table, key, "AppendAuditEventsOnly", keys.AUDIT_PREFIX, "dynamodb:PutItem")
 
         events = self[UPLOAD_EVENTS]
         table.grant_read_write_data(events)

@@ -27,12 +27,22 @@ from __future__ import annotations
 Key = dict[str, str]
 
 
+def workspace_pk(ws: str) -> str:
+    """The partition of a workspace: its item and its memberships."""
+    return f"WS#{ws}"
+
+
 def workspace(ws: str) -> Key:
-    return {"pk": f"WS#{ws}", "sk": "WS"}
+    return {"pk": workspace_pk(ws), "sk": "WS"}
 
 
 def membership(ws: str, user_id: str) -> Key:
-    return {"pk": f"WS#{ws}", "sk": f"MEMBER#{user_id}"}
+    return {"pk": workspace_pk(ws), "sk": f"MEMBER#{user_id}"}
+
+
+def membership_index_keys(ws: str, user_id: str) -> dict[str, str]:
+    """The gsi1 attributes of a membership: a user's workspaces, one Query."""
+    return {"gsi1pk": user_workspaces_pk(user_id), "gsi1sk": workspace_pk(ws)}
 
 
 def member_prefix() -> str:
@@ -51,8 +61,13 @@ def user_workspaces_pk(user_id: str) -> str:
     return f"USER#{user_id}"
 
 
+def document_pk(doc: str) -> str:
+    """The partition of a document: its item, tag items and versions."""
+    return f"DOC#{doc}"
+
+
 def document(doc: str) -> Key:
-    return {"pk": f"DOC#{doc}", "sk": "DOC"}
+    return {"pk": document_pk(doc), "sk": "DOC"}
 
 
 LIVE, TRASH = "live", "trash"
@@ -99,7 +114,7 @@ def trash_index_keys(deleted_at: str, doc: str) -> dict[str, str]:
 
 
 def document_tag(doc: str, tag: str) -> Key:
-    return {"pk": f"DOC#{doc}", "sk": f"TAG#{tag}"}
+    return {"pk": document_pk(doc), "sk": f"TAG#{tag}"}
 
 
 def tag_prefix() -> str:
@@ -107,7 +122,7 @@ def tag_prefix() -> str:
 
 
 def version(doc: str, version_id: str) -> Key:
-    return {"pk": f"DOC#{doc}", "sk": f"VER#{version_id}"}
+    return {"pk": document_pk(doc), "sk": f"VER#{version_id}"}
 
 
 def version_prefix() -> str:
@@ -123,8 +138,11 @@ def uploader_pk(ws: str, user_id: str) -> str:
     return f"UPLOADER#{ws}#{user_id}"
 
 
+LINK_PREFIX = "LINK#"
+
+
 def link(token_hash: str) -> Key:
-    return {"pk": f"LINK#{token_hash}", "sk": "LINK"}
+    return {"pk": f"{LINK_PREFIX}{token_hash}", "sk": "LINK"}
 
 
 def share_pk(share_id: str) -> str:
@@ -136,10 +154,11 @@ def document_shares_pk(doc: str) -> str:
 
 
 ADMIN_AUDIT = "admin"
+AUDIT_PREFIX = "AUDIT#"
 
 
 def audit_pk(ws: str | None) -> str:
-    return f"AUDIT#{ws or ADMIN_AUDIT}"
+    return f"{AUDIT_PREFIX}{ws or ADMIN_AUDIT}"
 
 
 def audit_document_pk(doc: str) -> str:

@@ -24,8 +24,7 @@ from docuserve.roles import Role
 def _membership_item(ws: str, user_id: str, email: str, role: Role, by: str, at: str) -> dict[str, Any]:
     return {
         **keys.membership(ws, user_id),
-        "gsi1pk": keys.user_workspaces_pk(user_id),
-        "gsi1sk": f"WS#{ws}",
+        **keys.membership_index_keys(ws, user_id),
         "type": "membership",
         "workspace_id": ws,
         "user_id": user_id,
@@ -146,7 +145,7 @@ def delete(caller: Caller, workspace_id: str) -> None:
         raise Conflict("the workspace still holds documents (trash included); purge them first") from None
     # The workspace is gone, so every access check already fails; this tidies the memberships.
     while True:
-        page = store.query(f"WS#{workspace_id}", sk_prefix=keys.member_prefix(), limit=100, consistent=True)
+        page = store.query(keys.workspace_pk(workspace_id), sk_prefix=keys.member_prefix(), limit=100, consistent=True)
         for item in page.items:
             store.delete({"pk": item["pk"], "sk": item["sk"]})
         if not page.next_cursor:
@@ -155,7 +154,7 @@ def delete(caller: Caller, workspace_id: str) -> None:
 
 def members(caller: Caller, workspace_id: str, *, limit: int, cursor: str | None) -> Page:
     workspace_access(caller, workspace_id)
-    return Store().query(f"WS#{workspace_id}", sk_prefix=keys.member_prefix(), limit=limit, cursor=cursor)
+    return Store().query(keys.workspace_pk(workspace_id), sk_prefix=keys.member_prefix(), limit=limit, cursor=cursor)
 
 
 def add_member(caller: Caller, workspace_id: str, email: str, role: Role) -> tuple[Membership, bool]:

@@ -12,8 +12,7 @@ from typing import Any
 
 from docuserve import audit
 from docuserve.adapters.store import ConditionFailed, Store
-
-LINK_PREFIX = "LINK#"
+from docuserve.keys import LINK_PREFIX
 
 
 def event_from_image(image: dict[str, Any]) -> audit.AuditEvent | None:
