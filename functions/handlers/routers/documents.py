@@ -23,6 +23,7 @@ from docuserve.models.responses import (
 )
 from docuserve.uploads import Declared
 from handlers.routers._params import Cursor, Limit
+from handlers.routers.uploads import instructions_view
 
 router = APIGatewayRouter()
 
@@ -38,7 +39,7 @@ def create_document(workspace_id: str, body: Annotated[CreateDocument, Body()]) 
         description=body.description,
         declared=Declared(size=body.size, sha256=body.sha256, content_type=body.content_type),
     )
-    return CreatedDocument(document=DocumentView.of(doc), upload=upload)
+    return CreatedDocument(document=DocumentView.of(doc), upload=instructions_view(upload))
 
 
 def _checked(field: str, value: str | None, rule: object) -> str | None:
@@ -115,7 +116,7 @@ def restore_document(document_id: str, body: Annotated[RestoreDocument | None, B
 @router.post("/documents/<document_id>/versions", status_code=201)
 def create_version(document_id: str, body: Annotated[CreateVersion, Body()]) -> UploadInstructions:
     declared = Declared(size=body.size, sha256=body.sha256, content_type=body.content_type or "")
-    return documents.new_version(current_caller(router), document_id, declared)
+    return instructions_view(documents.new_version(current_caller(router), document_id, declared))
 
 
 @router.get("/documents/<document_id>/download")

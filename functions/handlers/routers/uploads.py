@@ -10,25 +10,59 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from docuserve import uploads
 from docuserve.api import current_caller
 from docuserve.models.requests import CompleteUpload, PartNumbers
-from docuserve.models.responses import PartUrls, UploadStatus
+from docuserve.models.responses import PartUrl, PartUrls, UploadInstructions, UploadStatus
 
 router = APIGatewayRouter()
 
 
+def _part_urls(grants: list[uploads.PartGrant]) -> list[PartUrl]:
+    return [PartUrl(part_number=g.part_number, url=g.url) for g in grants]
+
+
+def instructions_view(given: uploads.Instructions) -> UploadInstructions:
+    """The response model of a new version's upload instructions."""
+    return UploadInstructions(
+        upload_id=given.upload_id,
+        document_id=given.document_id,
+        version_id=given.version_id,
+        method="PUT" if given.method == "PUT" else "MULTIPART",
+        expires_at=given.expires_at,
+        url=given.url,
+        headers=given.headers,
+        part_size=given.part_size,
+        part_count=given.part_count,
+        parts=None if given.parts is None else _part_urls(given.parts),
+    )
+
+
+def status_view(given: uploads.Status) -> UploadStatus:
+    return UploadStatus(
+        upload_id=given.upload_id,
+        document_id=given.document_id,
+        version_id=given.version_id,
+        method=given.method,
+        status=given.status,
+        failure_reason=given.failure_reason,
+        size=given.size,
+        created_at=given.created_at,
+    )
+
+
 @router.get("/uploads/<upload_id>")
 def upload_status(upload_id: str) -> UploadStatus:
-    return uploads.status(current_caller(router), upload_id)
+    return status_view(uploads.status(current_caller(router), upload_id))
 
 
 @router.post("/uploads/<upload_id>/parts")
 def reissue_parts(upload_id: str, body: Annotated[PartNumbers, Body()]) -> PartUrls:
-    return uploads.reissue_parts(current_caller(router), upload_id, body.part_numbers)
+    grants = uploads.reissue_parts(current_caller(router), upload_id, body.part_numbers)
+    return PartUrls(upload_id=grants.upload_id, parts=_part_urls(grants.parts), expires_at=grants.expires_at)
 
 
 @router.post("/uploads/<upload_id>/complete")
 def complete_upload(upload_id: str, body: Annotated[CompleteUpload, Body()]) -> UploadStatus:
     parts = [(p.part_number, p.etag) for p in body.parts]
-    return uploads.complete(current_caller(router), upload_id, parts)
+    return status_view(uploads.complete(current_caller(router), upload_id, parts))
 
 
 @router.delete("/uploads/<upload_id>", status_code=204)

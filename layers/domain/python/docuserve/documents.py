@@ -20,7 +20,6 @@ from docuserve.audit import Actor, AuditEvent
 from docuserve.disposition import inline_type
 from docuserve.errors import Conflict, InvalidInput, NotFound
 from docuserve.identity import Caller
-from docuserve.models.responses import UploadInstructions
 from docuserve.observability import BusinessMetric, count
 from docuserve.records import Document, Version
 from docuserve.roles import Role
@@ -119,7 +118,7 @@ def create(
     tags: list[str],
     description: str,
     declared: uploads.Declared,
-) -> tuple[Document, UploadInstructions]:
+) -> tuple[Document, uploads.Instructions]:
     """A pending document and the instructions to upload its first version."""
     uploads.check_size(declared.size)
     workspace_access(caller, workspace_id, Role.EDITOR, what="adding documents")
@@ -176,7 +175,7 @@ def create(
     return doc, planned.instructions
 
 
-def new_version(caller: Caller, document_id: str, declared: uploads.Declared) -> UploadInstructions:
+def new_version(caller: Caller, document_id: str, declared: uploads.Declared) -> uploads.Instructions:
     """Instructions to upload the next version of an existing document (empty type: the document's)."""
     uploads.check_size(declared.size)
     store = Store()

@@ -21,7 +21,6 @@ from docuserve.audit import Actor, AuditEvent
 from docuserve.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from docuserve.identity import Caller
 from docuserve.limits import MIB
-from docuserve.models.responses import PartUrl, PartUrls, UploadInstructions, UploadStatus
 from docuserve.roles import Role
 from docuserve.settings import get_settings
 
@@ -55,13 +54,60 @@ def part_size_for(size: int) -> int:
     return max(get_settings().limits.part_size, math.ceil(needed / MIB) * MIB)
 
 
+@dataclass(frozen=True)
+class PartGrant:
+    """A presigned URL for one part of a multipart upload."""
+
+    part_number: int
+    url: str
+
+
+@dataclass(frozen=True)
+class Instructions:
+    """How the client uploads a new version's bytes (SPEC "Upload instructions"), with its ids."""
+
+    upload_id: str
+    document_id: str
+    version_id: str
+    method: str  # "PUT" | "MULTIPART"
+    expires_at: str
+    url: str | None = None
+    headers: dict[str, str] | None = None
+    part_size: int | None = None
+    part_count: int | None = None
+    parts: list[PartGrant] | None = None
+
+
+@dataclass(frozen=True)
+class PartGrants:
+    """Fresh part URLs for a multipart upload."""
+
+    upload_id: str
+    parts: list[PartGrant]
+    expires_at: str
+
+
+@dataclass(frozen=True)
+class Status:
+    """Where an upload session stands."""
+
+    upload_id: str
+    document_id: str
+    version_id: str
+    method: str
+    status: str  # pending | completed | failed | aborted
+    size: int
+    created_at: str
+    failure_reason: str | None = None
+
+
 @dataclass
 class Planned:
     """The items and instructions of one new version upload, ready to go into a transaction."""
 
     version_item: dict[str, Any]
     upload_item: dict[str, Any]
-    instructions: UploadInstructions
+    instructions: Instructions
 
 
 def plan(caller: Caller, *, document_id: str, number: int, declared: Declared) -> Planned:
@@ -116,7 +162,7 @@ def plan(caller: Caller, *, document_id: str, number: int, declared: Declared) -
         upload_item["method"] = "PUT"
         url = objects.presign_put(key, content_type=declared.content_type, sha256=declared.sha256, size=declared.size)
         headers = objects.upload_headers(content_type=declared.content_type, sha256=declared.sha256)
-        instructions = UploadInstructions(method="PUT", url=url, headers=headers, **common)
+        instructions = Instructions(method="PUT", url=url, headers=headers, **common)
     else:
         part_size = part_size_for(declared.size)
         part_count = math.ceil(declared.size / part_size)
@@ -124,7 +170,7 @@ def plan(caller: Caller, *, document_id: str, number: int, declared: Declared) -
         upload_item |= {"method": "MULTIPART", "s3_upload_id": s3_upload_id, "part_size": part_size}
         upload_item["part_count"] = part_count
         numbers = range(1, min(part_count, PARTS_IN_INSTRUCTIONS) + 1)
-        instructions = UploadInstructions(
+        instructions = Instructions(
             method="MULTIPART",
             part_size=part_size,
             part_count=part_count,
@@ -134,9 +180,9 @@ def plan(caller: Caller, *, document_id: str, number: int, declared: Declared) -
     return Planned(version_item=version_item, upload_item=upload_item, instructions=instructions)
 
 
-def _part_url(upload: dict[str, Any], number: int) -> PartUrl:
+def _part_url(upload: dict[str, Any], number: int) -> PartGrant:
     url = objects.presign_part(upload["object_key"], s3_upload_id=upload["s3_upload_id"], part_number=number)
-    return PartUrl(part_number=number, url=url)
+    return PartGrant(part_number=number, url=url)
 
 
 def _session(caller: Caller, upload_id: str, min_role: Role) -> dict[str, Any]:
@@ -152,8 +198,8 @@ def _session(caller: Caller, upload_id: str, min_role: Role) -> dict[str, Any]:
     return upload
 
 
-def status_view(upload: dict[str, Any]) -> UploadStatus:
-    return UploadStatus(
+def status_view(upload: dict[str, Any]) -> Status:
+    return Status(
         upload_id=upload["id"],
         document_id=upload["document_id"],
         version_id=upload["version_id"],
@@ -165,7 +211,7 @@ def status_view(upload: dict[str, Any]) -> UploadStatus:
     )
 
 
-def status(caller: Caller, upload_id: str) -> UploadStatus:
+def status(caller: Caller, upload_id: str) -> Status:
     return status_view(_session(caller, upload_id, Role.VIEWER))
 
 
@@ -176,7 +222,7 @@ def _pending_multipart(upload: dict[str, Any]) -> None:
         raise Conflict(f"this upload is {upload['status']}")
 
 
-def reissue_parts(caller: Caller, upload_id: str, part_numbers: list[int]) -> PartUrls:
+def reissue_parts(caller: Caller, upload_id: str, part_numbers: list[int]) -> PartGrants:
     """Fresh part URLs to resume a multipart upload."""
     upload = _session(caller, upload_id, Role.EDITOR)
     _pending_multipart(upload)
@@ -184,10 +230,10 @@ def reissue_parts(caller: Caller, upload_id: str, part_numbers: list[int]) -> Pa
         raise InvalidInput("part_numbers", f"this upload has {upload['part_count']} parts")
     expires = clock.iso(clock.now() + timedelta(seconds=get_settings().limits.upload_url_ttl_seconds))
     parts = [_part_url(upload, n) for n in sorted(set(part_numbers))]
-    return PartUrls(upload_id=upload_id, parts=parts, expires_at=expires)
+    return PartGrants(upload_id=upload_id, parts=parts, expires_at=expires)
 
 
-def complete(caller: Caller, upload_id: str, parts: list[tuple[int, str]]) -> UploadStatus:
+def complete(caller: Caller, upload_id: str, parts: list[tuple[int, str]]) -> Status:
     """Assemble the parts; the version becomes available when the S3 event has been verified."""
     upload = _session(caller, upload_id, Role.EDITOR)
     _pending_multipart(upload)
