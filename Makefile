@@ -64,6 +64,12 @@ synth: $(STAMP) $(CDK)
 bench: synth
 	$(PY) -m bench
 
+## bench-check: the deterministic figures (AWS calls per operation, items read per list page, bytes verification
+## reads back) against bench/baseline.json; UPDATE=1 rewrites it (docs/performance.md)
+.PHONY: bench-check
+bench-check: $(STAMP)
+	$(PY) -m bench.check $(if $(UPDATE),--update)
+
 ## fuzz: the long runs, random seeds: the property tier on moto, then schemathesis against the local stack
 ## (make test runs bounded, derandomized ones)
 fuzz: $(STAMP)

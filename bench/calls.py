@@ -1,8 +1,10 @@
 """AWS calls per operation, counted with botocore event hooks on the domain's own clients.
 
 ``before-call`` fires once per API operation, ``before-send`` once per HTTP round trip (retries
-included). Presigning is local computation and fires neither. Operations are driven as API
-Gateway would invoke the handlers (``tests.support.gateway.call``), against moto.
+included), ``after-call`` sees each parsed answer (``ScannedCount``, items fetched by key, and the
+body of a GetObject, whose reads are counted). Presigning is local computation and fires neither.
+Operations are driven as API Gateway would invoke the handlers (``tests.support.gateway.call``),
+against moto.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class Tally:
     round_trips: Counter[str] = field(default_factory=Counter)  # per service, HTTP sends
     items_read: int = 0  # ScannedCount of Query/Scan responses: what a page costs as it grows
     keys_read: int = 0  # items fetched by key (GetItem, BatchGetItem)
+    s3_bytes_read: int = 0  # bytes read from S3 GetObject bodies (what verification re-reads)
 
     def service_round_trips(self, service: str) -> int:
         return self.round_trips.get(service, 0)
@@ -42,6 +45,7 @@ class Tally:
             "total_round_trips": self.total_round_trips,
             "items_read": self.items_read,
             "keys_read": self.keys_read,
+            "s3_bytes_read": self.s3_bytes_read,
         }
 
 
@@ -62,9 +66,22 @@ def counting() -> Iterator[Tally]:
     def before_send(event_name: str = "", **_: Any) -> None:
         tally.round_trips[_service_of(event_name)] += 1
 
+    def count_reads(body: Any) -> None:
+        # Every read of the body (read, iter_chunks, iteration) goes through ``body.read``.
+        read = body.read
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            data = read(*args, **kwargs)
+            tally.s3_bytes_read += len(data)
+            return data
+
+        body.read = counted
+
     def after_call(model: Any, parsed: Any = None, **_: Any) -> None:
         if not isinstance(parsed, dict):
             return
+        if model.name == "GetObject" and parsed.get("Body") is not None:
+            count_reads(parsed["Body"])
         if "ScannedCount" in parsed:
             tally.items_read += int(parsed["ScannedCount"])
         elif model.name == "GetItem" and parsed.get("Item"):

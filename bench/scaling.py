@@ -48,6 +48,7 @@ def page_cost(resources: Any, owner: Any, workspace_id: str) -> dict[str, Any]:
     return {
         "items_returned": len(body["items"]),
         "items_read": tally.items_read,
+        "keys_read": tally.keys_read,
         "round_trips": tally.total_round_trips,
         "has_next_cursor": bool(body.get("next_cursor")),
         "operations": tally.operations,
