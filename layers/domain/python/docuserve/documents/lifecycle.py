@@ -1,0 +1,239 @@
+"""A document's life cycle: edit, trash, restore, and purge (the owner's and the sweeper's).
+
+After each change that a share link copies, the sharing feature is told
+(``sharing.links.document_changed``), conditioned on the document's revision.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from docuserve import audit, clock, keys
+from docuserve.access import document_access, holds_role, lost_role
+from docuserve.adapters import objects
+from docuserve.adapters.store import Store, TransactionCancelled
+from docuserve.audit import Actor, AuditEvent
+from docuserve.documents.common import BEING_PURGED, RETRIES, editor, load, refuse
+from docuserve.documents.items import DELETED, PURGED, PURGING, rewrite
+from docuserve.errors import Conflict, InvalidInput, NotFound
+from docuserve.identity import Caller
+from docuserve.records import Document
+from docuserve.roles import Role
+from docuserve.schema import DOCUMENTS_PREFIX
+from docuserve.sharing import links
+
+
+def update(
+    caller: Caller,
+    document_id: str,
+    *,
+    name: str | None,
+    folder: str | None,
+    tags: list[str] | None,
+    description: str | None,
+) -> Document:
+    """Rename, move, retag or describe a document (not while it is in the trash)."""
+    store = Store()
+    doc = document_access(caller, document_id, Role.EDITOR, what="editing documents", store=store).document
+    changes = {k: v for k, v in (("name", name), ("folder", folder), ("tags", tags), ("description", description))}
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if not changes:
+        raise InvalidInput("body", "name, folder, tags or description is required")
+    for _ in range(RETRIES):
+        doc, revision = load(document_id, store)
+        if doc.status == PURGING:
+            raise Conflict(BEING_PURGED)
+        if doc.status == DELETED:
+            raise Conflict("the document is in the trash; restore it first")
+        old_tags = list(doc.tags)
+        for field, value in changes.items():
+            setattr(doc, field, value)
+        doc.updated_at, doc.updated_by = clock.iso(clock.now()), caller.user_id
+        event = AuditEvent(
+            "document.updated", Actor.member(caller), workspace_id=doc.workspace_id, document_id=doc.id, details=changes
+        )
+        try:
+            store.transact(rewrite(doc, revision, old_tags, event, editor(caller, doc)))
+        except TransactionCancelled as cancelled:
+            if lost_role(cancelled.reasons):
+                refuse(caller, doc, Role.EDITOR, "editing documents")
+            continue
+        doc.revision = revision + 1
+        links.document_changed(doc, store)
+        return doc
+    raise Conflict("the document is changing concurrently; try again")
+
+
+def _move(caller: Caller, document_id: str, *, to_trash: bool, resume_links: bool = False) -> tuple[Document, int]:
+    store = Store()
+    document_access(caller, document_id, Role.EDITOR, what="trash and restore", store=store)
+    for _ in range(RETRIES):
+        doc, revision = load(document_id, store)
+        at = clock.iso(clock.now())
+        if doc.status == PURGING:
+            raise Conflict(BEING_PURGED)
+        if to_trash:
+            if doc.status == "deleted":
+                raise Conflict("the document is already in the trash")
+            doc.status_before_delete, doc.status, doc.deleted_at = doc.status, "deleted", at
+        else:
+            if doc.status != "deleted":
+                raise Conflict("the document is not in the trash")
+            doc.status, doc.status_before_delete, doc.deleted_at = doc.status_before_delete or "pending", None, None
+        doc.updated_at, doc.updated_by = at, caller.user_id
+        action = "document.trashed" if to_trash else "document.restored"
+        event = AuditEvent(action, Actor.member(caller), workspace_id=doc.workspace_id, document_id=doc.id)
+        try:
+            store.transact(rewrite(doc, revision, list(doc.tags), event, editor(caller, doc)))
+        except TransactionCancelled as cancelled:
+            if lost_role(cancelled.reasons):
+                refuse(caller, doc, Role.EDITOR, "trash and restore")
+            continue
+        doc.revision = revision + 1
+        resumed = links.document_changed(doc, store, restored=not to_trash, resume=resume_links)
+        return doc, 0 if to_trash else resumed
+    raise Conflict("the document is changing concurrently; try again")
+
+
+def trash(caller: Caller, document_id: str) -> Document:
+    """Move a document to the trash: its links stop serving it (state ``unavailable``)."""
+    return _move(caller, document_id, to_trash=True)[0]
+
+
+def restore(caller: Caller, document_id: str, *, resume_links: bool = False) -> tuple[Document, int]:
+    """Bring a document back from the trash; its links come back only with ``resume_links``.
+
+    Returns the document and how many of its links are active again.
+    """
+    return _move(caller, document_id, to_trash=False, resume_links=resume_links)
+
+
+def purge(caller: Caller, document_id: str) -> None:
+    """An owner deletes a trashed document for good (``purge_trashed`` does the work)."""
+    store = Store()
+    doc = document_access(caller, document_id, Role.OWNER, what="purging documents", store=store).document
+    owner = holds_role(doc.workspace_id, caller.user_id, Role.OWNER)
+    try:
+        purge_trashed(doc, Actor.member(caller), store=store, guards=(owner,))
+    except _LostRole:
+        refuse(caller, doc, Role.OWNER, "purging documents")
+
+
+class _LostRole(Exception):
+    """The caller's role check (the last action of the purge's claim) failed."""
+
+
+def purge_trashed(
+    doc: Document,
+    actor: Actor,
+    *,
+    store: Store,
+    action: str = "document.purged",
+    details: dict[str, Any] | None = None,
+    guards: tuple[dict[str, Any], ...] = (),
+) -> None:
+    """Delete a trashed document for good: every object version, every version and tag item.
+
+    Shared by the owner's purge route and the trash sweeper (``retention``, a system actor): the
+    caller has already decided who may; this only insists the document is in the trash.
+
+    First the document is *claimed*: one conditional write moves it from ``deleted`` to
+    ``purging`` (and bumps its revision), so a restore, an edit or a new version that comes later
+    is refused (409) and one that came earlier makes the claim fail -- before anything is deleted.
+    A version landing while it is ``purging`` is refused and its bytes deleted (``processing``).
+    Then the bytes go (any failed object delete raises: the items stay, the document stays
+    ``purging``, and purging it again finishes the job), then the version and tag items, and last
+    the document item, the workspace's ``document_count`` and the audit event ``action`` (with
+    ``details`` added to name and version count) in one transaction; links then see ``purged``.
+    ``guards`` (the owner's role) ride in the claim's transaction.
+    """
+    document_id = doc.id
+    if doc.status not in (DELETED, PURGING):
+        raise Conflict("only a document in the trash can be purged; move it to the trash first")
+    if doc.status == DELETED:
+        doc = _claim_for_purge(doc, store, guards)
+    links.document_changed(doc, store)  # its links stop serving before the first byte goes
+    children = []
+    cursor: str | None = None
+    while True:
+        page = store.query(keys.document_pk(document_id), limit=500, cursor=cursor, consistent=True)
+        children += [i for i in page.items if i["sk"] != "DOC"]
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    for child in children:  # stop unfinished multipart uploads before the bytes go
+        if child.get("type") == "version" and child.get("status") == "pending":
+            session = store.get(keys.upload(child["upload_id"]))
+            if session and session.get("s3_upload_id"):
+                objects.abort_multipart(session["object_key"], s3_upload_id=session["s3_upload_id"])
+    objects.delete_everything_under(f"{DOCUMENTS_PREFIX}{doc.workspace_id}/{document_id}/")
+    for child in children:
+        store.delete({"pk": child["pk"], "sk": child["sk"]})
+    event = AuditEvent(
+        action,
+        actor,
+        workspace_id=doc.workspace_id,
+        document_id=document_id,
+        details={"name": doc.name, "versions": doc.version_count, **(details or {})},
+    )
+    try:
+        store.transact(
+            [
+                {
+                    "Delete": {
+                        "Key": keys.document(document_id),
+                        "ConditionExpression": "#s = :purging",
+                        "ExpressionAttributeNames": {"#s": "status"},
+                        "ExpressionAttributeValues": {":purging": PURGING},
+                    }
+                },
+                {
+                    "Update": {
+                        "Key": keys.workspace(doc.workspace_id),
+                        "UpdateExpression": "ADD document_count :minus",
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeValues": {":minus": -1},
+                    }
+                },
+                audit.put_action(event),
+            ]
+        )
+    except TransactionCancelled:
+        if store.get(keys.document(document_id)) is not None:
+            raise Conflict("the document changed while it was being purged") from None
+        # Another purge of the same claim (the sweeper, a retry) finished first: nothing is left.
+    doc.status = PURGED
+    doc.revision += 1
+    doc.current_object_key = doc.current_s3_version_id = doc.current_version = None
+    links.document_changed(doc, store)
+
+
+def _claim_for_purge(doc: Document, store: Store, guards: tuple[dict[str, Any], ...]) -> Document:
+    """Move a trashed document to ``purging`` (conditionally, with ``guards``); the claimed document."""
+    claim = {
+        "Update": {
+            "Key": keys.document(doc.id),
+            "UpdateExpression": "SET #s = :purging, purging_at = :at, revision = if_not_exists(revision, :zero) + :one",
+            "ConditionExpression": "#s = :deleted",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {
+                ":purging": PURGING,
+                ":deleted": DELETED,
+                ":at": clock.iso(clock.now()),
+                ":one": 1,
+                ":zero": 0,
+            },
+        }
+    }
+    try:
+        store.transact([claim, *guards])
+    except TransactionCancelled as cancelled:
+        if guards and lost_role(cancelled.reasons):
+            raise _LostRole() from None
+    current = store.get(keys.document(doc.id))
+    if current is None:
+        raise NotFound("document not found")
+    if current.get("status") != PURGING:
+        raise Conflict("the document left the trash; only a document in the trash can be purged")
+    # Claimed by us, or by another purge meanwhile: finishing it is the same work.
+    return Document.from_item(current)
