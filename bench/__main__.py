@@ -18,7 +18,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "functions"), str(ROOT / "layers" / "domain" / "python"), str(ROOT)]
 
-from bench import assets, cold, latency, scaling, scenarios  # noqa: E402
+from bench import assets, cold, latency, scaling, scenarios, verification  # noqa: E402
 from bench.moto_env import moto_stack  # noqa: E402
 
 
@@ -61,6 +61,8 @@ def collect() -> dict[str, Any]:
 
         admin = make_user(resources, "bench-admin@example.com", admin=True)
         results["latency"] = latency.measure(w, admin.claims, iterations)
+        print("bytes verification reads back per byte uploaded ...", file=sys.stderr, flush=True)
+        results["verification"] = verification.measure(resources)
         print(f"list scaling: 100 vs {docs} documents ...", file=sys.stderr, flush=True)
         results["list_scaling"] = scaling.measure(resources, (100, docs))
     results["assets"] = assets.measure()
@@ -96,6 +98,11 @@ def table(r: dict[str, Any]) -> str:
         lines.append(
             f"| AWS calls | {row['operation']} (HTTP {row['status']}) | {row['total_round_trips']} ({trips}: {ops}) "
             f"| {row['target'] or 'no Scan'} | {_yes(row['met']) if row['target'] else _yes(row['scan_calls'] == 0)} |"
+        )
+    for shape, v in r["verification"].items():
+        lines.append(
+            f"| verification | bytes read back per byte uploaded, {shape} ({v['bytes_uploaded']} B) "
+            f"| {v['bytes_read_per_byte_uploaded']} | 0 | {_yes(v['bytes_read'] == 0)} |"
         )
     s = r["list_scaling"]
     for size, page in s["workspaces"].items():
