@@ -41,3 +41,17 @@ def test_child_ids_carry_their_workspace_and_reject_malformed_input() -> None:
     assert ids.workspace_of(ws) is None
     for bad in ("", "../x", ws + ".", "A" * 16 + "." + "b" * 16, ws + "." + "b" * 16 + ".x"):
         assert ids.workspace_of(bad) is None
+
+
+def test_new_ids_use_the_whole_alphabet_evenly_and_are_valid() -> None:
+    from collections import Counter
+
+    from docuserve import ids
+
+    made = [ids.new_workspace_id() for _ in range(4000)]
+    assert all(ids.is_valid(i) and len(i) == 16 for i in made)
+    assert len(set(made)) == len(made)
+    seen = Counter("".join(made))
+    assert set(seen) == set(ids._ALPHABET)  # 32 symbols, 5 bits each
+    expected = 4000 * 16 / 32
+    assert all(abs(n - expected) < expected * 0.15 for n in seen.values()), seen

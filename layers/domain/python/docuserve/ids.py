@@ -4,17 +4,22 @@ workspace id, so one BatchGetItem fetches an object together with the caller's m
 
 from __future__ import annotations
 
+import base64
 import re
 import secrets
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford-ish base32, lower case, no i/l/o/u
+# RFC 4648 base32 spelled in our alphabet: 5 random bits per character, as secrets.choice gives,
+# in one C call instead of one Python call per character.
+_TO_OURS = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _ALPHABET.encode())
 _SEP = "."
 ID_PATTERN = r"^[0-9a-z]{16}(\.[0-9a-z]{16})?$"
 _ID_RE = re.compile(ID_PATTERN)
 
 
 def _random(n: int = 16) -> str:
-    return "".join(secrets.choice(_ALPHABET) for _ in range(n))
+    """``n`` (a multiple of 8) random characters of ``_ALPHABET``: ``5 * n`` bits from the OS CSPRNG."""
+    return base64.b32encode(secrets.token_bytes(n * 5 // 8)).translate(_TO_OURS).decode()
 
 
 def new_workspace_id() -> str:
