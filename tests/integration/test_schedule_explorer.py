@@ -2,17 +2,30 @@
 (up to a preemption bound), and the life-cycle promises of SPEC's Amendments checked after each.
 
 The operations go through their routes (each thread with its own copy of the handler modules, as
-two Lambda execution environments), the version landing through the upload-events function. The
-bound is ``EXPLORE_SWITCHES`` (default 1 in ``make test``, on the first four pairs: the other operation slipped in whole
-before any call, from either side; ``make explore`` runs 2).
+two Lambda execution environments), the version landing through the upload-events function and a
+partner's download through the public route. The bound is ``EXPLORE_SWITCHES`` (default 1: the
+other operation slipped in whole before any call, from either side). ``make test`` runs the
+``QUICK`` pairs; ``make explore`` (``EXPLORE_PAIRS=all``) runs every unordered pair of the twelve
+member-side operations (66) and the partner download with each operation it meets (7), then the
+same pairs again with faults on (``tests.support.faults``): one ``TransactionConflict`` at each
+transaction in turn (retried away), one that outlasts the retries, throttling at each DynamoDB
+call in turn, and index reads answered from the snapshot taken before the run. Fault runs use
+``EXPLORE_FAULT_SWITCHES`` (default 0: both orders, every fault position).
+
+Every pair writes how many interleavings it explored to ``artifacts/explore-counts.json``.
 """
 
 from __future__ import annotations
 
+import fcntl
+import itertools
+import json
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,6 +34,7 @@ import pytest
 
 from docuserve import keys
 from docuserve.adapters.store import Store
+from docuserve.sharing.tokens import token_hash
 from tests.support import schedule
 from tests.support.documents import (
     User,
@@ -33,17 +47,20 @@ from tests.support.documents import (
     sha256_b64,
     upload,
 )
+from tests.support.faults import WRITES, Plan
 from tests.support.gateway import call
 
 SWITCHES = int(os.environ.get("EXPLORE_SWITCHES", "1"))
-WRITES = {"TransactWriteItems", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"}
-EXPLORED: dict[str, int] = {}
+FAULT_SWITCHES = int(os.environ.get("EXPLORE_FAULT_SWITCHES", "0"))
+COUNTS = Path(__file__).resolve().parents[2] / "artifacts" / "explore-counts.json"
+LIMIT = 2  # the world's link allows two downloads; pairs with a partner download spend one in setup
 
 
 @dataclass
 class World:
-    """One fresh scenario: alice owns the workspace, bob edits it; one document, one link, and one
-    version upload bob started (its bytes not yet landed)."""
+    """One fresh scenario: alice owns the workspace, bob edits it; one document, one link (at most
+    ``LIMIT`` downloads; ``grants`` of them already spent), and one version upload bob started
+    (its bytes not yet landed)."""
 
     aws: Any
     alice: User
@@ -55,6 +72,7 @@ class World:
     upload_id: str
     tokens: list[str] = field(default_factory=list)
     landed: dict[str, Any] = field(default_factory=dict)
+    grants: int = 0
 
 
 @pytest.fixture
@@ -62,17 +80,22 @@ def people(aws: Any) -> tuple[User, User]:
     return make_user(aws, "alice@example.com"), make_user(aws, "bob@example.com")
 
 
-def _world(aws: Any, alice: User, bob: User, ws: str, *, trashed: bool) -> World:
+def _world(aws: Any, alice: User, bob: User, ws: str, *, trashed: bool, spent: int = 0) -> World:
     add_member(alice, ws, bob, "editor")  # again: the last schedule may have removed or demoted him
     created = create_document(alice, ws, b"version one")
     upload(aws, created["upload"]["upload_id"], b"version one")
     doc = str(created["document"]["id"])
-    link = ok(call("POST", f"/documents/{doc}/shares", claims=alice.claims, body={"expires_in_days": 2}), 201)
+    terms = {"expires_in_days": 2, "max_downloads": LIMIT}
+    link = ok(call("POST", f"/documents/{doc}/shares", claims=alice.claims, body=terms), 201)
+    for _ in range(spent):
+        ok(call("POST", f"/public/shares/{link['token']}/download", body={}))
     body = {"size": len(b"version two"), "sha256": sha256_b64(b"version two")}
     started = ok(call("POST", f"/documents/{doc}/versions", claims=bob.claims, body=body), 201)
     if trashed:
         assert call("DELETE", f"/documents/{doc}", claims=alice.claims).status == 204
-    return World(aws, alice, bob, ws, doc, link["id"], link["token"], started["upload_id"], [link["token"]])
+    world = World(aws, alice, bob, ws, doc, link["id"], link["token"], started["upload_id"], [link["token"]])
+    world.grants = spent
+    return world
 
 
 Operation = Callable[[World, Callable[[str], Any]], Callable[[], Any]]
@@ -126,6 +149,11 @@ def _land(world: World, handler_of: Callable[[str], Any]) -> Callable[[], Any]:
     return run
 
 
+def _partner_download(world: World, handler_of: Callable[[str], Any]) -> Callable[[], Any]:
+    # Redeeming the world's link (its limit nearly spent) as a partner does, through the public route.
+    return lambda: call("POST", f"/public/shares/{world.token}/download", body={}, handler_of=handler_of).status
+
+
 def _sweep(world: World, handler_of: Callable[[str], Any]) -> Callable[[], Any]:
     from docuserve import retention
 
@@ -139,45 +167,69 @@ OPERATIONS: dict[str, tuple[Operation, bool]] = {
     "move": (_route("PATCH", "/documents/{doc}", "alice", body={"folder": "archive"}), False),
     "land": (_land, False),
     "share": (_create_share, False),
-    "edit-link": (_route("PATCH", "/shares/{share}", "alice", body={"label": "edited"}), False),
+    "edit-link": (_route("PATCH", "/shares/{share}", "alice", body={"label": "edited", "max_downloads": 1}), False),
     "revoke-link": (_route("DELETE", "/shares/{share}", "alice"), False),
     "remove-bob": (_route("DELETE", "/workspaces/{ws}/members/{bob}", "alice"), False),
     "demote-bob": (_route("PUT", "/workspaces/{ws}/members/{bob}", "alice", body={"role": "viewer"}), False),
     "restore": (_route("POST", "/documents/{doc}/restore", "alice", body={}), True),
     "purge": (_route("DELETE", "/documents/{doc}", "alice", query={"purge": "true"}), True),
     "sweep": (_sweep, True),
+    "download": (_partner_download, False),
 }
 BOB_WRITES = {"land", "share"}
 TAKES_ROLE = {"remove-bob", "demote-bob"}
 SUCCESS = {200, 201, 204}
 
-# Pairs that meet on one document's state; each is explored from both sides. ``make test`` runs
-# the first four (the seams SPEC's Amendments name); ``make explore`` runs them all.
-PAIRS = [
+MEMBER_SIDE = [name for name in OPERATIONS if name != "download"]
+# The partner download meets the link's life (revoke, a new limit), its document's (trash, purge,
+# restore, a new version) and another partner's download of the same link.
+DOWNLOAD_MEETS = ["revoke-link", "edit-link", "trash", "purge", "land", "restore", "download"]
+ALL_PAIRS = list(itertools.combinations(MEMBER_SIDE, 2)) + [("download", other) for other in DOWNLOAD_MEETS]
+# ``make test``: the seams SPEC's Amendments name, and two partner downloads against a limit edit.
+QUICK_PAIRS = [
     ("purge", "restore"),
     ("trash", "share"),
     ("share", "remove-bob"),
     ("land", "demote-bob"),
-    ("purge", "land"),
-    ("sweep", "restore"),
-    ("trash", "land"),
-    ("rename", "land"),
-    ("sweep", "land"),
-    ("trash", "rename"),
-    ("trash", "move"),
-    ("trash", "edit-link"),
-    ("rename", "share"),
-    ("land", "share"),
-    ("land", "revoke-link"),
-    ("share", "demote-bob"),
-    ("land", "remove-bob"),
-    ("restore", "edit-link"),
-    ("restore", "land"),
-    ("revoke-link", "edit-link"),
+    ("download", "edit-link"),
 ]
-QUICK = 4
-if os.environ.get("EXPLORE_PAIRS") != "all":
-    PAIRS = PAIRS[:QUICK]
+EVERY = os.environ.get("EXPLORE_PAIRS") == "all"
+PAIRS = ALL_PAIRS if EVERY else QUICK_PAIRS
+assert len(ALL_PAIRS) == 66 + 7
+assert {frozenset(p) for p in QUICK_PAIRS} <= {frozenset(p) for p in ALL_PAIRS}
+
+TRANSACTIONS = frozenset({"TransactWriteItems"})
+DYNAMODB = WRITES | {"GetItem", "BatchGetItem", "Query"}
+PLANS = {
+    plan.name: plan
+    for plan in (
+        Plan("conflict", TRANSACTIONS),  # once: the domain retries it away
+        Plan("conflict", TRANSACTIONS, persistent=True),  # past every retry: 429, nothing half-applied
+        Plan("throttle", DYNAMODB, persistent=True),  # any DynamoDB call, past botocore's retries
+        Plan(stale=True),  # every index Query answers from before the run
+    )
+}
+QUICK_FAULTS = [(("trash", "share"), "conflict-persistent"), (("land", "remove-bob"), "stale-index")]
+FAULT_CASES: list[Any] = [(pair, plan) for pair in ALL_PAIRS for plan in PLANS] if EVERY else QUICK_FAULTS
+# A link created during the run is missing from a stale document-shares index, so a trash or purge
+# running after it never suspends it (test_fault_explorer.STALE_LINKS): known, not fixed here.
+STALE_LINKS = pytest.mark.xfail(reason="a stale document-shares index hides a new link (test_fault_explorer)")
+FAULT_CASES = [
+    pytest.param(pair, plan, marks=STALE_LINKS) if plan == "stale-index" and "share" in pair else (pair, plan)
+    for pair, plan in FAULT_CASES
+]
+
+
+def _record(key: str, runs: int, switches: int, seconds: float) -> None:
+    """Add one pair's count to ``COUNTS`` (shared by the xdist workers: under a lock) and print it."""
+    COUNTS.parent.mkdir(exist_ok=True)
+    with open(COUNTS.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        counts = json.loads(COUNTS.read_text()) if COUNTS.exists() else {"pairs": {}}
+        counts["pairs"][key] = {"interleavings": runs, "switches": switches, "seconds": round(seconds, 1)}
+        counts["total"] = sum(entry["interleavings"] for entry in counts["pairs"].values())
+        COUNTS.write_text(json.dumps(counts, indent=1, sort_keys=True) + "\n")
+    print(f"\nexplored {runs} interleavings of {key} ({switches} switch(es) at most, {seconds:.1f} s)")
 
 
 def _public(world: World, token: str) -> int:
@@ -200,6 +252,23 @@ def check(world: World, names: tuple[str, str], run: schedule.Run) -> None:
         # At least once: SQS delivers the message again, until it is processed or dropped.
         again = [_deliver(world, schedule.handler_copies("redelivery")) for _ in range(3)]
         assert again[-1] == 200, again
+
+    # Downloads never exceed their limit: each 200 was counted, once, under the limit then in force
+    # (checked before the checks below redeem links themselves).
+    granted = world.grants + sum(s == 200 for label, s in outcome.items() if label.startswith("download"))
+    link = Store().get(keys.link(token_hash(world.token)))
+    assert link is not None
+    assert int(link["download_count"]) == granted, (link["download_count"], granted)
+    assert granted <= LIMIT, granted
+    if outcome.get("edit-link") in SUCCESS:
+        assert link.get("max_downloads") == 1, link.get("max_downloads")
+        edited = _commit(run, names.index("edit-link"))
+        for label in ("download", "download-2"):
+            if outcome.get(label) == 200:
+                spent = _commit(run, names.index(label))
+                assert edited is not None
+                assert spent is not None
+                assert spent < edited, f"a download counted at call {spent}, after the limit fell to 1 at {edited}"
 
     seen = call("GET", f"/documents/{world.doc}", claims=world.alice.claims)
     s3 = boto3.client("s3", region_name=world.aws.region)
@@ -257,29 +326,41 @@ def check(world: World, names: tuple[str, str], run: schedule.Run) -> None:
                 assert written < taken, f"{writer} committed at call {written}, after {taker} at {taken}"
 
 
-@pytest.mark.parametrize(("first", "second"), PAIRS, ids=[f"{a}+{b}" for a, b in PAIRS])
-def test_every_interleaving_of_two_operations_keeps_the_life_cycle_promises(
-    aws: Any, people: tuple[User, User], first: str, second: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _labels(first: str, second: str) -> tuple[str, str]:
+    return (first, second) if first != second else (first, f"{second}-2")
+
+
+def _explore(
+    aws: Any,
+    people: tuple[User, User],
+    monkeypatch: pytest.MonkeyPatch,
+    pair: tuple[str, str],
+    *,
+    switches: int,
+    plan: Plan | None = None,
+) -> int:
     from docuserve import clock
     from docuserve.adapters import store as store_module
     from docuserve.settings import get_settings
 
     monkeypatch.setattr(store_module, "_pause", lambda _seconds: None)  # conflicts retry at once
     alice, bob = people
+    first, second = pair
+    names = _labels(first, second)
     (op_a, trashed_a), (op_b, trashed_b) = OPERATIONS[first], OPERATIONS[second]
     trashed = trashed_a or trashed_b
+    spent = LIMIT - 1 if "download" in pair else 0  # one download left: two partners meet the limit
     worlds: list[World] = []
     ws = create_workspace(alice)
-    copies = (schedule.handler_copies(f"{first}_a"), schedule.handler_copies(f"{second}_b"))
+    copies = (schedule.handler_copies(f"{names[0]}_a"), schedule.handler_copies(f"{names[1]}_b"))
     later = clock.now() + timedelta(days=get_settings().limits.trash_days + 1)
     real_now = clock.now
 
     def setup() -> tuple[Callable[[], Any], Callable[[], Any]]:
         monkeypatch.setattr(clock, "now", real_now)
-        world = _world(aws, alice, bob, ws, trashed=trashed)
+        world = _world(aws, alice, bob, ws, trashed=trashed, spent=spent)
         worlds.append(world)
-        if "sweep" in (first, second):
+        if "sweep" in pair:
             monkeypatch.setattr(clock, "now", lambda: later)  # the trash is past its retention now
         return op_a(world, copies[0]), op_b(world, copies[1])
 
@@ -288,10 +369,28 @@ def test_every_interleaving_of_two_operations_keeps_the_life_cycle_promises(
     def check_latest(run: schedule.Run) -> None:
         nonlocal checked
         monkeypatch.setattr(clock, "now", real_now)
-        check(worlds[-1], (first, second), run)
+        check(worlds[-1], names, run)
         checked += 1
 
-    explored = schedule.explore(setup, check_latest, switches=SWITCHES)
-    EXPLORED[f"{first}+{second}"] = explored
-    print(f"\nexplored {explored} interleavings of {first} and {second} ({SWITCHES} switch(es) at most)")
-    assert explored == checked >= 4
+    started = time.monotonic()
+    explored = schedule.explore(setup, check_latest, switches=switches, plan=plan)
+    key = f"{first}+{second}" + (f" [{plan.name}]" if plan is not None else "")
+    _record(key, explored, switches, time.monotonic() - started)
+    assert explored == checked >= (4 if plan is None else 1)
+    return explored
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids=[f"{a}+{b}" for a, b in PAIRS])
+def test_every_interleaving_of_two_operations_keeps_the_life_cycle_promises(
+    aws: Any, people: tuple[User, User], pair: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _explore(aws, people, monkeypatch, pair, switches=SWITCHES)
+
+
+@pytest.mark.parametrize(
+    ("pair", "plan"), FAULT_CASES, ids=lambda value: "+".join(value) if isinstance(value, tuple) else value
+)
+def test_every_interleaving_with_faults_on_keeps_the_life_cycle_promises(
+    aws: Any, people: tuple[User, User], pair: tuple[str, str], plan: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _explore(aws, people, monkeypatch, pair, switches=FAULT_SWITCHES, plan=PLANS[plan])

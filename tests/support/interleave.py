@@ -14,11 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from docuserve.adapters import aws
-
-
-def _clients() -> list[Any]:
-    return [aws.dynamodb(), aws.s3()]
+from tests.support.faults import domain_clients as _clients
 
 
 def _name(model: Any) -> str:

@@ -7,10 +7,16 @@ run is deterministic, and a schedule is just the set of global call numbers at w
 switches. ``explore`` enumerates every schedule with at most ``switches`` switches (a preemption
 bound: one switch covers "the other operation slipped in whole at any point", two covers one
 operation stopping half-way while the other runs part of its calls), from either thread first.
+
+With a fault ``Plan`` (``tests.support.faults``), every schedule also runs once per fault
+position: a conflict or throttle injected at the n-th targeted call (in the order calls reach
+AWS), or index reads answered from the snapshot taken when the run began.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import importlib.util
 import itertools
 import sys
@@ -20,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from docuserve.adapters import aws
+from tests.support.faults import Faults, Plan, domain_clients
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_S = 30
@@ -51,6 +57,7 @@ class Run:
 
     switch_at: frozenset[int]
     first: int
+    faults: Faults | None = None
     trace: list[tuple[int, str]] = field(default_factory=list)
     results: list[Any] = field(default_factory=lambda: [None, None])
     errors: list[BaseException | None] = field(default_factory=lambda: [None, None])
@@ -103,31 +110,35 @@ class _Gate:
                 self.cond.notify_all()
 
 
-def _clients() -> list[Any]:
-    return [aws.dynamodb(), aws.s3()]
-
-
 def run_schedule(
-    operations: tuple[Callable[[], Any], Callable[[], Any]], switch_at: frozenset[int], first: int = 0
+    operations: tuple[Callable[[], Any], Callable[[], Any]],
+    switch_at: frozenset[int],
+    first: int = 0,
+    faults: Faults | None = None,
 ) -> Run:
-    """Run both operations under one schedule; return the trace and their results."""
-    run = Run(switch_at=switch_at, first=first)
+    """Run both operations under one schedule (and ``faults``); return the trace and their results."""
+    run = Run(switch_at=switch_at, first=first, faults=faults)
     gate = _Gate(run)
-    for client in _clients():
+    clients = domain_clients()
+    for client in clients:
         client.meta.events.register("before-call.*.*", gate.hook)
     try:
-        threads = [
-            threading.Thread(target=gate.body, args=(i, op), name=f"op{i}", daemon=True)
-            for i, op in enumerate(operations)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=WAIT_S * 2)
-            if thread.is_alive():
-                raise TimeoutError(f"schedule {sorted(switch_at)} deadlocked")
+        armed = faults.armed() if faults is not None else contextlib.nullcontext()
+        if faults is not None and faults.stale:
+            faults.snapshot()
+        with armed:
+            threads = [
+                threading.Thread(target=gate.body, args=(i, op), name=f"op{i}", daemon=True)
+                for i, op in enumerate(operations)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=WAIT_S * 2)
+                if thread.is_alive():
+                    raise TimeoutError(f"schedule {sorted(switch_at)} deadlocked")
     finally:
-        for client in _clients():
+        for client in clients:
             client.meta.events.unregister("before-call.*.*", gate.hook)
     return run
 
@@ -145,23 +156,34 @@ def explore(
     check: Callable[[Run], None],
     *,
     switches: int,
+    plan: Plan | None = None,
 ) -> int:
     """Run every schedule of the pair ``setup()`` builds afresh for each; ``check`` each run.
 
-    The number of calls is measured on the unswitched runs (both orders); a schedule whose switch
-    falls past the calls a run actually makes simply runs as an unswitched one. Returns how many
-    schedules ran.
+    The number of calls (and of fault positions) is measured on the unswitched runs (both orders);
+    a schedule whose switch or fault falls past the calls a run actually makes simply runs as an
+    unswitched or fault-free one. With ``plan``, each schedule runs once per fault position.
+    Returns how many runs were checked.
     """
-    longest = max(len(run_schedule(setup(), frozenset(), first).trace) for first in (0, 1))
+    longest = positions = 0
+    for first in (0, 1):
+        counter = plan.counter() if plan is not None else None
+        run = run_schedule(setup(), frozenset(), first, faults=counter)
+        longest = max(longest, len(run.trace))
+        positions = max(positions, len(counter.seen) if counter is not None else 0)
+    variants: list[Faults | None] = list(plan.variants(positions)) if plan is not None else [None]
     explored = 0
-    for first, positions in schedules(longest, switches):
-        run = run_schedule(setup(), positions, first)
-        try:
-            check(run)
-        except AssertionError as failed:
-            raise AssertionError(
-                f"schedule: thread {first} first, switching at calls {sorted(positions)}\n"
-                f"trace: {run.trace}\nresults: {run.results}\nerrors: {run.errors}\n{failed}"
-            ) from failed
-        explored += 1
+    for first, switch_at in schedules(longest, switches):
+        for template in variants:
+            faults = dataclasses.replace(template, seen=[], injected=[]) if template is not None else None
+            run = run_schedule(setup(), switch_at, first, faults=faults)
+            try:
+                check(run)
+            except AssertionError as failed:
+                raise AssertionError(
+                    f"schedule: thread {first} first, switching at calls {sorted(switch_at)}\n"
+                    f"faults: {faults.injected if faults is not None else None}\n"
+                    f"trace: {run.trace}\nresults: {run.results}\nerrors: {run.errors}\n{failed}"
+                ) from failed
+            explored += 1
     return explored
