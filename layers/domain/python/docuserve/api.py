@@ -18,7 +18,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 
 from docuserve import accounts
-from docuserve.errors import DomainError, Throttled
+from docuserve.errors import DomainError, Throttled, busy
 from docuserve.identity import Caller, caller_from_claims
 from docuserve.settings import get_settings
 
@@ -102,6 +102,9 @@ def build_resolver() -> APIGatewayRestResolver:
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response:
+        if (throttled := busy(exc)) is not None:
+            logger.warning("AWS throttled the request past the SDK's retries", extra={"error": str(exc)})
+            return _domain(throttled)
         logger.exception("unhandled error")
         return error_response(500, "internal_error", "internal error; quote the request id to support")
 

@@ -54,3 +54,26 @@ class Throttled(DomainError):
     def __init__(self, message: str, *, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+# AWS error codes that mean "too much at once, try again" (SDK and service names). botocore has
+# already retried them with backoff when one reaches the domain; the caller gets 429, never 500.
+BUSY_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "Throttling",
+        "RequestLimitExceeded",
+        "TransactionConflictException",
+        "SlowDown",
+    }
+)
+
+
+def busy(exc: BaseException) -> Throttled | None:
+    """The 429 an AWS throttling error (a botocore ``ClientError``) stands for; ``None`` for any other error."""
+    response = getattr(exc, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    if code in BUSY_CODES:
+        return Throttled("the service is busy; try again", retry_after=1)
+    return None

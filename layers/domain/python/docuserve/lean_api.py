@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from docuserve.errors import DomainError, Throttled
+from docuserve.errors import DomainError, Throttled, busy
 
 logger = logging.getLogger("docuserve.lean_api")
 
@@ -156,7 +156,12 @@ class LeanResolver:
             if isinstance(exc, Throttled) and exc.retry_after:
                 answer["headers"]["Retry-After"] = str(exc.retry_after)
             return answer
-        except Exception:
+        except Exception as exc:
+            if (throttled := busy(exc)) is not None:
+                logger.warning("AWS throttled the request past the SDK's retries", extra={"error": str(exc)})
+                answer = error(throttled.status, throttled.code, throttled.message)
+                answer["headers"]["Retry-After"] = str(throttled.retry_after)
+                return answer
             logger.exception("unhandled error")
             return error(500, "internal_error", "internal error; quote the request id to support")
         finally:
