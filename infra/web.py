@@ -22,13 +22,32 @@ from infra.nag import acknowledge
 
 WEB_ROOT = Path(__file__).resolve().parents[1] / "web"
 
-# Every page of the app is index.html; only requests for files (a dot in the last path segment)
-# reach other objects. /s/{token} is always a page: a token never names an object.
+# Which requests are pages of the app (rewritten to /index.html) and which are files. local/front.py
+# (is_app_page) applies the same rule; tests/infra/test_web.py runs both over one table of paths.
+# App routes come first, so an id with a dot (/d/<workspace>.<document>) or a share token
+# (/s/<token>) can never look like a file; then dot segments, /js/ and known file extensions are
+# files; everything else is a page.
 SPA_ROUTER = """\
+var APP_PREFIXES = ['/s/', '/w/', '/d/', '/admin/'];
+var EXTENSIONS = ['css', 'html', 'ico', 'jpg', 'js', 'json', 'map', 'mjs', 'png', 'svg', 'txt',
+  'webmanifest', 'webp', 'woff2'];
+
+function isAppPage(uri) {
+  if (uri === '/' || uri === '/admin') return true;
+  for (var i = 0; i < APP_PREFIXES.length; i++) {
+    if (uri.indexOf(APP_PREFIXES[i]) === 0) return true;
+  }
+  // Dot segments and hidden names are never pages (and the bucket holds none).
+  if (uri.split('/').some(function (part) { return part.charAt(0) === '.'; })) return false;
+  if (uri.indexOf('/js/') === 0) return false;
+  var last = uri.substring(uri.lastIndexOf('/') + 1);
+  var dot = last.lastIndexOf('.');
+  return !(dot !== -1 && EXTENSIONS.indexOf(last.substring(dot + 1).toLowerCase()) !== -1);
+}
+
 function handler(event) {
   var request = event.request;
-  var uri = request.uri;
-  if (uri.indexOf('/s/') === 0 || uri.lastIndexOf('.') < uri.lastIndexOf('/')) {
+  if (isAppPage(request.uri)) {
     request.uri = '/index.html';
   }
   return request;

@@ -263,11 +263,7 @@ class FrontHandler(BaseHTTPRequestHandler):
             return Answer(405, [("Allow", "GET, HEAD"), *WEB_HEADERS.items()], b"")
         root = self.server.site.web_root
         path = unquote(raw_path)
-        if any(part.startswith(".") for part in path.split("/")):
-            return Answer(404, [("Content-Type", "text/plain"), *WEB_HEADERS.items()], b"not found\n")
-        file = _static_file(root, path)
-        if file is None and "." not in path.rsplit("/", 1)[-1]:
-            file = root / "index.html"  # single-page app routes such as /s/<token>
+        file = root / "index.html" if is_app_page(path) else _static_file(root, path)
         if file is None or not file.is_file():
             if file == root / "index.html":
                 html = [("Content-Type", "text/html; charset=utf-8"), *WEB_HEADERS.items()]
@@ -280,6 +276,29 @@ class FrontHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Access lines come from ``_handle`` (API calls and failures only)."""
+
+
+# Which paths are pages of the app (index.html) and which are files. The CloudFront function in
+# infra/web.py (SPA_ROUTER) applies the same rule; tests/infra/test_web.py runs both over one table.
+# App routes come first, so an id with a dot (/d/<workspace>.<document>) can never look like a file.
+APP_ROUTE_PREFIXES = ("/s/", "/w/", "/d/", "/admin/")
+APP_ROUTES = ("/", "/admin")
+STATIC_PREFIXES = ("/js/",)
+STATIC_EXTENSIONS = frozenset(
+    {"css", "html", "ico", "jpg", "js", "json", "map", "mjs", "png", "svg", "txt", "webmanifest", "webp", "woff2"}
+)
+
+
+def is_app_page(path: str) -> bool:
+    """True when ``path`` (decoded) is a page of the single-page app, False when it names a file."""
+    if path in APP_ROUTES or path.startswith(APP_ROUTE_PREFIXES):
+        return True
+    if any(part.startswith(".") for part in path.split("/")):
+        return False  # dot segments and hidden names: never a page, and never served
+    if path.startswith(STATIC_PREFIXES):
+        return False
+    last = path.rsplit("/", 1)[-1]
+    return not ("." in last and last.rsplit(".", 1)[-1].lower() in STATIC_EXTENSIONS)
 
 
 def _static_file(root: Path, path: str) -> Path | None:

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from infra.web import SPA_ROUTER
+from infra.web import SPA_ROUTER, WEB_ROOT
+from local.front import is_app_page
 from tests.infra.conftest import stage_context, synth
 
 
@@ -131,25 +132,74 @@ def test_spa_router_runs_on_every_viewer_request(template: Any) -> None:
     assert function["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="node runs the CloudFront function (CDK needs it anyway)")
-@pytest.mark.parametrize(
-    ("uri", "served"),
-    [
-        ("/", "/index.html"),
-        ("/s/Zm9vYmFyLWJhei1xdXV4LXRva2Vu", "/index.html"),
-        ("/s/odd.looking.token", "/index.html"),
-        ("/w/ws-123", "/index.html"),
-        ("/d/doc-1/", "/index.html"),
-        ("/index.html", "/index.html"),
-        ("/js/main.js", "/js/main.js"),
-        ("/styles.css", "/styles.css"),
-        ("/config.json", "/config.json"),
-    ],
-)
-def test_spa_router_sends_pages_to_index_html_and_files_through(uri: str, served: str) -> None:
-    script = SPA_ROUTER + f"\nprocess.stdout.write(handler({{request: {{uri: {json.dumps(uri)}}}}}).uri);\n"
+# Pages (index.html) and files, as both the CloudFront function and the local front must decide.
+ROUTING_TABLE = [
+    ("/", "/index.html"),
+    ("/s/Zm9vYmFyLWJhei1xdXV4LXRva2Vu", "/index.html"),
+    ("/s/odd.looking.token", "/index.html"),
+    ("/s/token-ending.js", "/index.html"),
+    ("/w/ws-123", "/index.html"),
+    ("/w/0123456789abcdef", "/index.html"),
+    ("/d/doc-1/", "/index.html"),
+    # Document ids are <workspace>.<document>: the dot must not make them files.
+    ("/d/0123456789abcdef.ghijklmnopqrstuv", "/index.html"),
+    ("/d/0123456789abcdef.0123456789abcdjs", "/index.html"),
+    ("/d/abc.json", "/index.html"),
+    ("/admin", "/index.html"),
+    ("/admin/", "/index.html"),
+    ("/admin/users", "/index.html"),
+    ("/some/unknown/page", "/index.html"),
+    ("/index.html", "/index.html"),
+    ("/js/main.js", "/js/main.js"),
+    ("/js/views/admin.js", "/js/views/admin.js"),
+    ("/js/no-extension", "/js/no-extension"),
+    ("/styles.css", "/styles.css"),
+    ("/config.json", "/config.json"),
+    ("/favicon.ico", "/favicon.ico"),
+    ("/robots.txt", "/robots.txt"),
+    ("/missing.JS", "/missing.JS"),
+    ("/.git/config", "/.git/config"),
+    ("/.env", "/.env"),
+]
+
+
+def _cloudfront_function(uris: list[str]) -> list[str]:
+    """Run SPA_ROUTER's handler in node over ``uris``; the rewritten uri of each."""
+    script = (
+        SPA_ROUTER
+        + f"\nconst uris = {json.dumps(uris)};\n"
+        + "process.stdout.write(JSON.stringify(uris.map((uri) => handler({request: {uri}}).uri)));\n"
+    )
     result = subprocess.run(["node", "-e", script], capture_output=True, text=True, timeout=30, check=True)
-    assert result.stdout == served
+    served: list[str] = json.loads(result.stdout)
+    return served
+
+
+def _local_front(uri: str) -> str:
+    return "/index.html" if is_app_page(uri) else uri
+
+
+needs_node = pytest.mark.skipif(
+    shutil.which("node") is None, reason="node runs the CloudFront function (CDK needs it anyway)"
+)
+
+
+@needs_node
+def test_spa_router_sends_pages_to_index_html_and_files_through() -> None:
+    uris = [uri for uri, _ in ROUTING_TABLE]
+    assert dict(zip(uris, _cloudfront_function(uris), strict=True)) == dict(ROUTING_TABLE)
+
+
+def test_the_local_front_routes_like_the_cloudfront_function() -> None:
+    assert {uri: _local_front(uri) for uri, _ in ROUTING_TABLE} == dict(ROUTING_TABLE)
+
+
+@needs_node
+def test_every_file_of_the_web_app_is_served_as_a_file_by_both() -> None:
+    files = sorted("/" + p.relative_to(WEB_ROOT).as_posix() for p in WEB_ROOT.rglob("*") if p.is_file())
+    assert "/js/main.js" in files
+    assert _cloudfront_function(files) == files
+    assert [_local_front(uri) for uri in files] == files
 
 
 def test_config_json_is_written_from_stack_values_and_the_cache_invalidated(template: Any) -> None:
