@@ -39,8 +39,10 @@ DYNAMODB = WRITES | {"GetItem", "BatchGetItem", "Query"}
 @pytest.fixture(autouse=True)
 def no_backoff_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
     from docuserve.adapters import store
+    from docuserve.sharing import passwords
 
     monkeypatch.setattr(store, "_pause", lambda _seconds: None)
+    monkeypatch.setattr(passwords, "PARAMS", passwords.ScryptParams(n=2**10))  # cheap hashes (as links.fast_passwords)
 
 
 @pytest.fixture

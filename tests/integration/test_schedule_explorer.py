@@ -185,13 +185,13 @@ MEMBER_SIDE = [name for name in OPERATIONS if name != "download"]
 # restore, a new version) and another partner's download of the same link.
 DOWNLOAD_MEETS = ["revoke-link", "edit-link", "trash", "purge", "land", "restore", "download"]
 ALL_PAIRS = list(itertools.combinations(MEMBER_SIDE, 2)) + [("download", other) for other in DOWNLOAD_MEETS]
-# ``make test``: the seams SPEC's Amendments name, and two partner downloads against a limit edit.
+# ``make test``: the seams SPEC's Amendments name, and two partners racing for the last download.
 QUICK_PAIRS = [
     ("purge", "restore"),
     ("trash", "share"),
     ("share", "remove-bob"),
     ("land", "demote-bob"),
-    ("download", "edit-link"),
+    ("download", "download"),
 ]
 EVERY = os.environ.get("EXPLORE_PAIRS") == "all"
 PAIRS = ALL_PAIRS if EVERY else QUICK_PAIRS
@@ -376,7 +376,7 @@ def _explore(
     explored = schedule.explore(setup, check_latest, switches=switches, plan=plan)
     key = f"{first}+{second}" + (f" [{plan.name}]" if plan is not None else "")
     _record(key, explored, switches, time.monotonic() - started)
-    assert explored == checked >= (4 if plan is None else 1)
+    assert explored == checked >= 2
     return explored
 
 
