@@ -25,6 +25,8 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from local.cognito_extras import cognito_extras
+
 if not werkzeug_app.DISABLE_GLOBAL_CORS:  # moto was imported before this module set the switch
     raise RuntimeError("import local.cloud before anything imports moto")
 
@@ -112,7 +114,8 @@ class MotoServer:
     """moto on ``127.0.0.1`` (a free port unless given), in a daemon thread."""
 
     def __init__(self, port: int = 0) -> None:
-        app = one_call_at_a_time(cognito_cors(DomainDispatcherApplication(create_backend_app)))
+        moto_app = cognito_extras(DomainDispatcherApplication(create_backend_app))
+        app = one_call_at_a_time(cognito_cors(moto_app))
         self._server: BaseWSGIServer = make_server("127.0.0.1", port, app, threaded=True, request_handler=_QuietHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
 

@@ -1,8 +1,13 @@
 // Sign-in straight against the Cognito user pool API (no SDK): USER_PASSWORD_AUTH, the
 // NEW_PASSWORD_REQUIRED / MFA_SETUP / SOFTWARE_TOKEN_MFA challenges, silent refresh, sign-out.
 // Tokens live in memory and in this tab's sessionStorage, never in a URL or localStorage.
+// Tabs share the session over a BroadcastChannel (same origin only): a new tab asks the open ones,
+// one hands its tokens over (memory and that tab's sessionStorage), and signing out in one tab
+// signs out every tab.
 
 const STORAGE_KEY = "docuserve.session";
+const CHANNEL = "docuserve.auth";
+const HANDOVER_WAIT_MS = 300; // how long a new tab waits for an open tab's answer
 const REFRESH_MARGIN_MS = 120_000; // refresh two minutes before the ID token expires
 
 export class AuthError extends Error {
@@ -49,7 +54,50 @@ export class Auth {
     this.listeners = new Set();
     this.timer = null;
     this.refreshing = null;
+    this.waiting = null; // {id, done}: this tab asked the open tabs for their session
+    this.channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(CHANNEL) : null;
+    if (this.channel) this.channel.onmessage = (event) => this.onMessage(event.data);
     this.restore();
+    /** Resolves once this tab knows whether it is signed in (its own session, or one handed over). */
+    this.ready = this.signedIn || !this.channel ? Promise.resolve() : this.askOpenTabs();
+  }
+
+  /** Ask the other open tabs for their session; resolve on the first answer or after a short wait. */
+  askOpenTabs() {
+    return new Promise((resolve) => {
+      const id = `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+      const done = () => {
+        if (this.waiting && this.waiting.id === id) this.waiting = null;
+        resolve();
+      };
+      this.waiting = { id, done };
+      setTimeout(done, HANDOVER_WAIT_MS);
+      this.channel.postMessage({ type: "ask", id });
+    });
+  }
+
+  onMessage(message) {
+    if (!message || typeof message !== "object") return;
+    if (message.type === "ask" && this.signedIn && this.session.refreshToken) {
+      this.channel.postMessage({ type: "session", to: message.id, session: this.session });
+    } else if (message.type === "session" && this.waiting && message.to === this.waiting.id) {
+      const given = message.session || {};
+      const done = this.waiting.done;
+      if (!this.signedIn && given.idToken && given.refreshToken && Number(given.expiresAt) > 0) {
+        this.session = {
+          idToken: String(given.idToken),
+          accessToken: String(given.accessToken || ""),
+          refreshToken: String(given.refreshToken),
+          expiresAt: Number(given.expiresAt),
+        };
+        sessionStorage.setItem(STORAGE_KEY, JSON.stringify(this.session));
+        this.schedule();
+        this.emit();
+      }
+      done();
+    } else if (message.type === "signout" && (this.session || this.challenge)) {
+      this.clear();
+    }
   }
 
   onChange(listener) {
@@ -243,9 +291,10 @@ export class Auth {
     return this.session.idToken;
   }
 
-  /** Sign out: revoke the refresh token (best effort) and forget every token in this tab. */
+  /** Sign out: revoke the refresh token (best effort) and forget every token in every tab. */
   async signOut() {
     const session = this.session;
+    if (this.channel) this.channel.postMessage({ type: "signout" });
     this.clear();
     if (session && session.refreshToken) {
       try {

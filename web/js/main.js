@@ -100,6 +100,8 @@ async function start() {
     navigate(link.getAttribute("href"));
   });
   window.addEventListener("popstate", route);
+  // A new tab may get its session from an open one (auth.js); partner pages need none.
+  if (!location.pathname.startsWith("/s/")) await ctx.auth.ready;
   await route();
 }
 
