@@ -8,6 +8,7 @@ Built in two steps so that nothing depends on itself: the bucket and the distrib
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_certificatemanager as acm
@@ -17,6 +18,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
+from docuserve.schema import PASSWORD_POLICY
 from infra.config import StageConfig
 from infra.nag import acknowledge
 
@@ -216,11 +218,13 @@ class Web(Construct):
             "ResponseHeadersPolicyConfig.SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy",
             content_security_policy(api_origin=api_origin, region=region),
         )
-        settings = {
+        settings: dict[str, Any] = {
             "api_url": api_url,
             "region": region,
             "user_pool_id": user_pool_id,
             "user_pool_client_id": client_id,
+            # The pool's password rule (infra/identity.py): the web app's hint and checks follow it.
+            "password_policy": PASSWORD_POLICY.as_web_config(),
         }
         self.deployment = s3deploy.BucketDeployment(
             self,

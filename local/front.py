@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from docuserve import routes
+from docuserve.schema import PASSWORD_POLICY
 from local.authorizer import CognitoAuthorizer, Rejected
 from local.events import rest_event
 from local.invoke import invoke
@@ -64,7 +65,7 @@ class Site:
     cognito_endpoint: str
     authorizer: CognitoAuthorizer
 
-    def config(self, host: str | None) -> dict[str, str]:
+    def config(self, host: str | None) -> dict[str, Any]:
         """``/config.json``: where the web app (or any client) finds the API and the user pool."""
         origin = f"http://{host}" if host and f"http://{host}" in self.web_origins else self.web_origins[0]
         return {
@@ -73,6 +74,7 @@ class Site:
             "user_pool_id": self.user_pool_id,
             "user_pool_client_id": self.user_pool_client_id,
             "cognito_endpoint": self.cognito_endpoint,
+            "password_policy": PASSWORD_POLICY.as_web_config(),
         }
 
 

@@ -20,6 +20,7 @@ import pytest
 import requests
 
 from docuserve.routes import match
+from docuserve.schema import PASSWORD_POLICY
 from local.demo import DEMO_ADMIN, DEMO_MEMBER, DEMO_WORKSPACE
 from tests.e2e.client import ROOT, LocalStack, free_port, launch, stop, wait_ready
 
@@ -29,11 +30,19 @@ pytestmark = pytest.mark.e2e
 def test_config_json_tells_clients_where_the_api_and_the_user_pool_are(local_stack: LocalStack) -> None:
     config = local_stack.get("/config.json").json()
 
-    assert set(config) == {"api_url", "region", "user_pool_id", "user_pool_client_id", "cognito_endpoint"}
+    assert set(config) == {
+        "api_url",
+        "region",
+        "user_pool_id",
+        "user_pool_client_id",
+        "cognito_endpoint",
+        "password_policy",
+    }
     assert config["api_url"] == f"{local_stack.base_url}/api"
     assert config["region"] == "us-east-1"
     assert config["user_pool_id"].startswith("us-east-1_")
     assert config["cognito_endpoint"].startswith("http://127.0.0.1:")
+    assert config["password_policy"] == PASSWORD_POLICY.as_web_config()
 
 
 def test_config_json_names_the_api_on_the_origin_the_browser_used(local_stack: LocalStack) -> None:

@@ -18,16 +18,69 @@ export class AuthError extends Error {
   }
 }
 
+// Cognito's own messages are never shown (they name internals, and one has a typo): each error
+// code gets a sentence here; an unknown one gets a plain fallback.
 const FRIENDLY = {
   NotAuthorizedException: "The email or password is not right.",
   UserNotFoundException: "The email or password is not right.",
+  UserNotConfirmedException: "This account is not confirmed yet. Ask an administrator for a new invitation.",
   CodeMismatchException: "That code is not right. Enter the current code from your authenticator app.",
+  EnableSoftwareTokenMFAException: "That code is not right. Enter the current code from your authenticator app.",
   ExpiredCodeException: "That code has expired. Enter the current one.",
-  InvalidPasswordException: null, // Cognito's own message names the policy rule that failed
   PasswordResetRequiredException: "Your password must be reset. Ask an administrator for a new invitation.",
   TooManyRequestsException: "Too many attempts. Wait a minute and try again.",
+  TooManyFailedAttemptsException: "Too many attempts. Wait a minute and try again.",
   LimitExceededException: "Too many attempts. Wait a minute and try again.",
+  InternalErrorException: "Sign-in is not available right now. Try again in a moment.",
 };
+const FALLBACK = "Sign-in did not work. Try again, or ask an administrator if it keeps failing.";
+
+// The pool's password rule; config.json carries the deployed one (schema.PASSWORD_POLICY).
+const DEFAULT_POLICY = {
+  min_length: 12, require_lowercase: true, require_uppercase: true, require_digits: true, require_symbols: true,
+};
+// What Cognito counts as a symbol.
+const SYMBOLS = /[\^$*.[\]{}()?"!@#%&/\\,><':;|_~`=+\- ]/;
+
+/** The rule as a sentence: "At least 12 characters, with a lower-case letter, … and a symbol." */
+export function describePasswordPolicy(policy = DEFAULT_POLICY) {
+  const needs = [];
+  if (policy.require_lowercase) needs.push("a lower-case letter");
+  if (policy.require_uppercase) needs.push("an upper-case letter");
+  if (policy.require_digits) needs.push("a digit");
+  if (policy.require_symbols) needs.push("a symbol such as ! or -");
+  const last = needs.length > 1 ? `${needs.slice(0, -1).join(", ")} and ${needs[needs.length - 1]}` : needs[0];
+  return `At least ${policy.min_length} characters${last ? `, with ${last}` : ""}.`;
+}
+
+/** What `password` lacks under `policy` (empty when it meets the rule). */
+export function passwordProblems(password, policy = DEFAULT_POLICY) {
+  const problems = [];
+  if (password.length < policy.min_length) problems.push(`at least ${policy.min_length} characters`);
+  if (policy.require_lowercase && !/[a-z]/.test(password)) problems.push("a lower-case letter");
+  if (policy.require_uppercase && !/[A-Z]/.test(password)) problems.push("an upper-case letter");
+  if (policy.require_digits && !/[0-9]/.test(password)) problems.push("a digit");
+  if (policy.require_symbols && !SYMBOLS.test(password)) problems.push("a symbol such as ! or -");
+  return problems;
+}
+
+/** A sentence for a Cognito error code (and, for a few codes, its message). */
+export function friendlyMessage(code, message, policy = DEFAULT_POLICY) {
+  const text = String(message || "");
+  if (code === "InvalidPasswordException" || (code === "InvalidParameterException" && /password/i.test(text))) {
+    return `That password does not meet the rules. ${describePasswordPolicy(policy)}`;
+  }
+  if (code === "NotAuthorizedException" && /disabled/i.test(text)) {
+    return "This account is disabled. Ask an administrator to enable it.";
+  }
+  if (code === "NotAuthorizedException" && /session/i.test(text)) {
+    return "The sign-in session has expired. Start again.";
+  }
+  if (code === "NotAuthorizedException" && /refresh token|revoked/i.test(text)) {
+    return "Your session has ended. Please sign in again.";
+  }
+  return FRIENDLY[code] || FALLBACK;
+}
 
 /** Decode a JWT's payload (no verification: the API verifies; this only reads expiry and names). */
 export function decodeJwt(token) {
@@ -48,6 +101,7 @@ export function decodeJwt(token) {
 export class Auth {
   constructor(config) {
     this.clientId = config.user_pool_client_id;
+    this.policy = { ...DEFAULT_POLICY, ...(config.password_policy || {}) };
     this.endpoint = config.cognito_endpoint || `https://cognito-idp.${config.region}.amazonaws.com/`;
     this.session = null; // {idToken, accessToken, refreshToken, expiresAt}
     this.challenge = null; // {name, session, username, parameters}
@@ -133,8 +187,7 @@ export class Auth {
     const data = await response.json().catch(() => ({}));
     if (!response.ok) {
       const type = String(data.__type || data.code || "").split("#").pop();
-      const friendly = FRIENDLY[type];
-      throw new AuthError(type, friendly || data.message || data.Message || "Sign-in failed.");
+      throw new AuthError(type, friendlyMessage(type, data.message || data.Message, this.policy));
     }
     return data;
   }

@@ -81,10 +81,30 @@ export function describeError(error) {
   if (error.name === "TypeError" && /fetch|network/i.test(error.message)) {
     return "The service could not be reached. Check your connection and try again.";
   }
+  const sentences = fieldSentences(error.fields);
+  if (sentences.length) return sentences.join(" ");
   let text = error.message || "Something went wrong.";
   const fields = fieldNames(error.fields);
   if (fields.length) text += ` (check: ${fields.join(", ")})`;
   return text;
+}
+
+/**
+ * A 422's `{field: message}` as sentences, never a bare code or field name:
+ * {email: "no user has this email; an admin can invite them"} ->
+ * "No user has this email; an admin can invite them."
+ */
+export function fieldSentences(fields) {
+  if (!fields || Array.isArray(fields) || typeof fields !== "object") return [];
+  return Object.entries(fields).filter(([, message]) => typeof message === "string" && message.trim())
+    .map(([name, message]) => {
+      const label = name.split(".").pop().replace(/_/g, " ");
+      let text = message.trim();
+      text = text.charAt(0).toUpperCase() + text.slice(1);
+      if (!/[.!?]$/.test(text)) text += ".";
+      if (text.toLowerCase().includes(label.toLowerCase())) return text;
+      return `${label.charAt(0).toUpperCase() + label.slice(1)}: ${text}`;
+    });
 }
 
 /** Field names from a 422 `fields` value, whatever its shape (list of names, objects or a mapping). */

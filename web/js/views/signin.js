@@ -1,6 +1,7 @@
 // Sign-in, with the challenges Cognito can ask for: a new password for invited users, and a
 // TOTP code (or its first-time setup) when MFA is on.
 
+import { describePasswordPolicy, passwordProblems } from "../auth.js";
 import { busy, field, h, mount, showError } from "../ui.js";
 
 export function renderSignIn(main, ctx) {
@@ -46,15 +47,26 @@ export function renderSignIn(main, ctx) {
   screen("Sign in", "Sign in with the email and password your organisation gave you.", form);
 
   function showNewPassword() {
-    const first = h("input", { type: "password", autocomplete: "new-password", required: true, minlength: 8 });
+    // The hint and the check follow the pool's rule, which config.json carries.
+    const policy = auth.policy;
+    const first = h("input", {
+      type: "password", autocomplete: "new-password", required: true, minlength: policy.min_length,
+    });
     const again = h("input", { type: "password", autocomplete: "new-password", required: true });
-    const f = h("form", { class: "stack" },
-      field("New password", first, "At least 12 characters with upper and lower case letters, a digit and a symbol."),
+    // novalidate: the check below says what is missing (the browser's own message would not).
+    const f = h("form", { class: "stack", novalidate: true },
+      field("New password", first, describePasswordPolicy(policy)),
       field("Repeat the new password", again),
       h("button", { type: "submit", class: "primary" }, "Set password and sign in"));
     f.addEventListener("submit", async (event) => {
       event.preventDefault();
       showError(message, null);
+      const problems = passwordProblems(first.value, policy);
+      if (problems.length) {
+        showError(message, new Error(`That password needs ${problems.join(", ")}. ${describePasswordPolicy(policy)}`));
+        first.focus();
+        return;
+      }
       if (first.value !== again.value) {
         showError(message, new Error("The two passwords are not the same."));
         again.focus();

@@ -123,6 +123,16 @@ class PasswordPolicy:
             "TemporaryPasswordValidityDays": self.temporary_password_days,
         }
 
+    def as_web_config(self) -> dict[str, int | bool]:
+        """The rule as the web app's ``config.json`` carries it (its password hint and checks)."""
+        return {
+            "min_length": self.min_length,
+            "require_lowercase": self.require_lowercase,
+            "require_uppercase": self.require_uppercase,
+            "require_digits": self.require_digits,
+            "require_symbols": self.require_symbols,
+        }
+
 
 PASSWORD_POLICY = PasswordPolicy()
 
