@@ -213,9 +213,20 @@ QUICK_FAULTS = [(("trash", "share"), "conflict-persistent"), (("land", "remove-b
 FAULT_CASES: list[Any] = [(pair, plan) for pair in ALL_PAIRS for plan in PLANS] if EVERY else QUICK_FAULTS
 # A link created during the run is missing from a stale document-shares index, so a trash or purge
 # running after it never suspends it (test_fault_explorer.STALE_LINKS): known, not fixed here.
-STALE_LINKS = pytest.mark.xfail(reason="a stale document-shares index hides a new link (test_fault_explorer)")
+# And a trash or purge whose link refresh fails after its commit leaves the links serving
+# (test_fault_explorer.HALF_APPLIED): known, not fixed here either.
+KNOWN = {
+    "stale-index": (
+        {"share"},
+        pytest.mark.xfail(reason="a stale document-shares index hides a new link (test_fault_explorer)"),
+    ),
+    "throttle-persistent": (
+        {"trash", "purge", "sweep"},
+        pytest.mark.xfail(reason="a link refresh that fails after the commit (test_fault_explorer)"),
+    ),
+}
 FAULT_CASES = [
-    pytest.param(pair, plan, marks=STALE_LINKS) if plan == "stale-index" and "share" in pair else (pair, plan)
+    pytest.param(pair, plan, marks=KNOWN[plan][1]) if plan in KNOWN and KNOWN[plan][0] & set(pair) else (pair, plan)
     for pair, plan in FAULT_CASES
 ]
 
@@ -304,6 +315,19 @@ def check(world: World, names: tuple[str, str], run: schedule.Run) -> None:
             download = call("GET", f"/documents/{world.doc}/download", claims=world.alice.claims)
             assert download.status == 200, download.text
 
+    # A partner's 200 served a document that was available when the download counted: never one
+    # that started in the trash, never after the trash committed (even if the trash answered 429).
+    served = [label for label in names if label.startswith("download") and outcome[label] == 200]
+    if served and "trash" in names and (document is None or document["status"] != "available"):
+        trashed_at = [n for n, name in run.calls_of(names.index("trash")) if name == "dynamodb:TransactWriteItems"]
+        for label in served:
+            counted = _commit(run, names.index(label))
+            assert counted is not None
+            assert trashed_at, (label, "counted, but the document left service without a trash transaction")
+            assert counted < trashed_at[-1], f"{label} counted at call {counted}, after the trash at {trashed_at[-1]}"
+    if OPERATIONS[names[0]][1] or OPERATIONS[names[1].removesuffix("-2")][1]:
+        assert not served, (served, "a download of a document that started in the trash")
+
     # No link serves a document that is not available, and a served link serves the current version.
     for token in world.tokens:
         if _public(world, token) != 200:
@@ -374,6 +398,8 @@ def _explore(
 
     started = time.monotonic()
     explored = schedule.explore(setup, check_latest, switches=switches, plan=plan)
+    if plan is not None and explored == 0:
+        pytest.skip(f"neither operation makes a call {plan.name} targets")
     key = f"{first}+{second}" + (f" [{plan.name}]" if plan is not None else "")
     _record(key, explored, switches, time.monotonic() - started)
     assert explored == checked >= 2
