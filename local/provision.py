@@ -25,7 +25,7 @@ from docuserve.schema import (
     TABLE,
     bucket_cors_rules,
 )
-from docuserve.settings import function_environment
+from docuserve.settings import UPLOAD_JOBS_QUEUE_URL, function_environment
 
 REGION = "us-east-1"
 UPLOAD_EVENTS_MAX_RECEIVES = 5
@@ -41,6 +41,8 @@ class Resources:
     user_pool_client_id: str
     events_queue_url: str
     events_dead_letter_queue_url: str = ""
+    jobs_queue_url: str = ""
+    jobs_dead_letter_queue_url: str = ""
 
     def function_environment(self, *, web_origin: str, limits: Limits | None = None) -> dict[str, str]:
         """The environment variables the stack gives every function (see ``infra/functions.py``)."""
@@ -58,6 +60,8 @@ class Resources:
                 cors_origins=web_origin,
                 limits=limits or Limits(),
             ),
+            # The stack gives it to the functions that queue upload jobs (infra/events.py).
+            UPLOAD_JOBS_QUEUE_URL: self.jobs_queue_url,
         }
 
 
@@ -134,6 +138,16 @@ def provision(
         },
     )
 
+    # As infra/events.py: upload jobs (multipart completion, full hashing), with their own DLQ.
+    jobs_dlq_url = sqs.create_queue(QueueName=f"{prefix}-upload-jobs-dlq")["QueueUrl"]
+    jobs_dlq_arn = sqs.get_queue_attributes(QueueUrl=jobs_dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    jobs_redrive = {"deadLetterTargetArn": jobs_dlq_arn, "maxReceiveCount": str(UPLOAD_EVENTS_MAX_RECEIVES)}
+    jobs_url = sqs.create_queue(
+        QueueName=f"{prefix}-upload-jobs", Attributes={"RedrivePolicy": json.dumps(jobs_redrive)}
+    )["QueueUrl"]
+
     cognito = client("cognito-idp")
     pool_id = cognito.create_user_pool(
         PoolName=f"{prefix}-users",
@@ -168,6 +182,8 @@ def provision(
         user_pool_client_id=client_id,
         events_queue_url=queue_url,
         events_dead_letter_queue_url=dlq_url,
+        jobs_queue_url=jobs_url,
+        jobs_dead_letter_queue_url=jobs_dlq_url,
     )
 
 

@@ -157,7 +157,7 @@ def _start(front: Front, port: int, running: Running, started: float) -> None:
 
     warming = [
         threading.Thread(target=warm, args=(function,), name=f"warm-{function}")
-        for function in (*(f.value for f in Function), "upload_events", "audit_stream")
+        for function in (*(f.value for f in Function), "upload_events", "upload_jobs", "audit_stream")
     ]
     for thread in warming:
         thread.start()
@@ -187,6 +187,14 @@ def _start(front: Front, port: int, running: Running, started: float) -> None:
         queue_url=resources.events_queue_url, endpoint_url=moto.url, region=resources.region, log=say
     ).start()
     running.add(poller.stop)
+    jobs = S3EventPoller(
+        queue_url=resources.jobs_queue_url,
+        endpoint_url=moto.url,
+        region=resources.region,
+        log=say,
+        function="upload_jobs",
+    ).start()
+    running.add(jobs.stop)
     # sharing issue: the table stream → the audit-stream function (partner download audit events)
     from local.audit_stream import StreamPoller
 

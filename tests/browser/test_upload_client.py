@@ -2,7 +2,9 @@
 
 The local stack switches to multipart only above 100 MiB; here the API answers with small parts so
 that multipart, a retried part, and resuming after a part that keeps failing can be watched
-request by request. The files are served from ``web/`` as they are.
+request by request. Like the real API, the fake grants a part URL only for a declared SHA-256 and
+refuses (as S3 does) a part whose bytes do not match the checksum its URL signs; completion
+answers 202 and the upload lands while the app polls. The files are served from ``web/`` as they are.
 """
 
 from __future__ import annotations
@@ -58,7 +60,8 @@ class FakeBackend:
     puts: list[int] = field(default_factory=list)  # part numbers, in the order they arrived
     put_bodies: dict[int, bytes] = field(default_factory=dict)
     put_headers: list[dict[str, str]] = field(default_factory=list)
-    reissued: list[list[int]] = field(default_factory=list)
+    reissued: list[list[int]] = field(default_factory=list)  # part numbers of each URL request
+    signed: dict[int, str] = field(default_factory=dict)  # part_number -> SHA-256 its URL signs
     completed: list[dict[str, Any]] = field(default_factory=list)
 
     def part_url(self, n: int, generation: int = 0) -> str:
@@ -100,18 +103,26 @@ class FakeBackend:
                 "upload_id": "up-1",
                 "method": "MULTIPART",
                 "part_size": PART,
-                "parts": [{"part_number": n, "url": self.part_url(n)} for n in range(1, count + 1)],
+                "part_count": count,
                 "expires_at": "2099-01-01T00:00:00Z",
             }
             return self.json(route, {"document": {"id": "doc-1", "name": body["name"]}, "upload": upload}, 201)
         if (method, path) == ("POST", "/uploads/up-1/parts"):
-            numbers = json.loads(request.post_data or "{}")["part_numbers"]
-            self.reissued.append(numbers)
-            parts = [{"part_number": n, "url": self.part_url(n, len(self.reissued))} for n in numbers]
+            declared = json.loads(request.post_data or "{}")["parts"]
+            self.reissued.append([p["part_number"] for p in declared])
+            self.signed.update({p["part_number"]: p["sha256"] for p in declared})
+            parts = [
+                {
+                    "part_number": p["part_number"],
+                    "url": self.part_url(p["part_number"], len(self.reissued)),
+                    "headers": {"x-amz-checksum-sha256": p["sha256"]},
+                }
+                for p in declared
+            ]
             return self.json(route, {"parts": parts, "expires_at": "2099-01-01T00:00:00Z"})
         if (method, path) == ("POST", "/uploads/up-1/complete"):
             self.completed.append(json.loads(request.post_data or "{}"))
-            return self.json(route, {"upload_id": "up-1", "status": "pending"})
+            return self.json(route, {"upload_id": "up-1", "status": "completing"}, 202)
         if (method, path) == ("GET", "/uploads/up-1"):
             landed = self.completed or (self.single and self.put_bodies)
             return self.json(route, {"upload_id": "up-1", "status": "completed" if landed else "pending"})
@@ -130,7 +141,11 @@ class FakeBackend:
             self.fail_part[n] -= 1
             route.fulfill(status=500, headers=self.cors(), body="InternalError")
             return
-        self.put_bodies[n] = request.post_data_buffer or b""
+        body = request.post_data_buffer or b""
+        if found and request.headers.get("x-amz-checksum-sha256") != _b64sha(body):
+            route.fulfill(status=400, headers=self.cors(), body="BadDigest")  # what S3 answers
+            return
+        self.put_bodies[n] = body
         route.fulfill(status=200, headers={**self.cors(), "ETag": f'"etag-{n}"'}, body="")
 
     @staticmethod
@@ -138,7 +153,7 @@ class FakeBackend:
         return {
             "Access-Control-Allow-Origin": APP,
             "Access-Control-Allow-Methods": "GET,PUT,POST,PATCH,DELETE",
-            "Access-Control-Allow-Headers": "authorization,content-type",
+            "Access-Control-Allow-Headers": "authorization,content-type,x-amz-checksum-sha256",
             "Access-Control-Expose-Headers": "ETag",
         }
 
@@ -191,8 +206,13 @@ def _start(app: Page, backend: FakeBackend, tmp_path: Path) -> bytes:
     return data
 
 
-def _expected_parts(count: int) -> list[dict[str, Any]]:
-    return [{"part_number": n, "etag": f'"etag-{n}"'} for n in range(1, count + 1)]
+def _b64sha(data: bytes) -> str:
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+def _expected_parts(data: bytes) -> list[dict[str, Any]]:
+    chunks = [data[i : i + PART] for i in range(0, len(data), PART)]
+    return [{"part_number": n, "etag": f'"etag-{n}"', "sha256": _b64sha(c)} for n, c in enumerate(chunks, start=1)]
 
 
 def test_a_large_file_goes_up_in_parts_with_a_declared_sha256(app: Page, tmp_path: Path) -> None:
@@ -208,16 +228,18 @@ def test_a_large_file_goes_up_in_parts_with_a_declared_sha256(app: Page, tmp_pat
     assert declared["content_type"] == "application/octet-stream"
     assert sorted(backend.puts) == [1, 2, 3, 4]
     assert b"".join(backend.put_bodies[n] for n in (1, 2, 3, 4)) == data
-    assert backend.completed == [{"parts": _expected_parts(4)}]
+    # Each part's URL was asked for with that part's SHA-256, and the part sent it, signed.
+    assert sorted(backend.reissued) == [[1], [2], [3], [4]]
+    assert backend.completed == [{"parts": _expected_parts(data)}]
 
 
 def test_a_failed_part_is_retried_with_a_fresh_url(app: Page, tmp_path: Path) -> None:
     backend = FakeBackend(size=3 * PART + 10, fail_part={2: 1})
-    _start(app, backend, tmp_path)
+    data = _start(app, backend, tmp_path)
     expect(app.locator(".upload", has_text="design.bin")).to_have_attribute("data-state", "available")
     assert backend.puts.count(2) == 2
-    assert backend.reissued == [[2]]
-    assert backend.completed == [{"parts": _expected_parts(4)}]
+    assert backend.reissued.count([2]) == 2  # the first URL, then a fresh one
+    assert backend.completed == [{"parts": _expected_parts(data)}]
 
 
 def test_a_part_that_keeps_failing_pauses_the_upload_and_resume_sends_only_what_is_missing(
@@ -236,7 +258,7 @@ def test_a_part_that_keeps_failing_pauses_the_upload_and_resume_sends_only_what_
     expect(upload).to_have_attribute("data-state", "available")
     assert backend.puts[len(sent_before) :] == [3]
     assert backend.reissued[-1] == [3]
-    assert backend.completed == [{"parts": _expected_parts(4)}]
+    assert backend.completed == [{"parts": _expected_parts(data)}]
     assert backend.put_bodies[3] == data[2 * PART : 3 * PART]
 
 

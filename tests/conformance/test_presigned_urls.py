@@ -179,15 +179,35 @@ def test_part_urls_accept_the_part_and_refuse_tampering_and_expiry() -> None:
     key = fresh_key()
     s3_upload = objects.start_multipart(key, content_type="application/pdf")
     part = b"p" * (5 * 1024 * 1024)
-    good = objects.presign_part(key, s3_upload_id=s3_upload, part_number=1)
-    assert requests.put(with_query(good, partNumber="2"), data=part, timeout=TIMEOUT).status_code == 403
-    short = objects.presign_part(key, s3_upload_id=s3_upload, part_number=2, ttl_seconds=1)
-    reply = requests.put(good, data=part, timeout=TIMEOUT)
+    sha = sha256_b64(part)
+    headers = objects.part_headers(sha)
+    good = objects.presign_part(key, s3_upload_id=s3_upload, part_number=1, sha256=sha)
+    assert (
+        requests.put(with_query(good, partNumber="2"), data=part, headers=headers, timeout=TIMEOUT).status_code == 403
+    )
+    short = objects.presign_part(key, s3_upload_id=s3_upload, part_number=2, sha256=sha, ttl_seconds=1)
+    reply = requests.put(good, data=part, headers=headers, timeout=TIMEOUT)
     assert reply.status_code == 200, reply.text
     time.sleep(2.5)
-    assert requests.put(short, data=part, timeout=TIMEOUT).status_code == 403
-    objects.complete_multipart(key, s3_upload_id=s3_upload, parts=[(1, reply.headers["ETag"])])
+    assert requests.put(short, data=part, headers=headers, timeout=TIMEOUT).status_code == 403
+    objects.complete_multipart(key, s3_upload_id=s3_upload, parts=[objects.Part(1, reply.headers["ETag"], sha)])
     assert uploaded(key)["ContentLength"] == len(part)
+
+
+def test_a_part_url_signs_the_parts_sha256_and_other_bytes_are_refused() -> None:
+    key = fresh_key()
+    s3_upload = objects.start_multipart(key, content_type="application/pdf")
+    part = b"q" * (5 * 1024 * 1024)
+    sha = sha256_b64(part)
+    url = objects.presign_part(key, s3_upload_id=s3_upload, part_number=1, sha256=sha)
+    assert "x-amz-checksum-sha256" in dict(parse_qsl(urlsplit(url).query))["X-Amz-SignedHeaders"].split(";")
+    other = b"Q" + part[1:]
+    assert requests.put(url, data=other, headers=objects.part_headers(sha), timeout=TIMEOUT).status_code >= 400
+    # Without the header, or with another checksum, the signature no longer matches.
+    assert requests.put(url, data=part, timeout=TIMEOUT).status_code == 403
+    forged = objects.part_headers(sha256_b64(other))
+    assert requests.put(url, data=other, headers=forged, timeout=TIMEOUT).status_code == 403
+    assert requests.put(url, data=part, headers=objects.part_headers(sha), timeout=TIMEOUT).status_code == 200
 
 
 # --- download ------------------------------------------------------------------------------------

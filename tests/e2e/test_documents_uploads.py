@@ -90,6 +90,10 @@ def test_a_mismatch_leaves_no_available_version(
     assert download.status_code == 409
 
 
+def _b64sha(data: bytes) -> str:
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
 def test_a_multipart_upload_above_the_threshold_resumes_and_completes(
     local_stack: LocalStack, member: tuple[str, str]
 ) -> None:
@@ -102,26 +106,29 @@ def test_a_multipart_upload_above_the_threshold_resumes_and_completes(
     assert upload["method"] == "MULTIPART"
     part_size = upload["part_size"]
     assert part_size == limits.part_size
-    numbers = [p["part_number"] for p in upload["parts"]]
-    assert numbers == list(range(1, -(-size // part_size) + 1))
+    assert upload.get("parts") is None  # a part URL is granted for the part's SHA-256
+    numbers = list(range(1, upload["part_count"] + 1))
+    assert upload["part_count"] == -(-size // part_size)
+    chunks = {n: content[(n - 1) * part_size : n * part_size] for n in numbers}
 
-    def put_part(url: str, number: int) -> str:
-        chunk = content[(number - 1) * part_size : number * part_size]
-        reply = requests.put(url, data=chunk, timeout=120)
+    def grant(wanted: list[int]) -> list[dict[str, Any]]:
+        body = {"parts": [{"part_number": n, "sha256": _b64sha(chunks[n])} for n in wanted]}
+        reply = local_stack.api("POST", f"/uploads/{upload['upload_id']}/parts", token=token, json=body)
+        assert reply.status_code == 200, reply.text
+        return list(reply.json()["parts"])
+
+    def put_part(part: dict[str, Any]) -> str:
+        reply = requests.put(part["url"], data=chunks[part["part_number"]], headers=part["headers"], timeout=120)
         assert reply.status_code == 200, reply.text
         return str(reply.headers["ETag"])
 
-    etags = {1: put_part(upload["parts"][0]["url"], 1)}
-    # The browser was closed after the first part; later it asks for fresh URLs for the rest.
-    resumed = local_stack.api(
-        "POST", f"/uploads/{upload['upload_id']}/parts", token=token, json={"part_numbers": numbers[1:]}
-    )
-    assert resumed.status_code == 200, resumed.text
-    for part in resumed.json()["parts"]:
-        etags[part["part_number"]] = put_part(part["url"], part["part_number"])
-    parts = [{"part_number": n, "etag": etags[n]} for n in numbers]
+    etags = {1: put_part(grant([1])[0])}
+    # The browser was closed after the first part; later it hashes and asks for the rest.
+    for part in grant(numbers[1:]):
+        etags[part["part_number"]] = put_part(part)
+    parts = [{"part_number": n, "etag": etags[n], "sha256": _b64sha(chunks[n])} for n in numbers]
     done = local_stack.api("POST", f"/uploads/{upload['upload_id']}/complete", token=token, json={"parts": parts})
-    assert done.status_code == 200, done.text
+    assert done.status_code == 202, done.text  # the upload-jobs function completes it
 
     assert _settled(local_stack, token, upload["upload_id"], timeout=120)["status"] == "completed"
     link = local_stack.api("GET", f"/documents/{created['document']['id']}/download", token=token).json()

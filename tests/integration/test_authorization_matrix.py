@@ -119,9 +119,12 @@ class World:
                     PartNumber=number,
                     Body=chunk,
                 )["ETag"]
-                parts.append({"part_number": number, "etag": etag})
+                parts.append({"part_number": number, "etag": etag, "sha256": sha256_b64(chunk)})
         else:
-            parts = [{"part_number": 1, "etag": '"abc"'}, {"part_number": 2, "etag": '"def"'}]
+            parts = [
+                {"part_number": 1, "etag": '"abc"', "sha256": sha256_b64(b"1")},
+                {"part_number": 2, "etag": '"def"', "sha256": sha256_b64(b"2")},
+            ]
         return str(instructions["upload_id"]), parts
 
     def fresh_user(self) -> User:
@@ -241,7 +244,12 @@ ROWS: list[Row] = [
     ),
     Row("GET", "/documents/{document_id}/download", MEMBERS_READ, doc),
     Row("GET", "/uploads/{upload_id}", UPLOADER, _upload),
-    Row("POST", "/uploads/{upload_id}/parts", UPLOADER, lambda w: Request(_upload(w).params, {"part_numbers": [2]})),
+    Row(
+        "POST",
+        "/uploads/{upload_id}/parts",
+        UPLOADER,
+        lambda w: Request(_upload(w).params, {"parts": [{"part_number": 2, "sha256": sha256_b64(b"2")}]}),
+    ),
     Row("POST", "/uploads/{upload_id}/complete", UPLOADER, _complete),
     Row("DELETE", "/uploads/{upload_id}", UPLOADER, _upload),
     Row("GET", "/workspaces/{workspace_id}/audit", (2, 403, 403, 404, 2, 401), ws),

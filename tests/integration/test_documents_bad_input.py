@@ -25,6 +25,7 @@ GARBAGE_BODIES: list[bytes | str] = [
     '{"size": 1e400}',
     '{"size": -1, "sha256": "!!"}',
     '{"part_numbers": [0, -1, 1e9]}',
+    '{"parts": [{"part_number": 1, "sha256": "!!"}]}',
     '{"parts": [{"part_number": 1}]}',
     '{"role": "god"}',
     '{"email": ["a"]}',

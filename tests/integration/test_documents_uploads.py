@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import boto3
 import pytest
+import requests
 
 from docuserve import keys, processing
 from docuserve.adapters.store import Store
@@ -21,6 +23,7 @@ from tests.support.documents import (
     land,
     make_user,
     ok,
+    run_jobs,
     sha256_b64,
     upload,
 )
@@ -249,50 +252,200 @@ def small_parts(aws: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     get_settings.cache_clear()
 
 
-def _put_part(aws: Any, url_upload_id: str, number: int, data: bytes) -> str:
-    session = Store().get(keys.upload(url_upload_id))
+def _put_part(url_or_part: dict[str, Any], data: bytes) -> str:
+    """Send one part to its presigned URL with exactly the headers granted (moto intercepts it)."""
+    reply = requests.put(url_or_part["url"], data=data, headers=url_or_part["headers"], timeout=30)
+    assert reply.status_code == 200, reply.text[:300]
+    return str(reply.headers["ETag"])
+
+
+def _parts_of(data: bytes, size: int = 5 * MIB) -> list[bytes]:
+    return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+def _grant(alice: User, upload_id: str, chunks: dict[int, bytes]) -> dict[int, dict[str, Any]]:
+    body = {"parts": [{"part_number": n, "sha256": sha256_b64(c)} for n, c in chunks.items()]}
+    granted = ok(call("POST", f"/uploads/{upload_id}/parts", claims=alice.claims, body=body))
+    return {int(p["part_number"]): p for p in granted["parts"]}
+
+
+def _send_all(alice: User, upload_id: str, data: bytes, *, sent: list[bytes] | None = None) -> list[dict[str, Any]]:
+    """Hash each part, get its URL, send it (``sent`` replaces the bytes actually sent); the
+    completion list."""
+    chunks = dict(enumerate(_parts_of(data), start=1))
+    grants = _grant(alice, upload_id, chunks)
+    actual = dict(enumerate(sent or list(chunks.values()), start=1))
+    return [
+        {"part_number": n, "etag": _put_part(grants[n], actual[n]), "sha256": sha256_b64(chunks[n])} for n in chunks
+    ]
+
+
+def _get_object_calls() -> list[str]:
+    """Every GetObject the domain's S3 client makes from now on (HEADs are not GetObject)."""
+    from docuserve.adapters import aws as adapters
+
+    calls: list[str] = []
+    adapters.s3().meta.events.register("before-call.s3.GetObject", lambda **kw: calls.append(kw["model"].name))
+    return calls
+
+
+def _land_event(aws: Any, upload_id: str, size: int) -> dict[str, Any]:
+    session = Store().get(keys.upload(upload_id))
     assert session is not None
     s3 = boto3.client("s3", region_name=aws.region)
-    etag: str = s3.upload_part(
-        Bucket=aws.bucket_name,
-        Key=session["object_key"],
-        UploadId=session["s3_upload_id"],
-        PartNumber=number,
-        Body=data,
-    )["ETag"]
-    return etag
+    head = s3.head_object(Bucket=aws.bucket_name, Key=session["object_key"])
+    return {"key": session["object_key"], "size": size, "version_id": head.get("VersionId")}
+
+
+BIG = bytes(range(256)) * (11 * 4096)  # 11 MiB: three parts of 5, 5 and 1 MiB
 
 
 @pytest.mark.usefixtures("small_parts")
-def test_multipart_upload_resumes_completes_and_verifies_by_streaming(aws: Any, alice: User, ws: str) -> None:
-    data = bytes(range(256)) * (11 * 4096)  # 11 MiB: three parts of 5, 5 and 1 MiB
-    created = create_document(alice, ws, data, name="big.bin", content_type="application/octet-stream")
-    instructions = created["upload"]
-    upload_id = instructions["upload_id"]
+def test_multipart_instructions_carry_no_part_url_until_each_part_declares_its_sha256(
+    aws: Any, alice: User, ws: str
+) -> None:
+    instructions = create_document(alice, ws, BIG, name="big.bin", content_type="application/octet-stream")["upload"]
     assert instructions["method"] == "MULTIPART"
-    assert instructions["part_size"] == 5 * MIB
-    assert [p["part_number"] for p in instructions["parts"]] == [1, 2, 3]
-    assert "headers" not in instructions or instructions["headers"] is None
+    assert (instructions["part_size"], instructions["part_count"]) == (5 * MIB, 3)
+    assert instructions.get("parts") is None
+    chunks = dict(enumerate(_parts_of(BIG), start=1))
+    grants = _grant(alice, instructions["upload_id"], {3: chunks[3], 1: chunks[1]})
+    assert sorted(grants) == [1, 3]
+    for n, grant in grants.items():
+        query = parse_qs(urlparse(grant["url"]).query)
+        assert "x-amz-checksum-sha256" in query["X-Amz-SignedHeaders"][0].split(";")
+        assert grant["headers"] == {"x-amz-checksum-sha256": sha256_b64(chunks[n])}
 
-    first = _put_part(aws, upload_id, 1, data[: 5 * MIB])
-    # The client went away; it asks for fresh URLs for the parts it still needs.
-    resumed = ok(call("POST", f"/uploads/{upload_id}/parts", claims=alice.claims, body={"part_numbers": [3, 2]}))
-    assert [p["part_number"] for p in resumed["parts"]] == [2, 3]
-    second = _put_part(aws, upload_id, 2, data[5 * MIB : 10 * MIB])
-    third = _put_part(aws, upload_id, 3, data[10 * MIB :])
 
-    incomplete = [{"part_number": 1, "etag": first}, {"part_number": 3, "etag": third}]
+@pytest.mark.usefixtures("small_parts")
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"part_numbers": [1]}, "parts"),
+        ({"parts": [{"part_number": 1}]}, "sha256"),
+        ({"parts": [{"part_number": 1, "sha256": "not base64 of 32 bytes"}]}, "sha256"),
+        ({"parts": [{"part_number": 0, "sha256": sha256_b64(b"x")}]}, "part_number"),
+    ],
+    ids=["old-body", "no-checksum", "bad-checksum", "bad-number"],
+)
+def test_malformed_part_declarations_are_422_naming_the_field(
+    aws: Any, alice: User, ws: str, body: dict[str, Any], field: str
+) -> None:
+    upload_id = create_document(alice, ws, BIG, content_type="application/octet-stream")["upload"]["upload_id"]
+    reply = call("POST", f"/uploads/{upload_id}/parts", claims=alice.claims, body=body)
+    assert reply.status == 422
+    assert field in json.dumps(reply.json())
+
+
+@pytest.mark.usefixtures("small_parts")
+def test_multipart_completes_in_a_job_checks_stored_checksums_without_reading_then_hashes_in_a_job(
+    aws: Any, alice: User, ws: str
+) -> None:
+    created = create_document(alice, ws, BIG, name="big.bin", content_type="application/octet-stream")
+    upload_id = created["upload"]["upload_id"]
+    parts = _send_all(alice, upload_id, BIG)
+    incomplete = [parts[0], parts[2]]
     assert call("POST", f"/uploads/{upload_id}/complete", claims=alice.claims, body={"parts": incomplete}).status == 422
-    parts = [{"part_number": 1, "etag": first}, {"part_number": 2, "etag": second}, {"part_number": 3, "etag": third}]
-    ok(call("POST", f"/uploads/{upload_id}/complete", claims=alice.claims, body={"parts": parts}))
 
-    s3 = boto3.client("s3", region_name=aws.region)
-    session = Store().get(keys.upload(upload_id))
-    assert session is not None
-    head = s3.head_object(Bucket=aws.bucket_name, Key=session["object_key"])
-    result = deliver(aws, {"key": session["object_key"], "size": len(data), "version_id": head.get("VersionId")})
-    assert result == {"batchItemFailures": []}
+    # Completion answers at once: S3's CompleteMultipartUpload runs in the upload-jobs function.
+    reply = call("POST", f"/uploads/{upload_id}/complete", claims=alice.claims, body={"parts": parts})
+    assert reply.status == 202
+    assert reply.json()["status"] == "completing"
+    assert _s3_versions(aws, created["document"]["id"]) == []
+    # A lost answer: the same request again is fine; other parts are not.
+    assert call("POST", f"/uploads/{upload_id}/complete", claims=alice.claims, body={"parts": parts}).status == 202
+    other = [dict(parts[0], sha256=sha256_b64(b"other")), *parts[1:]]
+    assert call("POST", f"/uploads/{upload_id}/complete", claims=alice.claims, body={"parts": other}).status == 409
+    assert run_jobs(aws) == ["assemble", "assemble"]  # the second finds the upload assembled already
+
+    reads = _get_object_calls()
+    assert deliver(aws, _land_event(aws, upload_id, len(BIG))) == {"batchItemFailures": []}
+    assert reads == []  # the checksum step: a HEAD, no byte read
+    assert ok(call("GET", f"/uploads/{upload_id}", claims=alice.claims))["status"] == "completing"
+    assert run_jobs(aws) == ["hash"]
+    assert reads == ["GetObject"]  # the hashing step reads the object once
     assert ok(call("GET", f"/uploads/{upload_id}", claims=alice.claims))["status"] == "completed"
+    assert ok(call("GET", f"/documents/{created['document']['id']}", claims=alice.claims))["status"] == "available"
+
+
+@pytest.mark.usefixtures("small_parts")
+def test_a_multipart_object_whose_full_sha256_differs_fails_the_hashing_step(aws: Any, alice: User, ws: str) -> None:
+    # Every part is what its checksum says; the declared full-object SHA-256 is another file's.
+    created = create_document(
+        alice, ws, BIG, name="big.bin", content_type="application/octet-stream", sha256=sha256_b64(b"another file")
+    )
+    upload_id = created["upload"]["upload_id"]
+    ok(
+        call(
+            "POST",
+            f"/uploads/{upload_id}/complete",
+            claims=alice.claims,
+            body={"parts": _send_all(alice, upload_id, BIG)},
+        ),
+        202,
+    )
+    assert run_jobs(aws) == ["assemble"]
+    deliver(aws, _land_event(aws, upload_id, len(BIG)))
+    assert run_jobs(aws) == ["hash"]
+    status = ok(call("GET", f"/uploads/{upload_id}", claims=alice.claims))
+    assert (status["status"], status["failure_reason"]) == (
+        "failed",
+        "SHA-256 mismatch: the bytes are not the ones declared",
+    )
+    assert _s3_versions(aws, created["document"]["id"]) == []
+
+
+@pytest.mark.usefixtures("small_parts")
+def test_parts_whose_bytes_differ_from_their_declared_sha256_fail_at_the_checksum_step_unread(
+    aws: Any, alice: User, ws: str
+) -> None:
+    """Real S3 refuses such a part outright (tests/conformance); moto stores it, and the composite
+    checksum S3 computes from the stored parts then differs from the declared parts'."""
+    created = create_document(alice, ws, BIG, name="big.bin", content_type="application/octet-stream")
+    upload_id = created["upload"]["upload_id"]
+    chunks = _parts_of(BIG)
+    tampered = [chunks[0], b"X" * len(chunks[1]), chunks[2]]
+    parts = _send_all(alice, upload_id, BIG, sent=tampered)
+    ok(call("POST", f"/uploads/{upload_id}/complete", claims=alice.claims, body={"parts": parts}), 202)
+    assert run_jobs(aws) == ["assemble"]
+    reads = _get_object_calls()
+    deliver(aws, _land_event(aws, upload_id, len(BIG)))
+    assert reads == []
+    assert run_jobs(aws) == []  # no hashing: the checksum step decided
+    status = ok(call("GET", f"/uploads/{upload_id}", claims=alice.claims))
+    assert status["status"] == "failed"
+    assert "not the ones declared" in status["failure_reason"]
+
+
+@pytest.mark.usefixtures("small_parts")
+def test_parts_s3_refuses_at_completion_fail_the_upload_and_its_version(
+    aws: Any, alice: User, ws: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from docuserve.adapters import objects
+
+    created = create_document(alice, ws, BIG, name="big.bin", content_type="application/octet-stream")
+    upload_id = created["upload"]["upload_id"]
+    parts = _send_all(alice, upload_id, BIG)
+    ok(call("POST", f"/uploads/{upload_id}/complete", claims=alice.claims, body={"parts": parts}), 202)
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise objects.UploadRejected("InvalidPart", "checksum mismatch")  # what S3 answers a wrong checksum
+
+    monkeypatch.setattr(objects, "complete_multipart", refuse)
+    assert run_jobs(aws) == ["assemble"]
+    status = ok(call("GET", f"/uploads/{upload_id}", claims=alice.claims))
+    assert (status["status"], status["failure_reason"]) == ("failed", "S3 refused the parts (InvalidPart)")
+    got = ok(call("GET", f"/documents/{created['document']['id']}", claims=alice.claims))
+    assert got["versions"][0]["status"] == "failed"
+    assert len(_events(ws, alice, "upload.failed")) == 1
+
+
+def test_a_single_put_decides_on_the_stored_checksum_without_reading(aws: Any, alice: User, ws: str) -> None:
+    created = create_document(alice, ws, DATA)
+    reads = _get_object_calls()
+    upload(aws, created["upload"]["upload_id"], DATA)
+    assert reads == []
+    assert run_jobs(aws) == []
     assert ok(call("GET", f"/documents/{created['document']['id']}", claims=alice.claims))["status"] == "available"
 
 
@@ -303,7 +456,8 @@ def test_an_aborted_upload_fails_its_version_and_cannot_be_resumed(aws: Any, ali
     upload_id = created["upload"]["upload_id"]
     assert call("DELETE", f"/uploads/{upload_id}", claims=alice.claims).status == 204
     assert ok(call("GET", f"/uploads/{upload_id}", claims=alice.claims))["status"] == "aborted"
-    assert call("POST", f"/uploads/{upload_id}/parts", claims=alice.claims, body={"part_numbers": [1]}).status == 409
+    parts = {"parts": [{"part_number": 1, "sha256": sha256_b64(b"a")}]}
+    assert call("POST", f"/uploads/{upload_id}/parts", claims=alice.claims, body=parts).status == 409
     assert call("DELETE", f"/uploads/{upload_id}", claims=alice.claims).status == 409
     got = ok(call("GET", f"/documents/{created['document']['id']}", claims=alice.claims))
     assert got["versions"][0]["status"] == "failed"
@@ -311,9 +465,10 @@ def test_an_aborted_upload_fails_its_version_and_cannot_be_resumed(aws: Any, ali
 
 def test_single_put_uploads_cannot_be_resumed_or_completed(aws: Any, alice: User, ws: str) -> None:
     upload_id = create_document(alice, ws, DATA)["upload"]["upload_id"]
-    body = {"parts": [{"part_number": 1, "etag": '"x"'}]}
+    body = {"parts": [{"part_number": 1, "etag": '"x"', "sha256": sha256_b64(DATA)}]}
     assert call("POST", f"/uploads/{upload_id}/complete", claims=alice.claims, body=body).status == 409
-    assert call("POST", f"/uploads/{upload_id}/parts", claims=alice.claims, body={"part_numbers": [1]}).status == 409
+    parts = {"parts": [{"part_number": 1, "sha256": sha256_b64(DATA)}]}
+    assert call("POST", f"/uploads/{upload_id}/parts", claims=alice.claims, body=parts).status == 409
 
 
 def test_only_the_uploader_sees_an_upload(aws: Any, alice: User, ws: str) -> None:

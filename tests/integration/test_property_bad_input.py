@@ -67,7 +67,7 @@ BODY_ROUTES = [
     BodyRoute("POST", "/workspaces/{workspace_id}/documents", member_models.CreateDocument),
     BodyRoute("PATCH", "/documents/{document_id}", member_models.UpdateDocument),
     BodyRoute("POST", "/documents/{document_id}/versions", member_models.CreateVersion),
-    BodyRoute("POST", "/uploads/{upload_id}/parts", member_models.PartNumbers),
+    BodyRoute("POST", "/uploads/{upload_id}/parts", member_models.PartChecksums),
     BodyRoute("POST", "/uploads/{upload_id}/complete", member_models.CompleteUpload),
     BodyRoute("POST", "/admin/users", member_models.InviteUser),
     BodyRoute("POST", "/documents/{document_id}/shares", share_models.CreateShare),

@@ -86,6 +86,7 @@ def land(resources: Any, upload_id: str, data: bytes, *, content_type: str = "ap
         ContentType=content_type,
         ServerSideEncryption="aws:kms",
         SSEKMSKeyId=resources.kms_key_arn,
+        ChecksumAlgorithm="SHA256",  # as the presigned PUT signs the SHA-256: S3 stores it
     )
     return {"key": key, "size": len(data), "version_id": put.get("VersionId")}
 
@@ -104,3 +105,20 @@ def deliver(resources: Any, *landed: dict[str, Any]) -> dict[str, Any]:
 def upload(resources: Any, upload_id: str, data: bytes) -> None:
     result = deliver(resources, land(resources, upload_id, data))
     assert result == {"batchItemFailures": []}, json.dumps(result)
+
+
+def run_jobs(resources: Any) -> list[str]:
+    """Hand every queued upload job to the upload-jobs function, one per invocation (as the stack's
+    event source does) until the queue is empty; returns each job's kind, in order."""
+    sqs = boto3.client("sqs", region_name=resources.region)
+    module = importlib.import_module("handlers.upload_jobs")
+    kinds: list[str] = []
+    while True:
+        got = sqs.receive_message(QueueUrl=resources.jobs_queue_url, MaxNumberOfMessages=1).get("Messages", [])
+        if not got:
+            return kinds
+        (message,) = got
+        kinds.append(json.loads(message["Body"])["job"])
+        result = module.handler(sqs_event([(message["MessageId"], message["Body"])]), FakeContext())
+        assert result == {"batchItemFailures": []}, json.dumps(result)
+        sqs.delete_message(QueueUrl=resources.jobs_queue_url, ReceiptHandle=message["ReceiptHandle"])

@@ -64,17 +64,20 @@ def test_request_models_reject_unknown_fields_and_strings_for_sizes() -> None:
             CreateDocument.model_validate(good | change)
     assert UpdateDocument.model_validate({"folder": "a"}).folder == "/a"
     with pytest.raises(ValidationError):
-        CompleteUpload.model_validate({"parts": [{"part_number": 0, "etag": "x"}]})
+        CompleteUpload.model_validate({"parts": [{"part_number": 0, "etag": "x", "sha256": SHA}]})
+    with pytest.raises(ValidationError):
+        CompleteUpload.model_validate({"parts": [{"part_number": 1, "etag": "x"}]})  # no part checksum
 
 
-def test_part_size_grows_only_when_10000_parts_would_not_suffice() -> None:
+def test_part_size_grows_only_when_2000_parts_would_not_suffice() -> None:
+    """2,000 parts keep the completion job (every part's ETag and SHA-256) in one SQS message."""
     assert part_size_for(200 * MIB) == 16 * MIB
-    assert part_size_for(156 * GIB) == 16 * MIB  # 10,000 parts of 16 MiB hold 156.25 GiB
-    assert part_size_for(157 * GIB) == 17 * MIB
+    assert part_size_for(31 * GIB) == 16 * MIB  # 2,000 parts of 16 MiB hold 31.25 GiB
+    assert part_size_for(32 * GIB) == 17 * MIB
     big = part_size_for(5 * TIB)
     assert big % MIB == 0
-    assert big * 10_000 >= 5 * TIB
-    assert (big - MIB) * 10_000 < 5 * TIB
+    assert big * 2_000 >= 5 * TIB
+    assert (big - MIB) * 2_000 < 5 * TIB
 
 
 def test_only_keys_this_server_generates_are_processed() -> None:

@@ -14,6 +14,12 @@ export function toBase64(bytes) {
   return btoa(binary);
 }
 
+/** Base64 SHA-256 of one multipart part (a part fits in memory: Web Crypto in one call). */
+export async function partSha256(blob) {
+  const digest = await crypto.subtle.digest("SHA-256", await blob.arrayBuffer());
+  return toBase64(new Uint8Array(digest));
+}
+
 /** Base64 SHA-256 of `blob`; `onProgress(doneBytes)` is called as it reads. */
 export async function sha256Base64(blob, onProgress = () => {}) {
   if (blob.size <= WEB_CRYPTO_LIMIT) {

@@ -1,8 +1,10 @@
 // Uploads straight to S3 through presigned URLs: one PUT, or a multipart upload with parallel
-// parts that retries a failed part with a fresh URL and can be resumed by the user.
+// parts that retries a failed part with a fresh URL and can be resumed by the user. Each part is
+// hashed (Web Crypto) before its URL is asked for: the URL signs that SHA-256 and S3 refuses other
+// bytes. Completion is queued by the API (202); the app then polls the upload until it lands.
 
 import { seg } from "./api.js";
-import { sha256Base64 } from "./sha256.js";
+import { partSha256, sha256Base64 } from "./sha256.js";
 
 const PARALLEL_PARTS = 4;
 const PART_ATTEMPTS = 3;
@@ -54,6 +56,7 @@ export class UploadTask {
     this.upload = null;
     this.result = null;
     this.etags = new Map(); // part_number -> ETag of parts that landed
+    this.checksums = new Map(); // part_number -> base64 SHA-256 its URL signed
     this.sent = new Map(); // part_number -> bytes sent
   }
 
@@ -103,7 +106,9 @@ export class UploadTask {
       await this.sendParts();
       this.set({ state: "processing" });
       await this.api.post(`/uploads/${seg(upload.upload_id)}/complete`, {
-        parts: [...this.etags].sort((a, b) => a[0] - b[0]).map(([part_number, etag]) => ({ part_number, etag })),
+        parts: [...this.etags]
+          .sort((a, b) => a[0] - b[0])
+          .map(([part_number, etag]) => ({ part_number, etag, sha256: this.checksums.get(part_number) })),
       });
     } else {
       await putObject(upload.url, this.file, upload.headers, (loaded) => {
@@ -118,17 +123,19 @@ export class UploadTask {
     const upload = this.upload;
     const size = Number(upload.part_size);
     const count = Math.max(1, Math.ceil(this.file.size / size));
-    const urls = new Map((upload.parts || []).map((p) => [Number(p.part_number), p]));
-    let expiresAt = Date.parse(upload.expires_at || "") || Infinity;
+    const urls = new Map(); // part_number -> {url, headers, expiresAt}
     const missing = [];
     for (let n = 1; n <= count; n++) if (!this.etags.has(n)) missing.push(n);
 
-    const reissue = async (numbers) => {
-      const answer = await this.api.post(`/uploads/${seg(upload.upload_id)}/parts`, { part_numbers: numbers });
-      for (const p of answer.parts || answer.items || []) urls.set(Number(p.part_number), p);
-      expiresAt = Date.parse(answer.expires_at || "") || expiresAt;
+    // A URL is granted for a part's SHA-256: hash the part first (once; kept for completion).
+    const grant = async (n, body) => {
+      if (!this.checksums.has(n)) this.checksums.set(n, await partSha256(body));
+      const answer = await this.api.post(`/uploads/${seg(upload.upload_id)}/parts`, {
+        parts: [{ part_number: n, sha256: this.checksums.get(n) }],
+      });
+      const expiresAt = Date.parse(answer.expires_at || "") || Infinity;
+      for (const p of answer.parts || []) urls.set(Number(p.part_number), { ...p, expiresAt });
     };
-    if (this.etags.size > 0 || Date.now() > expiresAt - URL_MARGIN_MS) await reissue(missing);
 
     const report = () => {
       let sent = 0;
@@ -139,7 +146,7 @@ export class UploadTask {
       const body = this.file.slice((n - 1) * size, Math.min(this.file.size, n * size));
       for (let attempt = 1; ; attempt++) {
         try {
-          if (!urls.has(n) || Date.now() > expiresAt - URL_MARGIN_MS) await reissue([n]);
+          if (!urls.has(n) || Date.now() > urls.get(n).expiresAt - URL_MARGIN_MS) await grant(n, body);
           const part = urls.get(n);
           const etag = await putObject(part.url, body, part.headers, (loaded) => {
             this.sent.set(n, loaded);

@@ -1,4 +1,4 @@
-"""Member routes: upload sessions (status, resume, complete, abort) — the uploader's own only."""
+"""Member routes: upload sessions (status, part URLs, complete, abort) — the uploader's own only."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from docuserve import uploads
 from docuserve.api import current_caller
-from docuserve.models.requests import CompleteUpload, PartNumbers
+from docuserve.models.requests import CompleteUpload, PartChecksums
 from docuserve.models.responses import PartUrl, PartUrls, UploadInstructions, UploadStatus
 
 router = APIGatewayRouter()
 
 
 def _part_urls(grants: list[uploads.PartGrant]) -> list[PartUrl]:
-    return [PartUrl(part_number=g.part_number, url=g.url) for g in grants]
+    return [PartUrl(part_number=g.part_number, url=g.url, headers=g.headers) for g in grants]
 
 
 def instructions_view(given: uploads.Instructions) -> UploadInstructions:
@@ -54,14 +54,15 @@ def upload_status(upload_id: str) -> UploadStatus:
 
 
 @router.post("/uploads/<upload_id>/parts")
-def reissue_parts(upload_id: str, body: Annotated[PartNumbers, Body()]) -> PartUrls:
-    grants = uploads.reissue_parts(current_caller(router), upload_id, body.part_numbers)
+def grant_parts(upload_id: str, body: Annotated[PartChecksums, Body()]) -> PartUrls:
+    declared = [(p.part_number, p.sha256) for p in body.parts]
+    grants = uploads.grant_parts(current_caller(router), upload_id, declared)
     return PartUrls(upload_id=grants.upload_id, parts=_part_urls(grants.parts), expires_at=grants.expires_at)
 
 
-@router.post("/uploads/<upload_id>/complete")
+@router.post("/uploads/<upload_id>/complete", status_code=202)
 def complete_upload(upload_id: str, body: Annotated[CompleteUpload, Body()]) -> UploadStatus:
-    parts = [(p.part_number, p.etag) for p in body.parts]
+    parts = [uploads.Completed(part_number=p.part_number, etag=p.etag, sha256=p.sha256) for p in body.parts]
     return status_view(uploads.complete(current_caller(router), upload_id, parts))
 
 

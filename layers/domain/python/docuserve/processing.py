@@ -7,6 +7,16 @@ becomes current only if it is newer than the current one. A version lands only w
 is not being purged and its uploader still holds editor+ in the workspace (both checked in the same
 transaction); otherwise the bytes are deleted at once (a lost role also fails the version, audited
 as ``upload.refused``).
+
+Verification has two steps. The checksum step runs on every S3 event and reads no byte of the
+object: one HEAD with ``ChecksumMode=ENABLED`` gives the size and S3's stored SHA-256. A single PUT
+signed its full-object SHA-256, which S3 checked on write, so the stored value is compared with the
+declaration and that decides. A multipart object stores a composite (SHA-256 over its parts'
+SHA-256s, each checked by S3 on write): it must equal the composite of the parts recorded at
+completion, and then the full-object SHA-256 (which partners and the signed manifest rely on) is
+computed by the hashing step, a separate job (``upload_jobs``, one object per invocation, 900 s),
+which reads the object once. ``docs/performance.md`` states what that step verifies in time and
+why the deployment's maximum document size is set from it.
 """
 
 from __future__ import annotations
@@ -20,7 +30,7 @@ from urllib.parse import unquote_plus
 
 from docuserve import audit, clock, current_version, ids, keys
 from docuserve.access import holds_role
-from docuserve.adapters import objects
+from docuserve.adapters import jobs, objects
 from docuserve.adapters.store import ConditionFailed, Store, TransactionCancelled
 from docuserve.audit import Actor, AuditEvent
 from docuserve.observability import BusinessMetric, count, logger
@@ -73,23 +83,56 @@ def parse_key(key: str, s3_version_id: str | None) -> Landed | None:
     return Landed(key, s3_version_id, ws, doc, version)
 
 
-def verify(version: Version, key: str, s3_version_id: str | None) -> tuple[str | None, str | None]:
-    """``(failure reason or None, S3 version id)``; reason ``None`` means size and SHA-256 match."""
+@dataclass(frozen=True)
+class Verdict:
+    reason: str | None  # why the upload fails; None when the step passed
+    s3_version_id: str | None
+    needs_full_hash: bool = False  # passed the checksum step; the hashing step decides
+
+
+def verify(
+    version: Version, key: str, s3_version_id: str | None, *, full_hash: bool = False, store: Store | None = None
+) -> Verdict:
+    """The checksum step (a HEAD, no byte read), or with ``full_hash`` the hashing step (one read)."""
     landed = objects.inspect(key, s3_version_id)
     if landed is None:
-        return "the uploaded object is gone", s3_version_id
+        return Verdict("the uploaded object is gone", s3_version_id)
     if landed.size != version.size:
-        return f"size mismatch: declared {version.size} bytes, received {landed.size}", landed.s3_version_id
-    # S3 stores a full-object SHA-256 for single PUTs; multipart objects (composite checksums) and
-    # stores that keep none are read once and hashed here.
-    actual = landed.sha256 or objects.stream_sha256(key, landed.s3_version_id)
+        return Verdict(f"size mismatch: declared {version.size} bytes, received {landed.size}", landed.s3_version_id)
+    actual: str | None
+    if full_hash:
+        actual = objects.stream_sha256(key, landed.s3_version_id)
+    else:
+        actual = landed.full_object_sha256
+        if actual == version.sha256:
+            return Verdict(None, landed.s3_version_id)  # a single PUT: S3 checked its signed SHA-256
+        # Not a match: a mismatch, or a multipart object's composite (some stores do not mark it).
+        upload = (store or Store()).get(keys.upload(version.upload_id)) or {}
+        if upload.get("method") == "MULTIPART":
+            expected = upload.get("parts_sha256")
+            if expected and landed.checksum and not _same_composite(landed.checksum, str(expected)):
+                return Verdict("the parts S3 assembled are not the ones declared at completion", landed.s3_version_id)
+            return Verdict(None, landed.s3_version_id, needs_full_hash=True)
+        if actual is None:
+            return Verdict(None, landed.s3_version_id, needs_full_hash=True)  # a store that kept none
     if actual != version.sha256:
-        return "SHA-256 mismatch: the bytes are not the ones declared", landed.s3_version_id
-    return None, landed.s3_version_id
+        return Verdict("SHA-256 mismatch: the bytes are not the ones declared", landed.s3_version_id)
+    return Verdict(None, landed.s3_version_id)
 
 
-def handle(landed: Landed, store: Store | None = None, *, attempt: int = 0) -> str:
-    """Process one landed object; returns what happened (for logs and tests)."""
+def _same_composite(stored: str, expected: str) -> bool:
+    """S3 answers ``<base64>-<parts>`` (some stores leave out the count); ``expected`` has both."""
+    digest, _, parts = stored.partition("-")
+    want_digest, _, want_parts = expected.partition("-")
+    return digest == want_digest and (not parts or parts == want_parts)
+
+
+def handle(landed: Landed, store: Store | None = None, *, attempt: int = 0, full_hash: bool = False) -> str:
+    """Process one landed object; returns what happened (for logs and tests).
+
+    Without ``full_hash`` this is the checksum step, which queues the hashing step when the stored
+    checksum is not the full-object SHA-256 (``hash_queued``); with it, the hashing step.
+    """
     if attempt > 3:
         raise RuntimeError("the version kept changing under concurrent deliveries")  # SQS retries later
     store = store or Store()
@@ -109,10 +152,22 @@ def handle(landed: Landed, store: Store | None = None, *, attempt: int = 0) -> s
     if version.status == "failed":
         objects.delete_version(landed.key, landed.s3_version_id)
         return "already_failed"
-    reason, s3_version_id = verify(version, landed.key, landed.s3_version_id)
-    if reason is None:
-        return _accept(landed, version, s3_version_id, store, attempt)
-    return _reject(landed, version, reason, s3_version_id, store, attempt)
+    verdict = verify(version, landed.key, landed.s3_version_id, full_hash=full_hash, store=store)
+    if verdict.reason is not None:
+        return _reject(landed, version, verdict.reason, verdict.s3_version_id, store, attempt)
+    if verdict.needs_full_hash:
+        jobs.send(jobs.hash_object(landed.key, verdict.s3_version_id))
+        return "hash_queued"
+    return _accept(landed, version, verdict.s3_version_id, store, attempt)
+
+
+def handle_hash_job(key: str, s3_version_id: str | None, store: Store | None = None) -> str:
+    """The hashing step for one object version (a job the checksum step queued)."""
+    landed = parse_key(key, s3_version_id)
+    if landed is None:
+        logger.warning("ignoring a hash job for a key DocuServe did not generate", extra={"key": key[:300]})
+        return "ignored"
+    return handle(landed, store, full_hash=True)
 
 
 def _transition(
@@ -170,9 +225,15 @@ def _finish_session(upload_id: str, status: str, reason: str | None, store: Stor
         store.update(
             keys.upload(upload_id),
             "SET #s = :s, failure_reason = :r, finished_at = :at",
-            condition="attribute_exists(pk) AND #s = :pending",
+            condition="attribute_exists(pk) AND #s IN (:pending, :completing)",
             names={"#s": "status"},
-            expression_values={":s": status, ":r": reason, ":at": clock.iso(clock.now()), ":pending": "pending"},
+            expression_values={
+                ":s": status,
+                ":r": reason,
+                ":at": clock.iso(clock.now()),
+                ":pending": "pending",
+                ":completing": "completing",
+            },
             return_values="NONE",
         )
 

@@ -18,6 +18,9 @@ from docuserve.limits import Limits
 REQUIRED = ("STAGE", "TABLE_NAME", "BUCKET_NAME", "KMS_KEY_ARN", "USER_POOL_ID", "USER_POOL_CLIENT_ID", "WEB_ORIGIN")
 
 
+UPLOAD_JOBS_QUEUE_URL = "UPLOAD_JOBS_QUEUE_URL"
+
+
 class MissingSetting(RuntimeError):
     """The function's environment lacks a variable the stack always sets."""
 
@@ -66,6 +69,8 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     service: str = "docuserve"
     limits: Limits = field(default_factory=Limits)
+    # Only the functions that queue upload jobs are given it (``adapters.jobs`` refuses without it).
+    upload_jobs_queue_url: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -93,6 +98,7 @@ class Settings:
             ),
             service=e.get("POWERTOOLS_SERVICE_NAME", "docuserve"),
             limits=Limits.from_env(e),
+            upload_jobs_queue_url=e.get(UPLOAD_JOBS_QUEUE_URL, ""),
         )
 
 

@@ -2,32 +2,42 @@
 
 The server generates every object key. Up to the single-PUT threshold the client gets one
 presigned PUT that signs content type, length, SHA-256 and SSE-KMS headers; above it an S3
-multipart upload (created here, encrypted with our key) with presigned part URLs. Sessions live
-in DynamoDB with a TTL; the version they fill becomes available only in ``processing``.
+multipart upload (created here, encrypted with our key, with ``ChecksumAlgorithm=SHA256``). A part
+URL is granted for a part's declared SHA-256 and signs it, so S3 refuses any part whose bytes do not
+match; the client hashes each part before asking for its URL, which works while streaming.
+
+Completion never waits for S3 inside the API request: it checks the list, records the composite
+checksum the declared parts make, puts a job on the upload-jobs queue and answers 202; the job
+(``assemble``) calls CompleteMultipartUpload, which S3 documents as possibly taking minutes.
+Sessions live in DynamoDB with a TTL; the version they fill becomes available only in
+``processing``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from docuserve import audit, clock, ids, keys
 from docuserve.access import holds_role, lost_role, refuse_lost_role
-from docuserve.adapters import objects
-from docuserve.adapters.store import Store, TransactionCancelled
+from docuserve.adapters import jobs, objects
+from docuserve.adapters.store import ConditionFailed, Store, TransactionCancelled
 from docuserve.audit import Actor, AuditEvent
 from docuserve.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from docuserve.identity import Caller
 from docuserve.limits import MIB
+from docuserve.observability import logger
 from docuserve.roles import Role
 from docuserve.settings import get_settings
 
 S3_MAX_PARTS = 10_000
-# Part URLs handed out at once: the rest are re-issued with POST /uploads/{id}/parts, which keeps
-# a response for a 5 TiB file well under Lambda's 6 MB payload limit.
-PARTS_IN_INSTRUCTIONS = 1000
+# Our own cap, below S3's: the completion job carries every part's ETag and SHA-256 in one SQS
+# message (at most 256 KiB; ~85 bytes a part), so the part size grows past 2,000 parts.
+MAX_PARTS = 2_000
 SESSION_DAYS = 7  # the session item's TTL; the bucket aborts incomplete multipart uploads too
 
 
@@ -49,17 +59,18 @@ def check_size(size: int) -> None:
 
 
 def part_size_for(size: int) -> int:
-    """The configured part size, grown (in whole MiB) when S3's 10,000-part limit needs it."""
-    needed = math.ceil(size / S3_MAX_PARTS)
+    """The configured part size, grown (in whole MiB) when more than ``MAX_PARTS`` would be needed."""
+    needed = math.ceil(size / MAX_PARTS)
     return max(get_settings().limits.part_size, math.ceil(needed / MIB) * MIB)
 
 
 @dataclass(frozen=True)
 class PartGrant:
-    """A presigned URL for one part of a multipart upload."""
+    """A presigned URL for one part of a multipart upload, and the headers it signs."""
 
     part_number: int
     url: str
+    headers: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -95,7 +106,7 @@ class Status:
     document_id: str
     version_id: str
     method: str
-    status: str  # pending | completed | failed | aborted
+    status: str  # pending | completing | completed | failed | aborted
     size: int
     created_at: str
     failure_reason: str | None = None
@@ -169,20 +180,16 @@ def plan(caller: Caller, *, document_id: str, number: int, declared: Declared) -
         s3_upload_id = objects.start_multipart(key, content_type=declared.content_type)
         upload_item |= {"method": "MULTIPART", "s3_upload_id": s3_upload_id, "part_size": part_size}
         upload_item["part_count"] = part_count
-        numbers = range(1, min(part_count, PARTS_IN_INSTRUCTIONS) + 1)
-        instructions = Instructions(
-            method="MULTIPART",
-            part_size=part_size,
-            part_count=part_count,
-            parts=[_part_url(upload_item, n) for n in numbers],
-            **common,
-        )
+        # No part URLs yet: each is granted for its part's SHA-256 (POST /uploads/{id}/parts).
+        instructions = Instructions(method="MULTIPART", part_size=part_size, part_count=part_count, **common)
     return Planned(version_item=version_item, upload_item=upload_item, instructions=instructions)
 
 
-def _part_url(upload: dict[str, Any], number: int) -> PartGrant:
-    url = objects.presign_part(upload["object_key"], s3_upload_id=upload["s3_upload_id"], part_number=number)
-    return PartGrant(part_number=number, url=url)
+def _part_url(upload: dict[str, Any], number: int, sha256: str) -> PartGrant:
+    url = objects.presign_part(
+        upload["object_key"], s3_upload_id=upload["s3_upload_id"], part_number=number, sha256=sha256
+    )
+    return PartGrant(part_number=number, url=url, headers=objects.part_headers(sha256))
 
 
 def _session(caller: Caller, upload_id: str, min_role: Role) -> dict[str, Any]:
@@ -222,38 +229,138 @@ def _pending_multipart(upload: dict[str, Any]) -> None:
         raise Conflict(f"this upload is {upload['status']}")
 
 
-def reissue_parts(caller: Caller, upload_id: str, part_numbers: list[int]) -> PartGrants:
-    """Fresh part URLs to resume a multipart upload."""
-    upload = _session(caller, upload_id, Role.EDITOR)
-    _pending_multipart(upload)
-    if max(part_numbers) > upload["part_count"]:
-        raise InvalidInput("part_numbers", f"this upload has {upload['part_count']} parts")
-    expires = clock.iso(clock.now() + timedelta(seconds=get_settings().limits.upload_url_ttl_seconds))
-    parts = [_part_url(upload, n) for n in sorted(set(part_numbers))]
-    return PartGrants(upload_id=upload_id, parts=parts, expires_at=expires)
-
-
-def complete(caller: Caller, upload_id: str, parts: list[tuple[int, str]]) -> Status:
-    """Assemble the parts; the version becomes available when the S3 event has been verified."""
+def grant_parts(caller: Caller, upload_id: str, parts: Sequence[tuple[int, str]]) -> PartGrants:
+    """Part URLs for ``(part number, SHA-256)`` pairs, each signing its checksum (also to resume)."""
     upload = _session(caller, upload_id, Role.EDITOR)
     _pending_multipart(upload)
     numbers = [n for n, _ in parts]
+    if max(numbers) > upload["part_count"]:
+        raise InvalidInput("parts", f"this upload has {upload['part_count']} parts")
+    if len(set(numbers)) != len(numbers):
+        raise InvalidInput("parts", "list each part number once")
+    expires = clock.iso(clock.now() + timedelta(seconds=get_settings().limits.upload_url_ttl_seconds))
+    grants = [_part_url(upload, n, sha256) for n, sha256 in sorted(parts)]
+    return PartGrants(upload_id=upload_id, parts=grants, expires_at=expires)
+
+
+@dataclass(frozen=True)
+class Completed:
+    """One part as the client reports it at completion."""
+
+    part_number: int
+    etag: str
+    sha256: str
+
+
+def complete(caller: Caller, upload_id: str, parts: Sequence[Completed]) -> Status:
+    """Record the parts and queue their assembly; answers at once (status ``completing``).
+
+    Repeating the same request (the answer was lost) queues the job again; S3 completes once.
+    """
+    upload = _session(caller, upload_id, Role.EDITOR)
+    if upload["method"] != "MULTIPART":
+        raise Conflict("this is a single-PUT upload; start a new version to upload again")
+    numbers = [p.part_number for p in parts]
     if numbers != list(range(1, upload["part_count"] + 1)):
         raise InvalidInput("parts", f"list every part once, in order, numbers 1 to {upload['part_count']}")
+    digest = objects.composite_sha256([p.sha256 for p in parts])
+    repeated = upload["status"] == "completing" and upload.get("parts_sha256") == digest
+    if not repeated:
+        _pending_multipart(upload)
+        try:
+            Store().update(
+                keys.upload(upload_id),
+                "SET #s = :completing, parts_sha256 = :digest, completion_requested_at = :at",
+                condition="#s = :pending",
+                names={"#s": "status"},
+                expression_values={
+                    ":completing": "completing",
+                    ":pending": "pending",
+                    ":digest": digest,
+                    ":at": clock.iso(clock.now()),
+                },
+                return_values="NONE",
+            )
+        except ConditionFailed:
+            raise Conflict("this upload is no longer pending") from None
+    jobs.send(jobs.assemble(upload_id, [(p.etag.strip('"'), p.sha256) for p in parts]))
+    return status_view(upload | {"status": "completing"})
+
+
+def assemble(upload_id: str, parts: Sequence[tuple[str, str]], store: Store | None = None) -> str:
+    """The completion job: CompleteMultipartUpload with each part's ETag and SHA-256.
+
+    S3 refuses parts whose stored checksum differs; the upload and its version then fail (audited).
+    When S3 no longer knows the upload but the object exists, an earlier attempt completed it.
+    Returns what happened (for logs and tests).
+    """
+    store = store or Store()
+    upload = store.get(keys.upload(upload_id))
+    if upload is None or upload.get("status") != "completing":
+        return "not_completing"
+    listed = [objects.Part(n, etag, sha256) for n, (etag, sha256) in enumerate(parts, start=1)]
+    if objects.composite_sha256([p.sha256 for p in listed]) != upload.get("parts_sha256"):
+        return _fail_completion(upload, "the parts are not the ones recorded at completion", store)
     try:
-        objects.complete_multipart(upload["object_key"], s3_upload_id=upload["s3_upload_id"], parts=parts)
+        objects.complete_multipart(upload["object_key"], s3_upload_id=upload["s3_upload_id"], parts=listed)
     except objects.UploadRejected as exc:
         if exc.code == "NoSuchUpload":
-            raise Conflict("S3 no longer has this upload (completed, aborted or expired)") from None
-        raise InvalidInput("parts", f"S3 rejected the parts: {exc.code}") from None
-    Store().update(
-        keys.upload(upload_id),
-        "SET assembled_at = :at",
-        condition="attribute_exists(pk)",
-        expression_values={":at": clock.iso(clock.now())},
-        return_values="NONE",
+            if objects.inspect(upload["object_key"], None) is not None:
+                return "already_assembled"  # processing follows the object-created event
+            return _fail_completion(upload, "S3 no longer has this upload (expired or aborted)", store)
+        return _fail_completion(upload, f"S3 refused the parts ({exc.code})", store)
+    with contextlib.suppress(ConditionFailed):
+        store.update(
+            keys.upload(upload_id),
+            "SET assembled_at = :at",
+            condition="attribute_exists(pk)",
+            expression_values={":at": clock.iso(clock.now())},
+            return_values="NONE",
+        )
+    return "assembled"
+
+
+def _fail_completion(upload: dict[str, Any], reason: str, store: Store) -> str:
+    """The upload and its version fail with ``reason`` (one transaction, audited); S3 drops the parts."""
+    at = clock.iso(clock.now())
+    event = AuditEvent(
+        "upload.failed",
+        Actor.system(),
+        workspace_id=upload["workspace_id"],
+        document_id=upload["document_id"],
+        details={"version_id": upload["version_id"], "reason": reason},
     )
-    return status_view(upload)
+    try:
+        store.transact(
+            [
+                {
+                    "Update": {
+                        "Key": keys.upload(upload["id"]),
+                        "UpdateExpression": "SET #s = :failed, failure_reason = :why, finished_at = :at",
+                        "ConditionExpression": "#s = :completing",
+                        "ExpressionAttributeNames": {"#s": "status"},
+                        "ExpressionAttributeValues": {":failed": "failed", ":why": reason, ":at": at}
+                        | {":completing": "completing"},
+                    }
+                },
+                {
+                    "Update": {
+                        "Key": keys.version(upload["document_id"], upload["version_id"]),
+                        "UpdateExpression": "SET #s = :failed, failure_reason = :why, failed_at = :at",
+                        "ConditionExpression": "#s = :pending",
+                        "ExpressionAttributeNames": {"#s": "status"},
+                        "ExpressionAttributeValues": {":failed": "failed", ":why": reason, ":at": at}
+                        | {":pending": "pending"},
+                    }
+                },
+                audit.put_action(event),
+            ]
+        )
+    except TransactionCancelled:
+        return "already_decided"
+    objects.abort_multipart(upload["object_key"], s3_upload_id=upload["s3_upload_id"])
+    logger.info("multipart completion failed", extra={"upload_id": upload["id"], "reason": reason})
+    return "failed"
 
 
 def abort(caller: Caller, upload_id: str) -> None:

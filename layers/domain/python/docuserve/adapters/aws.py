@@ -46,8 +46,13 @@ def cognito() -> Any:
     return session().client("cognito-idp", config=_DEFAULT_CONFIG)
 
 
+@cache
+def sqs() -> Any:
+    return session().client("sqs", config=_DEFAULT_CONFIG)
+
+
 def reset() -> None:
     """Forget cached clients and settings (tests and the local stack re-point them at moto)."""
-    for fn in (session, dynamodb, s3, cognito):
+    for fn in (session, dynamodb, s3, cognito, sqs):
         fn.cache_clear()
     get_settings.cache_clear()

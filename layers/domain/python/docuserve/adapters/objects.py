@@ -91,7 +91,8 @@ def presign_put(key: str, *, content_type: str, sha256: str, size: int, ttl_seco
 
 
 def start_multipart(key: str, *, content_type: str) -> str:
-    """Create the multipart upload server-side, encrypted with our key; returns S3's upload id."""
+    """Create the multipart upload server-side, encrypted with our key and checksummed with SHA-256
+    (every part then carries its own SHA-256, which S3 checks); returns S3's upload id."""
     settings = get_settings()
     raw = aws.s3().create_multipart_upload(
         Bucket=settings.bucket_name,
@@ -99,22 +100,78 @@ def start_multipart(key: str, *, content_type: str) -> str:
         ContentType=content_type,
         ServerSideEncryption="aws:kms",
         SSEKMSKeyId=settings.kms_key_arn,
+        ChecksumAlgorithm="SHA256",
     )
     upload_id: str = raw["UploadId"]
     return upload_id
 
 
-def presign_part(key: str, *, s3_upload_id: str, part_number: int, ttl_seconds: int | None = None) -> str:
-    params = {"Bucket": get_settings().bucket_name, "Key": key, "UploadId": s3_upload_id, "PartNumber": part_number}
+def part_headers(sha256: str) -> dict[str, str]:
+    """Exactly the header a client must send with a presigned part (signed: S3 checks the bytes)."""
+    return {"x-amz-checksum-sha256": sha256}
+
+
+def presign_part(key: str, *, s3_upload_id: str, part_number: int, sha256: str, ttl_seconds: int | None = None) -> str:
+    """An UploadPart URL that signs the part's SHA-256: S3 refuses bytes that do not match it."""
+    params = {
+        "Bucket": get_settings().bucket_name,
+        "Key": key,
+        "UploadId": s3_upload_id,
+        "PartNumber": part_number,
+        "ChecksumSHA256": sha256,
+    }
     url: str = aws.s3().generate_presigned_url("upload_part", Params=params, ExpiresIn=_upload_ttl(ttl_seconds))
     return url
 
 
-def complete_multipart(key: str, *, s3_upload_id: str, parts: list[tuple[int, str]]) -> None:
-    etags = [{"PartNumber": n, "ETag": e if e.startswith('"') else f'"{e}"'} for n, e in parts]
+@dataclass(frozen=True)
+class Part:
+    """One uploaded part as S3 lists it."""
+
+    number: int
+    etag: str
+    sha256: str  # base64, as S3's ChecksumSHA256
+
+
+def composite_sha256(part_checksums: list[str]) -> str:
+    """S3's composite checksum of a multipart object: SHA-256 over the parts' raw SHA-256 digests,
+    base64, then ``-<part count>``. It proves which parts make the object, not the object's hash."""
+    digest = hashlib.sha256(b"".join(base64.b64decode(c) for c in part_checksums)).digest()
+    return f"{base64.b64encode(digest).decode('ascii')}-{len(part_checksums)}"
+
+
+def list_parts(key: str, *, s3_upload_id: str) -> list[Part] | None:
+    """Every part S3 holds for an unfinished upload, in order; ``None`` if S3 no longer knows it."""
+    found: list[Part] = []
+    pages = (
+        aws.s3().get_paginator("list_parts").paginate(Bucket=get_settings().bucket_name, Key=key, UploadId=s3_upload_id)
+    )
+    try:
+        for page in pages:
+            found += [
+                Part(int(p["PartNumber"]), str(p["ETag"]), str(p.get("ChecksumSHA256") or ""))
+                for p in page.get("Parts", [])
+            ]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("NoSuchUpload", "404"):
+            return None
+        raise
+    return sorted(found, key=lambda p: p.number)
+
+
+def complete_multipart(key: str, *, s3_upload_id: str, parts: list[Part]) -> None:
+    """Assemble the parts; S3 checks each part's SHA-256 against the one it stored for it."""
+    listed = [
+        {
+            "PartNumber": p.number,
+            "ETag": p.etag if p.etag.startswith('"') else f'"{p.etag}"',
+            "ChecksumSHA256": p.sha256,
+        }
+        for p in parts
+    ]
     try:
         aws.s3().complete_multipart_upload(
-            Bucket=get_settings().bucket_name, Key=key, UploadId=s3_upload_id, MultipartUpload={"Parts": etags}
+            Bucket=get_settings().bucket_name, Key=key, UploadId=s3_upload_id, MultipartUpload={"Parts": listed}
         )
     except ClientError as exc:
         error = exc.response.get("Error", {})
@@ -137,15 +194,23 @@ def abort_multipart(key: str, *, s3_upload_id: str) -> None:
 
 @dataclass(frozen=True)
 class Landed:
-    """What S3 says about one object version."""
+    """What S3 says about one object version (from a HEAD: no byte of the object is read)."""
 
     size: int
     s3_version_id: str | None
-    sha256: str | None  # a full-object SHA-256 (base64) only; None when S3 stored none or a composite
+    checksum: str | None  # S3's stored ChecksumSHA256 as HEAD returns it, full-object or composite
+    checksum_type: str | None  # "FULL_OBJECT", "COMPOSITE", or None when S3 did not say
+
+    @property
+    def full_object_sha256(self) -> str | None:
+        """The stored full-object SHA-256 (base64); None when S3 stored none or a composite."""
+        if not self.checksum or "-" in self.checksum or self.checksum_type == "COMPOSITE":
+            return None
+        return self.checksum
 
 
 def inspect(key: str, s3_version_id: str | None) -> Landed | None:
-    """Size and stored full-object SHA-256 of one version (None if it no longer exists)."""
+    """Size and stored SHA-256 checksum of one version, by HEAD (None if it no longer exists)."""
     params: dict[str, Any] = {"Bucket": get_settings().bucket_name, "Key": key, "ChecksumMode": "ENABLED"}
     if s3_version_id:
         params["VersionId"] = s3_version_id
@@ -155,12 +220,11 @@ def inspect(key: str, s3_version_id: str | None) -> Landed | None:
         if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NoSuchVersion", "403"):
             return None
         raise
-    checksum = raw.get("ChecksumSHA256")
-    full_object = raw.get("ChecksumType", "FULL_OBJECT") == "FULL_OBJECT" and checksum and "-" not in checksum
     return Landed(
         size=int(raw["ContentLength"]),
         s3_version_id=raw.get("VersionId") or s3_version_id,
-        sha256=checksum if full_object else None,
+        checksum=raw.get("ChecksumSHA256") or None,
+        checksum_type=raw.get("ChecksumType") or None,
     )
 
 

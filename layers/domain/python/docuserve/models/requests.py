@@ -75,13 +75,21 @@ class CreateVersion(Body):
     content_type: ContentType | None = None
 
 
-class PartNumbers(Body):
-    part_numbers: Annotated[list[PartNumber], Field(min_length=1, max_length=PARTS_PER_REQUEST)]
+class PartChecksum(Body):
+    part_number: PartNumber
+    sha256: Sha256
+
+
+class PartChecksums(Body):
+    """Parts to upload, each with the SHA-256 its URL will sign (S3 refuses other bytes)."""
+
+    parts: Annotated[list[PartChecksum], Field(min_length=1, max_length=PARTS_PER_REQUEST)]
 
 
 class CompletedPart(Body):
     part_number: PartNumber
     etag: Annotated[str, Field(min_length=1, max_length=128, pattern=r'^"?[A-Za-z0-9-]{1,100}"?$')]
+    sha256: Sha256
 
 
 class CompleteUpload(Body):

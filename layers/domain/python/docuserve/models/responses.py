@@ -133,6 +133,7 @@ class DocumentDetail(DocumentView):
 class PartUrl(BaseModel):
     part_number: int
     url: str
+    headers: dict[str, str]  # send exactly these with the part (its signed SHA-256)
 
 
 class UploadInstructions(BaseModel):
@@ -166,7 +167,7 @@ class UploadStatus(BaseModel):
     document_id: str
     version_id: str
     method: str
-    status: str  # pending | completed | failed | aborted
+    status: str  # pending | completing | completed | failed | aborted
     failure_reason: str | None = None
     size: int
     created_at: str
