@@ -35,6 +35,7 @@ POWERTOOLS_LAYER_PARAMETER = f"/aws/service/powertools/python/arm64/python3.13/{
 ASSET_EXCLUDE = ["**/__pycache__", "**/*.pyc", "*.egg-info", "**/*.egg-info"]
 
 UPLOAD_EVENTS = "upload_events"  # not an API function: it consumes S3 events
+UPLOAD_JOBS = "upload_jobs"  # not an API function: multipart completion and full hashing (SQS)
 AUDIT_STREAM = "audit_stream"  # not an API function: it consumes the table's stream
 TRASH_SWEEPER = "trash_sweeper"  # not an API function: EventBridge runs it daily
 
@@ -54,7 +55,9 @@ SPECS: tuple[FunctionSpec, ...] = (
     FunctionSpec(Function.ADMIN.value, "handlers.admin.handler", "Cognito user administration for admins"),
     # 1024 MB: CPU scales with memory, and a password check is ~0.1 s of scrypt at OWASP cost.
     FunctionSpec(Function.PUBLIC.value, "handlers.public.handler", "Partner share-link pages and redemption", 1024),
-    FunctionSpec(UPLOAD_EVENTS, "handlers.upload_events.handler", "Verifies landed uploads (S3 events)", 1024, 300),
+    FunctionSpec(UPLOAD_EVENTS, "handlers.upload_events.handler", "Verifies landed uploads (S3 events)", 512, 60),
+    # 1,769 MB is one full vCPU: hashing an object runs at the read rate, not the CPU's.
+    FunctionSpec(UPLOAD_JOBS, "handlers.upload_jobs.handler", "Completes multipart uploads; hashes them", 1769, 900),
     FunctionSpec(AUDIT_STREAM, "handlers.audit_stream.handler", "Appends link audit events (table stream)", 256, 60),
     FunctionSpec(TRASH_SWEEPER, "handlers.trash_sweeper.handler", "Purges documents trashed > trash_days", 512, 900),
 )
@@ -251,6 +254,25 @@ class Functions(Construct):
             )
         )
         key.grant(events, "kms:Decrypt")
+
+        upload_jobs = self[UPLOAD_JOBS]
+        table.grant_read_write_data(upload_jobs)
+        upload_jobs.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="CompleteAndHashUploads",
+                actions=[
+                    "s3:PutObject",  # CompleteMultipartUpload
+                    "s3:AbortMultipartUpload",
+                    "s3:GetObject",
+                    "s3:GetObjectVersion",
+                    "s3:DeleteObject",
+                    "s3:DeleteObjectVersion",
+                ],
+                resources=[objects],
+            )
+        )
+        # Completing an SSE-KMS multipart upload decrypts the parts' data keys; hashing reads.
+        key.grant(upload_jobs, "kms:Decrypt", "kms:GenerateDataKey")
 
         sweeper = self[TRASH_SWEEPER]
         # What purge needs and nothing more: query the trash index and a document's items, read

@@ -54,6 +54,7 @@ class Watched:
     upload_queue: sqs.IQueue
     dead_letters: sqs.IQueue
     audit_failures: sqs.IQueue | None = None
+    job_dead_letters: sqs.IQueue | None = None  # upload jobs (completion, hashing) that failed 5 times
 
 
 class Monitoring(Construct):
@@ -160,6 +161,15 @@ class Monitoring(Construct):
             f"{prefix}: upload processing failed 5 times for an object; it is in the dead-letter queue. "
             "Fix the cause, then redrive (docs/operations.md, 'Dead-letter queue').",
         )
+        if watched.job_dead_letters is not None:
+            self._alarm(
+                "upload-job-dead-letters",
+                watched.job_dead_letters.metric_approximate_number_of_messages_visible(
+                    period=PERIOD, statistic="Maximum"
+                ),
+                f"{prefix}: an upload job (multipart completion or full hashing) failed 5 times; it is in "
+                "the upload-jobs dead-letter queue and its upload stays pending. Fix the cause, then redrive.",
+            )
         if watched.audit_failures is not None:
             self._alarm(
                 "audit-stream-failures",

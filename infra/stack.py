@@ -9,12 +9,13 @@ from aws_cdk import Aspects, CfnOutput, IAspect, RemovalPolicy, Stack, Tags
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
+from docuserve.routes import Function
 from infra.api import Api
 from infra.audit_stream import AuditStream
 from infra.config import StageConfig
 from infra.data import Data
 from infra.events import UploadEvents
-from infra.functions import AUDIT_STREAM, TRASH_SWEEPER, UPLOAD_EVENTS, Functions
+from infra.functions import AUDIT_STREAM, TRASH_SWEEPER, UPLOAD_EVENTS, UPLOAD_JOBS, Functions
 from infra.identity import Identity
 from infra.monitoring import Monitoring, Watched
 from infra.nag import acknowledge
@@ -85,7 +86,13 @@ class DocuServeStack(Stack):
         if config.waf:
             ApiFirewall(self, "Firewall", config=config, stage=self.api.rest_api.deployment_stage)
         self.upload_events = UploadEvents(
-            self, "UploadEvents", bucket=self.storage.bucket, handler=self.functions[UPLOAD_EVENTS]
+            self,
+            "UploadEvents",
+            bucket=self.storage.bucket,
+            handler=self.functions[UPLOAD_EVENTS],
+            jobs_handler=self.functions[UPLOAD_JOBS],
+            job_senders=[self.functions[Function.MEMBERS.value], self.functions[UPLOAD_EVENTS]],
+            max_document_size=config.limits.max_document_size,
         )
         self.audit_stream = AuditStream(
             self, "AuditStream", table=self.data.table, handler=self.functions[AUDIT_STREAM]
@@ -102,6 +109,7 @@ class DocuServeStack(Stack):
                 table=self.data.table,
                 upload_queue=self.upload_events.queue,
                 dead_letters=self.upload_events.dead_letters,
+                job_dead_letters=self.upload_events.job_dead_letters,
                 audit_failures=self.audit_stream.failures,
             ),
         )

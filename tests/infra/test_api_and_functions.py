@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from docuserve.routes import ROUTES, Function
-from infra.functions import SPECS, UPLOAD_EVENTS
+from infra.events import JOBS_TIMEOUT_SECONDS, VERIFIABLE_DOCUMENT_SIZE
+from infra.functions import SPECS, UPLOAD_EVENTS, UPLOAD_JOBS
 
 
 def _methods(template: Any) -> list[dict[str, Any]]:
@@ -229,3 +230,65 @@ def test_gateway_errors_are_readable_by_the_web_app(template: Any) -> None:
         origin = kinds[kind]["ResponseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"]
         assert "DomainName" in str(origin)
         assert "'*'" not in str(origin)
+
+
+def _function_ids(template: Any) -> dict[str, str]:
+    found = template.find_resources("AWS::Lambda::Function")
+    by_handler = {f["Properties"].get("Handler"): logical for logical, f in found.items()}
+    return {spec.name: by_handler[spec.handler] for spec in SPECS}
+
+
+def _event_source_of(template: Any, function: str) -> dict[str, Any]:
+    logical = _function_ids(template)[function]
+    mappings = template.find_resources("AWS::Lambda::EventSourceMapping").values()
+    (mapping,) = [m["Properties"] for m in mappings if m["Properties"]["FunctionName"] == {"Ref": logical}]
+    return dict(mapping)
+
+
+def test_upload_processing_takes_one_object_per_invocation(template: Any) -> None:
+    for function in (UPLOAD_EVENTS, UPLOAD_JOBS):
+        mapping = _event_source_of(template, function)
+        assert mapping["BatchSize"] == 1, function
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"], function
+
+
+def test_the_hashing_function_has_the_timeout_the_document_size_limit_is_computed_from(template: Any) -> None:
+    found = template.find_resources("AWS::Lambda::Function")
+    jobs = found[_function_ids(template)[UPLOAD_JOBS]]["Properties"]
+    assert VERIFIABLE_DOCUMENT_SIZE == 21 * 1024**3  # docs/performance.md, "Multipart verification"
+    assert jobs["Timeout"] == JOBS_TIMEOUT_SECONDS == 900
+    for props in (f["Properties"] for f in found.values() if "Environment" in f["Properties"]):
+        size = props["Environment"]["Variables"].get("LIMIT_MAX_DOCUMENT_SIZE")
+        if size is not None:
+            assert int(size) <= VERIFIABLE_DOCUMENT_SIZE
+
+
+def test_a_stage_allowing_more_than_verification_hashes_in_time_does_not_synthesize() -> None:
+    from aws_cdk import App, Stack
+    from aws_cdk import aws_lambda as lambda_
+    from aws_cdk import aws_s3 as s3
+
+    from infra.events import UploadEvents
+
+    stack = Stack(App(), "Probe")
+    fn = lambda_.Function(
+        stack, "F", runtime=lambda_.Runtime.PYTHON_3_13, handler="x.y", code=lambda_.Code.from_inline("x = 1")
+    )
+    with pytest.raises(ValueError, match="max_document_size"):
+        UploadEvents(
+            stack,
+            "E",
+            bucket=s3.Bucket(stack, "B"),
+            handler=fn,
+            jobs_handler=fn,
+            job_senders=[],
+            max_document_size=VERIFIABLE_DOCUMENT_SIZE + 1,
+        )
+
+
+def test_completion_and_hashing_run_in_their_own_function_and_only_it_may_complete_uploads(template: Any) -> None:
+    actions = _actions(_role_statements(template, UPLOAD_JOBS))
+    assert {"s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"} <= actions
+    assert "sqs:SendMessage" not in actions
+    for sender in (Function.MEMBERS.value, UPLOAD_EVENTS):
+        assert "sqs:SendMessage" in _actions(_role_statements(template, sender)), sender

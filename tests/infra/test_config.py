@@ -234,7 +234,8 @@ def test_web_origins_are_the_only_cors_origins(template: Any) -> None:
 def test_a_limit_override_in_cdk_json_reaches_the_functions(tmp_path: Path) -> None:
     from tests.infra.conftest import synth
 
-    template = synth("dev", tmp_path, _with("dev", limits={"share_max_days": 30, "share_default_days": 3}))
+    limits = {"share_max_days": 30, "share_default_days": 3, "max_document_size": 20 * 1024**3}
+    template = synth("dev", tmp_path, _with("dev", limits=limits))
     functions = template.find_resources("AWS::Lambda::Function").values()
     variables = [f["Properties"]["Environment"]["Variables"] for f in functions if "Environment" in f["Properties"]]
     limited = [v for v in variables if "LIMIT_SHARE_MAX_DAYS" in v]

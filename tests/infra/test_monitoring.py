@@ -152,7 +152,7 @@ def test_dead_letter_and_audit_failure_queues_alarm_as_soon_as_one_message_lands
     queues = template.find_resources("AWS::SQS::Queue")
     # Every queue that only ever holds failures (no redrive of its own) is alarmed.
     parked = {k for k, q in queues.items() if "RedrivePolicy" not in q["Properties"]}
-    assert len(parked) == 2
+    assert len(parked) == 3  # object-created and upload-jobs dead letters, audit-stream failures
     assert watched == parked
     assert all(a["Threshold"] == 1 and a["Statistic"] == "Maximum" for a in alarms)
 
@@ -168,7 +168,13 @@ def test_alarms_have_names_an_operator_can_find(template: Any) -> None:
     stage = dashboard["Properties"]["DashboardName"].removeprefix("docuserve-")
     expected = {
         f"docuserve-{stage}-{n}"
-        for n in ("api-5xx", "upload-dead-letters", "audit-stream-failures", "upload-queue-stuck")
+        for n in (
+            "api-5xx",
+            "upload-dead-letters",
+            "upload-job-dead-letters",
+            "audit-stream-failures",
+            "upload-queue-stuck",
+        )
     }
     expected |= {f"docuserve-{stage}-{spec.name}-{kind}" for spec in SPECS for kind in ("errors", "throttles")}
     assert names == expected
@@ -177,7 +183,7 @@ def test_alarms_have_names_an_operator_can_find(template: Any) -> None:
 def test_every_alarm_notifies_the_topic_and_treats_no_data_as_fine(template: Any) -> None:
     topic = {"Ref": _topic_id(template)}
     alarms = _alarms(template)
-    assert len(alarms) == 1 + 2 * len(SPECS) + 3
+    assert len(alarms) == 1 + 2 * len(SPECS) + 4
     for name, alarm in alarms.items():
         assert alarm["AlarmActions"] == [topic], name
         assert alarm["OKActions"] == [topic], name
