@@ -4,6 +4,7 @@
 import { Api } from "./api.js";
 import { Auth } from "./auth.js";
 import { h, mount } from "./ui.js";
+import { isAdmin, renderAdmin } from "./views/admin.js";
 import { renderDocument } from "./views/document.js";
 import { renderPartner } from "./views/partner.js";
 import { renderSignIn } from "./views/signin.js";
@@ -39,6 +40,7 @@ function renderAccount() {
     navigate("/", { replace: true });
   };
   mount(account,
+    isAdmin(ctx.auth) ? h("a", { href: "/admin", "data-link": true }, "Admin") : null,
     h("span", { class: "who" }, ctx.auth.user.email),
     h("button", { type: "button", class: "link", onclick: signOut }, "Sign out"));
 }
@@ -60,6 +62,9 @@ async function route() {
   }
   if ((match = path.match(/^\/w\/([^/]+)\/?$/))) {
     return renderWorkspace(main, { ...ctx, view }, decodeURIComponent(match[1]));
+  }
+  if (/^\/admin(\/.*)?$/.test(path)) {
+    return renderAdmin(main, { ...ctx, view });
   }
   if ((match = path.match(/^\/d\/([^/]+)\/?$/))) {
     return renderDocument(main, { ...ctx, view }, decodeURIComponent(match[1]));
