@@ -6,8 +6,11 @@ Measured in one fresh moto, through the real handlers (no timing is checked: CI 
 - ``round_trips``: per operation, HTTP round trips per service (retries included);
 - ``list_page``: items read (``ScannedCount``) and items fetched by key for one 50-item page of a
   workspace of 100 and of 20,000 documents (``bench.scaling``: the real listing route);
-- ``verification_bytes_read_per_byte_uploaded``: bytes the upload-processing function reads back
-  from S3 per byte uploaded, single PUT and multipart (``bench.verification``).
+- ``verification_bytes_read_per_byte_uploaded``: bytes the checksum step (the upload-processing
+  function) reads back from S3 per byte uploaded, single PUT and multipart (``bench.verification``):
+  0, since S3's stored checksums decide it;
+- ``hashing_bytes_read_per_byte_uploaded``: the same for the hashing step (the upload-jobs
+  function's full-object SHA-256 of a multipart object): 1.0, the object read once.
 
 Every figure must equal the baseline. Higher is a regression. Lower is an improvement the baseline
 has not recorded: that fails too, so the baseline stays true and a later return to the old figure
@@ -67,8 +70,11 @@ def measure(resources: Any, sizes: tuple[int, ...] = SIZES) -> dict[str, Any]:
     uploads = verification.measure(resources)
     for shape, figures in uploads.items():
         record(f"upload processing, {shape}", figures["processing"])
-        if "completion" in figures:
-            record(f"{shape} completion", figures["completion"])
+        if figures["hashing"]["operations"]:
+            record(f"upload hashing, {shape}", figures["hashing"])
+        for step in ("completion", "assembly"):
+            if step in figures:
+                record(f"{shape} {step}", figures[step])
 
     pages = scaling.measure(resources, sizes)["workspaces"]
     for size, page in pages.items():
@@ -81,8 +87,13 @@ def measure(resources: Any, sizes: tuple[int, ...] = SIZES) -> dict[str, Any]:
             f"{size} documents": {"items_read": page["items_read"], "keys_read": page["keys_read"]}
             for size, page in pages.items()
         },
+        # The checksum step must stay at 0: S3's stored checksums decide it, no byte is read back.
         "verification_bytes_read_per_byte_uploaded": {
             shape: figures["bytes_read_per_byte_uploaded"] for shape, figures in uploads.items()
+        },
+        # The full-object SHA-256 of a multipart object: read once (1.0), never more.
+        "hashing_bytes_read_per_byte_uploaded": {
+            shape: figures["hashing_bytes_read_per_byte_uploaded"] for shape, figures in uploads.items()
         },
     }
 

@@ -1,21 +1,20 @@
 """Bytes read by upload verification per byte uploaded, for a single PUT and for a multipart upload.
 
 Each upload is made the way a client makes it: ``POST /workspaces/{id}/documents`` through the
-handler, the bytes sent to the presigned URL(s) with exactly the headers the instructions name
-(moto intercepts the HTTP requests in-process), ``POST /uploads/{id}/complete`` for a multipart
-upload, then the S3 object-created event handed to the upload-processing function
-(``handlers.upload_events``). Only that last step is counted: the AWS calls it makes and the bytes
-it reads from S3 GetObject bodies (``bench.calls``). The figure is bytes read / bytes uploaded: 1.0
-means the whole object is read back, 0.0 that verification relied on S3's stored checksum.
+handler; for a multipart upload, each part's SHA-256 given to ``POST /uploads/{id}/parts`` and the
+part sent to the URL it returns with exactly the headers it names, then ``POST /uploads/{id}/complete``
+(202) and the queued ``assemble`` job run by the upload-jobs function; then the S3 object-created
+event handed to the upload-processing function (``handlers.upload_events``, the *checksum step*),
+and for a multipart object the ``hash`` job it queues (``handlers.upload_jobs``, the *hashing
+step*, which reads the object once for its full-object SHA-256). Each step is counted on its own:
+the AWS calls it makes and the bytes it reads from S3 GetObject bodies (``bench.calls``). The
+figures are bytes read / bytes uploaded: 0.0 for the checksum step means S3's stored checksums
+decided it; 1.0 for the hashing step means the object is read once.
 
 One moto shim: real S3 stores a full-object SHA-256 when a PUT carries ``x-amz-checksum-sha256``;
 moto stores it only when the SDK's ``x-amz-sdk-checksum-algorithm`` header comes with it, so the
 client here adds that header beside the signed one (moto does not check signatures). Without it
 moto would report a re-read that AWS would not do.
-
-When the upload instructions change shape (per-part checksums for multipart), ``_send`` and
-``_multipart`` follow them: a part's own ``headers`` are already sent when the instructions carry
-them.
 """
 
 from __future__ import annotations
@@ -31,7 +30,7 @@ import boto3
 import requests
 
 from bench.calls import Tally, counting
-from tests.support.documents import User, create_workspace, deliver, make_user, object_key_of, ok
+from tests.support.documents import User, create_workspace, deliver, make_user, object_key_of, ok, run_jobs
 from tests.support.gateway import call
 
 MIB = 1024 * 1024
@@ -84,33 +83,43 @@ def _send(url: str, data: bytes, headers: dict[str, str] | None) -> str:
     return str(reply.headers["ETag"])
 
 
-def _multipart(owner: User, instructions: dict[str, Any], data: bytes) -> Tally:
-    """Send every part as instructed, then complete; returns what completion asked of AWS."""
-    size = int(instructions["part_size"])
-    parts = instructions["parts"]
-    assert len(parts) == instructions["part_count"], "the bench sends every part from the first instructions"
-    done = []
-    for part in parts:
-        n = int(part["part_number"])
-        etag = _send(part["url"], data[(n - 1) * size : n * size], part.get("headers"))
-        done.append({"part_number": n, "etag": etag})
+def _sha256(data: bytes) -> str:
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+def _multipart(resources: Any, owner: User, instructions: dict[str, Any], data: bytes) -> tuple[Tally, Tally]:
+    """Send every part as granted, then complete; returns what completion and its job asked of AWS."""
+    size, count = int(instructions["part_size"]), int(instructions["part_count"])
     upload_id = instructions["upload_id"]
-    with counting() as tally:
-        ok(call("POST", f"/uploads/{upload_id}/complete", claims=owner.claims, body={"parts": done}))
-    return tally
+    chunks = {n: data[(n - 1) * size : n * size] for n in range(1, count + 1)}
+    declared = [{"part_number": n, "sha256": _sha256(chunk)} for n, chunk in chunks.items()]
+    granted = ok(call("POST", f"/uploads/{upload_id}/parts", claims=owner.claims, body={"parts": declared}))
+    done = []
+    for part in granted["parts"]:
+        n = int(part["part_number"])
+        etag = _send(part["url"], chunks[n], part.get("headers"))
+        done.append({"part_number": n, "etag": etag, "sha256": _sha256(chunks[n])})
+    with counting() as completion:
+        ok(call("POST", f"/uploads/{upload_id}/complete", claims=owner.claims, body={"parts": done}), 202)
+    with counting() as assembly:
+        assert run_jobs(resources) == ["assemble"]
+    return completion, assembly
 
 
-def _process(resources: Any, owner: User, upload_id: str, size: int) -> Tally:
-    """Hand the S3 event of the landed object to the upload-processing function, counted."""
+def _process(resources: Any, owner: User, upload_id: str, size: int) -> tuple[Tally, Tally]:
+    """Hand the S3 event of the landed object to the upload-processing function, then run the jobs
+    it queued (a multipart object's hashing); each step counted."""
     key = object_key_of(upload_id)
     s3 = boto3.client("s3", region_name=resources.region)  # not a domain client: not counted
     version = s3.head_object(Bucket=resources.bucket_name, Key=key).get("VersionId")
-    with counting() as tally:
+    with counting() as checksum:
         result = deliver(resources, {"key": key, "size": size, "version_id": version})
     assert result == {"batchItemFailures": []}, result
+    with counting() as hashing:
+        run_jobs(resources)
     status = ok(call("GET", f"/uploads/{upload_id}", claims=owner.claims))["status"]
     assert status == "completed", f"the upload did not verify: {status}"
-    return tally
+    return checksum, hashing
 
 
 def measure(resources: Any) -> dict[str, Any]:
@@ -123,22 +132,27 @@ def measure(resources: Any) -> dict[str, Any]:
         single = _declare(owner, ws, data, "single.bin")
         assert single["method"] == "PUT", single["method"]
         _send(single["url"], data, single["headers"])
-        processed = _process(resources, owner, single["upload_id"], len(data))
-        results["single PUT"] = _figures(len(data), processed)
+        checksum, hashing = _process(resources, owner, single["upload_id"], len(data))
+        results["single PUT"] = _figures(len(data), checksum, hashing)
 
         data = _content(MULTIPART_SIZE)
         multi = _declare(owner, ws, data, "multipart.bin")
         assert multi["method"] == "MULTIPART", multi["method"]
-        completion = _multipart(owner, multi, data)
-        processed = _process(resources, owner, multi["upload_id"], len(data))
-        results["multipart"] = _figures(len(data), processed) | {"completion": completion.as_dict()}
+        completion, assembly = _multipart(resources, owner, multi, data)
+        checksum, hashing = _process(resources, owner, multi["upload_id"], len(data))
+        results["multipart"] = _figures(len(data), checksum, hashing) | {
+            "completion": completion.as_dict(),
+            "assembly": assembly.as_dict(),
+        }
     return results
 
 
-def _figures(uploaded: int, processed: Tally) -> dict[str, Any]:
+def _figures(uploaded: int, checksum: Tally, hashing: Tally) -> dict[str, Any]:
     return {
         "bytes_uploaded": uploaded,
-        "bytes_read": processed.s3_bytes_read,
-        "bytes_read_per_byte_uploaded": round(processed.s3_bytes_read / uploaded, 4),
-        "processing": processed.as_dict(),
+        "bytes_read": checksum.s3_bytes_read,
+        "bytes_read_per_byte_uploaded": round(checksum.s3_bytes_read / uploaded, 4),
+        "hashing_bytes_read_per_byte_uploaded": round(hashing.s3_bytes_read / uploaded, 4),
+        "processing": checksum.as_dict(),
+        "hashing": hashing.as_dict(),
     }
