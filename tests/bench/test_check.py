@@ -73,12 +73,16 @@ def test_more_items_read_per_page_or_more_bytes_read_back_fail(
 ) -> None:
     baseline = copy.deepcopy(measured)
     baseline["list_page"]["150 documents"]["items_read"] -= 1
-    baseline["verification_bytes_read_per_byte_uploaded"]["multipart"] = 0.0
+    baseline["hashing_bytes_read_per_byte_uploaded"]["multipart"] = 0.5
+    regressed = copy.deepcopy(measured)  # the checksum step reading the object back again
+    regressed["verification_bytes_read_per_byte_uploaded"]["multipart"] = 1.0
 
-    assert check.check(_write(tmp_path, baseline), measured) == 1
+    assert measured["verification_bytes_read_per_byte_uploaded"] == {"single PUT": 0.0, "multipart": 0.0}
+    assert check.check(_write(tmp_path, baseline), regressed) == 1
     err = capsys.readouterr().err
     assert "REGRESSED list_page/150 documents/items_read: expected 49, got 50" in err
     assert "REGRESSED verification_bytes_read_per_byte_uploaded/multipart: expected 0.0, got 1.0" in err
+    assert "REGRESSED hashing_bytes_read_per_byte_uploaded/multipart: expected 0.5, got 1.0" in err
 
 
 def test_an_improvement_fails_until_the_baseline_is_updated(
