@@ -130,7 +130,7 @@ def _bucket_and_queue(stack: LocalStack) -> tuple[str, str]:
 
 def test_an_object_landing_in_the_bucket_reaches_the_upload_events_function(local_stack: LocalStack) -> None:
     bucket, queue = _bucket_and_queue(local_stack)
-    batches_before = local_stack.log().count("-> upload_events")
+    batches_before = local_stack.log().count("upload_events: ")
 
     local_stack.aws("s3").put_object(Bucket=bucket, Key="documents/e2e/probe", Body=b"probe")
 
@@ -140,7 +140,7 @@ def test_an_object_landing_in_the_bucket_reaches_the_upload_events_function(loca
             QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
         )["Attributes"]
         drained = attrs["ApproximateNumberOfMessages"] == attrs["ApproximateNumberOfMessagesNotVisible"] == "0"
-        if drained and local_stack.log().count("-> upload_events") > batches_before:
+        if drained and local_stack.log().count("upload_events: ") > batches_before:
             return
         time.sleep(0.2)
     pytest.fail(f"the object-created event was not consumed:\n{local_stack.log()[-3000:]}")
