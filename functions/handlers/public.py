@@ -21,7 +21,16 @@ from docuserve.sharing import redeem
 MODELS = "docuserve.models.shares"
 PASSWORD_MAX = 256  # = docuserve.models.shares.PASSWORD_MAX (tests/unit/test_lean_api.py checks it)
 # The allow-list of PublicShare's fields (checked against the model): nothing else leaves.
-PUBLIC_SHARE_FIELDS = ("name", "size", "content_type", "expires_at", "password_required", "downloads_remaining")
+PUBLIC_SHARE_FIELDS = (
+    "name",
+    "size",
+    "content_type",
+    "expires_at",
+    "password_required",
+    "downloads_remaining",
+    "sender",
+    "message",
+)
 
 app = LeanResolver()
 
@@ -59,7 +68,7 @@ def show(token: str) -> dict[str, Any]:
 @app.post("/public/shares/<token>/download", body=f"{MODELS}:DownloadRequest", response=f"{MODELS}:DownloadGrant")
 def download(token: str) -> dict[str, Any]:
     grant = redeem.redeem(token, _password(), _visitor())
-    return {"url": grant.url, "expires_at": grant.expires_at}
+    return {"url": grant.url, "expires_at": grant.expires_at, "downloads_remaining": grant.downloads_remaining}
 
 
 handler = api_entry(app.resolve)

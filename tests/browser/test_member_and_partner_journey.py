@@ -197,6 +197,7 @@ def step_8_a_revoked_link_tells_the_partner_it_was_withdrawn(
     link = dialog.get_by_label("Share link").input_value()
     dialog.get_by_role("button", name="Done").click()
     page.get_by_role("button", name="Revoke Old supplier").click()
+    page.get_by_role("dialog").get_by_role("button", name="Revoke link").click()  # it asks first
     expect(page.locator(".links li", has_text="Old supplier").get_by_text("Revoked")).to_be_visible()
 
     visitor = console.watch(partner.new_page(), "partner-revoked")

@@ -53,6 +53,8 @@ def test_the_partner_page_shows_what_the_link_offers_and_is_never_cached() -> No
         "expires_at": link["expires_at"],
         "password_required": True,
         "downloads_remaining": 3,
+        "sender": "alice@example.com",  # the creator's verified e-mail (tests/support/links.claims)
+        "message": None,
     }
     assert reply.headers["cache-control"] == "no-store"
     assert reply.headers["referrer-policy"] == "no-referrer"

@@ -204,3 +204,34 @@ export function startDownload(url) {
   link.click();
   link.remove();
 }
+
+/**
+ * Ask before an unsafe action. Resolves true when the person confirms, false on Cancel or Escape.
+ * `choices` adds checkboxes ({name, label, checked}); with them the answer is {confirmed, name: bool}.
+ */
+export function confirmAction(title, text, confirmLabel, { danger = true, choices = [] } = {}) {
+  return new Promise((resolve) => {
+    let answered = false;
+    const boxes = choices.map((c) => [c.name, h("input", { type: "checkbox", checked: Boolean(c.checked) }), c.label]);
+    const dialog = openDialog(title, (close) => {
+      const yes = h("button", {
+        type: "button", class: danger ? "danger" : "primary",
+        onclick: () => {
+          answered = true;
+          resolve(choices.length
+            ? { confirmed: true, ...Object.fromEntries(boxes.map(([name, box]) => [name, box.checked])) }
+            : true);
+          close();
+        },
+      }, confirmLabel);
+      const body = h("div", { class: "stack" }, h("p", {}, text),
+        boxes.map(([, box, label]) => h("label", { class: "check" }, box, " ", label)),
+        h("div", { class: "actions" }, yes, h("button", { type: "button", onclick: close }, "Cancel")));
+      setTimeout(() => yes.focus(), 0);
+      return body;
+    });
+    dialog.addEventListener("close", () => {
+      if (!answered) resolve(choices.length ? { confirmed: false } : false);
+    });
+  });
+}

@@ -2,7 +2,7 @@
 // version upload, share links, trash, and (for editors) its audit trail.
 
 import { seg } from "../api.js";
-import { announce, busy, field, formatSize, h, mount, showError, time } from "../ui.js";
+import { announce, busy, confirmAction, field, formatSize, h, mount, showError, time } from "../ui.js";
 import { auditTable, can, download, dropZone, parseTags, tagList, uploadList } from "./common.js";
 import { renderLinks } from "./share.js";
 import { normalizeFolder, run, statusText } from "./workspace.js";
@@ -53,16 +53,21 @@ export async function renderDocument(main, ctx, documentId) {
     }, "Move to trash"));
   }
   if (can(role, "editor") && doc.status === "deleted") {
-    // Its links stay unavailable unless the restore asks for them back.
-    const restore = (resumeLinks) => run(message, async () => {
-      const restored = await api.post(`/documents/${seg(doc.id)}/restore`, { resume_links: resumeLinks });
-      announce(resumeLinks
-        ? `${doc.name} restored; ${restored.links_resumed} link(s) active again.`
-        : `${doc.name} restored; its links stay unavailable.`);
-      ctx.navigate(location.pathname, { replace: true });
-    });
-    actions.append(h("button", { type: "button", onclick: () => restore(false) }, "Restore"));
-    actions.append(h("button", { type: "button", onclick: () => restore(true) }, "Restore with its links"));
+    // Its links stay unavailable unless the restore asks for them back: the dialog asks.
+    const restore = async () => {
+      const answer = await confirmAction(`Restore “${doc.name}”?`,
+        "The document comes back from the trash. Its share links stay switched off unless you turn them back on here.",
+        "Restore", { danger: false, choices: [{ name: "resume", label: "Also turn its share links back on", checked: false }] });
+      if (!answer.confirmed) return;
+      await run(message, async () => {
+        const restored = await api.post(`/documents/${seg(doc.id)}/restore`, { resume_links: answer.resume });
+        announce(answer.resume
+          ? `${doc.name} restored; ${restored.links_resumed} link(s) active again.`
+          : `${doc.name} restored; its links stay unavailable.`);
+        ctx.navigate(location.pathname, { replace: true });
+      });
+    };
+    actions.append(h("button", { type: "button", onclick: restore }, "Restore…"));
   }
 
   const versionRows = versions.map((v, i) => {
@@ -112,11 +117,14 @@ export async function renderDocument(main, ctx, documentId) {
   ctx.focusMain();
 
   if (can(role, "editor")) {
-    renderLinks(ctx, doc, links);
-    mount(audit, h("h2", {}, "Activity"), h("p", { class: "muted" }, "Loading…"));
-    api.get(`/documents/${seg(doc.id)}/audit`, { limit: 50 })
-      .then((page) => mount(audit, h("h2", {}, "Activity"), auditTable(page.items || [], "Document activity, newest first")))
-      .catch((error) => mount(audit, h("h2", {}, "Activity"), h("p", { class: "error" }, error.message)));
+    const loadActivity = () => {
+      mount(audit, h("h2", {}, "Activity"), h("p", { class: "muted" }, "Loading…"));
+      return api.get(`/documents/${seg(doc.id)}/audit`, { limit: 50 })
+        .then((page) => mount(audit, h("h2", {}, "Activity"), auditTable(page.items || [], "Document activity, newest first")))
+        .catch((error) => mount(audit, h("h2", {}, "Activity"), h("p", { class: "error" }, error.message)));
+    };
+    renderLinks(ctx, doc, links, loadActivity);
+    loadActivity();
   }
 }
 

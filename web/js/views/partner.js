@@ -62,17 +62,31 @@ export async function renderPartner(main, ctx, token) {
 
   const message = h("div", { class: "message" });
   const password = h("input", { type: "password", autocomplete: "off", required: true });
+  const limited = share.downloads_remaining !== null && share.downloads_remaining !== undefined;
+  const left = h("dd", { class: "downloads-left" }, limited ? String(share.downloads_remaining) : "");
   const facts = h("dl", { class: "details" },
+    share.sender ? [h("dt", {}, "Sent by"), h("dd", { class: "sender" }, share.sender)] : null,
     h("dt", {}, "Size"), h("dd", {}, formatSize(share.size)),
     h("dt", {}, "Type"), h("dd", {}, share.content_type || ""),
-    h("dt", {}, "Link expires"), h("dd", {}, time(share.expires_at)),
-    share.downloads_remaining !== null && share.downloads_remaining !== undefined
-      ? [h("dt", {}, "Downloads left"), h("dd", {}, String(share.downloads_remaining))]
-      : null);
+    h("dt", {}, "Link valid until"), h("dd", {}, time(share.expires_at)),
+    limited ? [h("dt", {}, "Downloads left"), left] : null);
+  // The sender's note: text nodes only (h() never parses markup), line breaks kept by CSS.
+  const note = share.message
+    ? h("figure", { class: "partner-message" },
+      h("figcaption", { class: "muted" }, share.sender ? `Message from ${share.sender}` : "Message from the sender"),
+      h("blockquote", { class: "prewrap" }, share.message))
+    : null;
+  const button = h("button", { type: "submit", class: "primary big" }, "Download");
+  const usedUp = () => {
+    button.disabled = true;
+    password.disabled = true;
+    mount(message, h("p", { class: "ok", role: "status" },
+      "Your download has started. That was the last download this link allows."));
+  };
   const form = h("form", { class: "stack" },
     message,
     share.password_required ? field("Password", password, "The sender gave you this password separately.") : null,
-    h("button", { type: "submit", class: "primary big" }, "Download"));
+    button);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     showError(message, null);
@@ -81,6 +95,10 @@ export async function renderPartner(main, ctx, token) {
       const answer = await busy(form, () => api.post(`${path}/download`, body, { anonymous: true }));
       password.value = "";
       startDownload(answer.url);
+      if (answer.downloads_remaining !== null && answer.downloads_remaining !== undefined) {
+        left.textContent = String(answer.downloads_remaining);
+        if (answer.downloads_remaining <= 0) return usedUp();
+      }
       mount(message, h("p", { class: "ok", role: "status" }, "Your download has started."));
     } catch (error) {
       const reason = goneReason(error);
@@ -99,8 +117,9 @@ export async function renderPartner(main, ctx, token) {
 
   mount(main, h("section", { class: "narrow card partner" },
     h("p", { class: "muted" }, "A document has been shared with you"),
-    h("h1", { class: "doc-name" }, share.name), facts, form,
-    h("p", { class: "muted small" }, "No account is needed. The download link is valid for one minute.")));
+    h("h1", { class: "doc-name" }, share.name), note, facts, form,
+    h("p", { class: "muted small link-terms" }, "No account is needed. This link works until the date above",
+      limited ? " or until its downloads are used up" : "", ". Download starts the file at once.")));
   ctx.focusMain();
   if (share.password_required) password.focus();
 }

@@ -2,7 +2,7 @@
 // links with state and counts, each editable, revocable and with its activity.
 
 import { seg } from "../api.js";
-import { announce, busy, copyText, field, h, mount, openDialog, showError, time } from "../ui.js";
+import { announce, busy, confirmAction, copyText, field, h, mount, openDialog, showError, time } from "../ui.js";
 import { auditTable } from "./common.js";
 
 const STATE_TEXT = {
@@ -39,7 +39,9 @@ export function openShareDialog(ctx, doc, onCreated = () => {}) {
     const body = h("div", { class: "stack" });
     const message = h("div", { class: "message" });
     const f = shareFields({});
+    const note = h("textarea", { maxlength: 1000, rows: 3 });
     const form = h("form", { class: "stack" }, message, f.fields,
+      field("Message to the recipient (optional)", note, "Shown on the download page, as plain text. Up to 1,000 characters."),
       h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Create link"),
         h("button", { type: "button", onclick: close }, "Cancel")));
     form.addEventListener("submit", async (event) => {
@@ -50,6 +52,7 @@ export function openShareDialog(ctx, doc, onCreated = () => {}) {
       const limit = optionalNumber(f.limit);
       if (limit !== undefined) request.max_downloads = limit;
       if (f.labelInput.value.trim()) request.label = f.labelInput.value.trim();
+      if (note.value.trim()) request.message = note.value;
       try {
         const share = await busy(form, () => ctx.api.post(`/documents/${seg(doc.id)}/shares`, request));
         f.password.value = "";
@@ -84,10 +87,12 @@ function showCreated(body, share, close) {
 }
 
 /** The document's links, each with state, counts, edit, revoke and activity. */
-export async function renderLinks(ctx, doc, container) {
+export async function renderLinks(ctx, doc, container, onChange = () => {}) {
   const message = h("div", { class: "message" });
   const listing = h("div", {}, h("p", { class: "muted" }, "Loading links…"));
-  const reload = async () => {
+  // `changed`: a link was created, edited or revoked, so the page's activity is stale too.
+  const reload = async (changed = false) => {
+    if (changed) onChange();
     try {
       const { items } = await ctx.api.all(`/documents/${seg(doc.id)}/shares`);
       if (!items.length) {
@@ -101,7 +106,7 @@ export async function renderLinks(ctx, doc, container) {
   };
   mount(container, h("div", { class: "title-row" }, h("h2", {}, "Share links"),
     doc.status === "available"
-      ? h("button", { type: "button", class: "primary", onclick: () => openShareDialog(ctx, doc, () => reload()) }, "New link")
+      ? h("button", { type: "button", class: "primary", onclick: () => openShareDialog(ctx, doc, () => reload(true)) }, "New link")
       : null),
   message, listing);
   await reload();
@@ -126,10 +131,14 @@ function linkRow(ctx, s, message, reload) {
         type: "button", class: "danger",
         onclick: async () => {
           showError(message, null);
+          const sure = await confirmAction(`Revoke “${name}”?`,
+            "The link stops working at once for everyone who has it. This cannot be undone; you can create a new link.",
+            "Revoke link");
+          if (!sure) return;
           try {
             await ctx.api.delete(`/shares/${seg(s.id)}`);
             announce(`${name} revoked.`);
-            await reload();
+            await reload(true);
           } catch (error) {
             showError(message, error);
           }
@@ -161,7 +170,7 @@ function editLink(ctx, s, reload) {
         await busy(form, () => ctx.api.patch(`/shares/${seg(s.id)}`, patch));
         close();
         announce("Link updated.");
-        await reload();
+        await reload(true);
       } catch (error) {
         showError(message, error);
       }

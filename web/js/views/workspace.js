@@ -1,7 +1,7 @@
 // One workspace: its documents by folder (search, tags, upload), trash, members and activity.
 
 import { seg } from "../api.js";
-import { announce, busy, field, formatSize, h, mount, openDialog, showError, time } from "../ui.js";
+import { announce, busy, confirmAction, field, formatSize, h, mount, openDialog, showError, time } from "../ui.js";
 import { auditTable, can, download, dropZone, tagList, uploadList } from "./common.js";
 import { openShareDialog } from "./share.js";
 
@@ -310,20 +310,34 @@ async function renderMembers(ctx) {
         if (owner) {
           roleCell = roleSelect(m.role, label);
           roleCell.addEventListener("change", () => run(message, async () => {
-            await api.put(`/workspaces/${seg(workspaceId)}/members/${seg(m.user_id)}`, { role: roleCell.value });
+            try {
+              await api.put(`/workspaces/${seg(workspaceId)}/members/${seg(m.user_id)}`, { role: roleCell.value });
+            } catch (error) {
+              roleCell.value = m.role; // refused: show the role that is still stored
+              throw error;
+            }
             announce(`${m.email} is now ${roleCell.value}.`);
             await reload();
           }));
         }
-        return h("li", {}, h("span", { class: "name" }, m.email), roleCell,
-          owner ? h("button", {
-            type: "button", class: "danger",
-            onclick: () => run(message, async () => {
-              await api.delete(`/workspaces/${seg(workspaceId)}/members/${seg(m.user_id)}`);
-              announce(`${m.email} removed.`);
-              await reload();
-            }),
-          }, "Remove", h("span", { class: "visually-hidden" }, ` ${m.email}`)) : null);
+        const self = m.user_id === (ctx.auth.user || {}).sub;
+        const remove = async () => {
+          const sure = await confirmAction(self ? "Leave this workspace?" : `Remove ${m.email}?`,
+            self
+              ? `You will lose access to “${ctx.workspace.name}” and its documents at once. Only an owner can add you back.`
+              : `${m.email} will lose access to “${ctx.workspace.name}” and its documents at once.`,
+            self ? "Remove me" : "Remove member");
+          if (!sure) return;
+          await run(message, async () => {
+            await api.delete(`/workspaces/${seg(workspaceId)}/members/${seg(m.user_id)}`);
+            announce(self ? `You left ${ctx.workspace.name}.` : `${m.email} removed.`);
+            if (self) ctx.navigate("/");
+            else await reload();
+          });
+        };
+        return h("li", {}, h("span", { class: "name" }, m.email, self ? " (you)" : ""), roleCell,
+          owner ? h("button", { type: "button", class: "danger", onclick: remove },
+            "Remove", h("span", { class: "visually-hidden" }, ` ${m.email}`)) : null);
       })));
     } catch (error) {
       showError(listing, error);

@@ -61,6 +61,22 @@ def label(value: str) -> str:
     return text
 
 
+MESSAGE_MAX = 1000
+
+
+def message(value: str) -> str:
+    """A link's message to the partner: the label rules, line by line (line breaks are kept).
+
+    Trimmed; ``\r\n`` becomes ``\n``; no other control, format (bidi) or separator characters.
+    """
+    text = value.replace("\r\n", "\n").strip()
+    if len(text) > MESSAGE_MAX:
+        raise ValueError(f"must be at most {MESSAGE_MAX} characters")
+    if any(_has_control(line) for line in text.split("\n")):
+        raise ValueError("must not contain control characters (line breaks are fine)")
+    return text
+
+
 def folder(value: str) -> str:
     """A folder path normalised to ``/a/b`` (``/`` is the root); ≤ 1,024 characters."""
     if _has_control(value):

@@ -48,6 +48,8 @@ Moment = Annotated[AwareDatetime, AfterValidator(_in_utc)]
 # A label follows the rules of names (no control, format or bidi characters) but may hold "/";
 # blank or all-space clears it.
 Label = Annotated[str, Field(max_length=LABEL_MAX), AfterValidator(validation.label)]
+# The member's note to the partner: the label rules, but line breaks are kept; blank means none.
+Message = Annotated[str, Field(max_length=validation.MESSAGE_MAX + 100), AfterValidator(validation.message)]
 
 
 class CreateShare(BaseModel):
@@ -61,6 +63,7 @@ class CreateShare(BaseModel):
     max_downloads: StrictInt | None = None
     label: Label | None = None
     version_id: str | None = Field(default=None, max_length=64)
+    message: Message | None = None
 
 
 class EditShare(BaseModel):
@@ -96,6 +99,9 @@ class ShareView(BaseModel):
     updated_at: str
     updated_by: str
     revoked_at: str | None
+    message: str | None = None  # the note the partner page shows (set at creation)
+    sender: str | None = None  # what the partner page names as the sender: the creator's verified e-mail
+    last_used_at: str | None = None  # the latest partner download
 
 
 class CreatedShare(ShareView):
@@ -119,6 +125,8 @@ class PublicShare(BaseModel):
     expires_at: str
     password_required: bool
     downloads_remaining: int | None
+    sender: str | None  # the link creator's verified e-mail, frozen at creation (null: none was verified)
+    message: str | None  # the creator's note; plain text, shown as text, never as HTML
 
 
 class DownloadRequest(BaseModel):
@@ -128,5 +136,6 @@ class DownloadRequest(BaseModel):
 
 
 class DownloadGrant(BaseModel):
-    url: str
+    url: str  # the presigned GET: valid until expires_at (60 s); the link itself keeps its own expiry
     expires_at: str
+    downloads_remaining: int | None  # after this download; null: unlimited

@@ -42,6 +42,7 @@ class Terms:
     max_downloads: int | None = None
     label: str | None = None
     version_id: str | None = None
+    message: str | None = None  # the note to the partner (create only)
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,9 @@ class Link:
     updated_at: str
     updated_by: str
     revoked_at: str | None
+    message: str | None = None
+    sender: str | None = None
+    last_used_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,9 @@ def view_of(item: dict[str, Any], now_epoch: int | None = None) -> Link:
         updated_at=item.get("updated_at", item["created_at"]),
         updated_by=item.get("updated_by", item["created_by"]),
         revoked_at=item.get("revoked_at"),
+        message=item.get("message"),
+        sender=item.get("sender_email"),
+        last_used_at=item.get("last_downloaded_at"),
     )
 
 
@@ -272,6 +279,12 @@ def _new_link(
         item["max_downloads"] = _max_downloads(body.max_downloads)
     if body.label is not None:
         item["label"] = _label(body.label)
+    if body.message:
+        item["message"] = body.message
+    # The partner page names the sender: the creator's *verified* e-mail (never the user id, the
+    # workspace or other members), frozen here so the partner's read stays one GetItem.
+    if caller.email:
+        item["sender_email"] = caller.email
 
     token = new_token()
     digest = token_hash(token)
@@ -302,6 +315,7 @@ def _new_link(
                 "max_downloads": item.get("max_downloads"),
                 "version_id": item.get("pinned_version_id"),
                 "label": item.get("label"),
+                "message": True if item.get("message") else None,
             }.items()
             if v is not None
         },

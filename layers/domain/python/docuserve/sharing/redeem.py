@@ -63,12 +63,15 @@ class PublicLink:
     expires_at: str
     password_required: bool
     downloads_remaining: int | None
+    sender: str | None  # the creator's verified e-mail, copied onto the link at creation
+    message: str | None
 
 
 @dataclass(frozen=True)
 class Grant:
     url: str
     expires_at: str
+    downloads_remaining: int | None  # after this download (from the same write's new image)
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,8 @@ def public_info(token: str, *, store: Store | None = None) -> PublicLink:
         expires_at=item["expires_at"],
         password_required=bool(item.get("password_hash")),
         downloads_remaining=downloads_remaining(item),
+        sender=item.get("sender_email"),
+        message=item.get("message"),
     )
 
 
@@ -148,6 +153,7 @@ def _consume(
         ":available": "available",
         ":one": 1,
         ":event": _event("share.downloaded", visitor, clock.iso(moment)),
+        ":at": clock.iso(moment),
     }
     # An edit of the password between our read and this write makes the verified one stale.
     guard = "attribute_not_exists(password_hash)" if verified_hash is None else "password_hash = :verified"
@@ -156,7 +162,7 @@ def _consume(
     try:
         link = store.update(
             key,
-            "SET download_count = download_count + :one, last_event = :event",
+            "SET download_count = download_count + :one, last_event = :event, last_downloaded_at = :at",
             condition=f"{_REDEEMABLE} AND {guard}",
             expression_values=values,
         )
@@ -271,4 +277,6 @@ def _grant(link: dict[str, Any], moment: datetime) -> Grant:
         s3_version_id=link.get("s3_version_id"),
         ttl_seconds=ttl,
     )
-    return Grant(url=url, expires_at=clock.iso(moment + timedelta(seconds=ttl)))
+    return Grant(
+        url=url, expires_at=clock.iso(moment + timedelta(seconds=ttl)), downloads_remaining=downloads_remaining(link)
+    )
