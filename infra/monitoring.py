@@ -112,12 +112,18 @@ class Monitoring(Construct):
         self.dashboard = self._dashboard(config, watched)
 
         # Plain output names: docs/operations.md tells operators to look them up by these names.
-        for name, value in (
+        outputs = [
             ("AlarmTopicArn", self.topic.topic_arn),
             ("DashboardName", self.dashboard.dashboard_name),
             ("UploadDeadLetterQueueUrl", watched.dead_letters.queue_url),
             ("UploadDeadLetterQueueArn", watched.dead_letters.queue_arn),
-        ):
+        ]
+        if watched.job_dead_letters is not None:
+            outputs += [
+                ("UploadJobDeadLetterQueueUrl", watched.job_dead_letters.queue_url),
+                ("UploadJobDeadLetterQueueArn", watched.job_dead_letters.queue_arn),
+            ]
+        for name, value in outputs:
             CfnOutput(self, name, value=value).override_logical_id(name)
 
     def _alarm(self, name: str, metric: cloudwatch.Metric, description: str, threshold: float = 1) -> None:
