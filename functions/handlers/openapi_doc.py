@@ -52,6 +52,7 @@ LINKS: tuple[tuple[str, str, str, dict[str, str]], ...] = (
     ("POST /workspaces", "201", "POST /workspaces/{workspace_id}/members", {"workspace_id": "$response.body#/id"}),
     ("POST /workspaces", "201", "POST /workspaces/{workspace_id}/documents", {"workspace_id": "$response.body#/id"}),
     ("POST /workspaces", "201", "GET /workspaces/{workspace_id}/documents", {"workspace_id": "$response.body#/id"}),
+    ("POST /workspaces", "201", "GET /workspaces/{workspace_id}/links", {"workspace_id": "$response.body#/id"}),
     *(
         ("POST /workspaces/{workspace_id}/documents", "201", target, {"document_id": "$response.body#/document/id"})
         for target in (

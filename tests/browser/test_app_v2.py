@@ -4,6 +4,7 @@ routes. Each test sets its data up through the API and drives only the screen it
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -207,3 +208,92 @@ def test_removing_yourself_asks_and_a_refused_role_change_shows_the_stored_role(
     expect(page.locator("ul.rows li", has_text=member.user.email)).to_have_count(1)
     # Chromium logs the refused PUT's 409 once; nothing else.
     assert [e for e in console.entries if "409" not in e[2]] == []
+
+
+# --- 4. the workspace's share links, and readable activity ---
+
+CHROME_ON_WINDOWS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+)
+
+
+def test_the_share_links_page_lists_every_link_with_its_state_and_activity_reads_as_names(
+    context: BrowserContext, local_stack: LocalStack, member: Member, console: ConsoleLog
+) -> None:
+    budget = available_document(local_stack, member.token, PDF, "Budget.pdf", workspace_id=member.workspace_id)
+    used = dict(
+        member.api(
+            local_stack,
+            "POST",
+            f"/documents/{member.document['id']}/shares",
+            json={"label": "Acme", "max_downloads": 3},
+        )
+    )
+    revoked = dict(member.api(local_stack, "POST", f"/documents/{budget['id']}/shares", json={"label": "Bank"}))
+    member.api(local_stack, "DELETE", f"/shares/{revoked['id']}")
+    download = local_stack.api(
+        "POST", f"/public/shares/{used['token']}/download", json={}, headers={"User-Agent": CHROME_ON_WINDOWS}
+    )
+    assert download.status_code == 200, download.text
+    deadline = time.monotonic() + 20  # the stack's stream poller materialises the partner's event
+    while time.monotonic() < deadline:
+        events = member.api(local_stack, "GET", f"/shares/{used['id']}/activity")["items"]
+        if any(e["action"] == "share.downloaded" for e in events):
+            break
+        time.sleep(0.3)
+
+    page = console.watch(context.new_page(), "member")
+    sign_in(page, local_stack, member.user, f"/w/{member.workspace_id}")
+    page.get_by_role("navigation", name="Workspace sections").get_by_role("link", name="Share links").click()
+    expect(page.get_by_role("heading", name="Share links")).to_be_visible()
+    table = page.locator("table.workspace-links")
+    acme = table.locator(f'tr[data-share-id="{used["id"]}"]')
+    expect(acme).to_contain_text("Term sheet.pdf")
+    expect(acme).to_contain_text("Acme")
+    expect(acme).to_contain_text("Active")
+    expect(acme).to_contain_text("1 of 3")
+    expect(acme.locator("td").nth(5)).not_to_have_text("Never")
+    bank = table.locator(f'tr[data-share-id="{revoked["id"]}"]')
+    expect(bank).to_contain_text("Budget.pdf")
+    expect(bank).to_contain_text("Revoked")
+    expect(bank.locator("td").nth(5)).to_have_text("Never")
+    screenshot(page, "v2-05-workspace-links")
+
+    page.get_by_label("State").select_option("revoked")
+    page.get_by_role("button", name="Show").click()
+    expect(table.locator("tbody tr")).to_have_count(1)
+    expect(table).to_contain_text("Bank")
+    assert page.url.endswith("tab=links&state=revoked")
+
+    page.get_by_role("link", name="Activity").click()
+    activity = page.locator("table.audit")
+    downloaded = activity.locator("tr", has_text="share downloaded")
+    expect(downloaded).to_contain_text("“Term sheet.pdf”")
+    expect(downloaded).to_contain_text("link “Acme”")
+    expect(downloaded).to_contain_text("Chrome 120 on Windows")
+    expect(activity).not_to_contain_text("Mozilla/5.0")
+    expect(activity.locator("tr", has_text="share revoked")).to_contain_text("link “Bank”")
+    screenshot(page, "v2-06-readable-activity")
+    assert console.entries == []
+
+
+def test_readable_agent_names_common_browsers_and_systems(context: BrowserContext, local_stack: LocalStack) -> None:
+    page = context.new_page()
+    page.goto(local_stack.base_url + "/")
+    cases = {
+        CHROME_ON_WINDOWS: "Chrome 120 on Windows",
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+        "Version/17.2 Mobile/15E148 Safari/604.1": "Safari 17 on iOS",
+        "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0": "Firefox 121 on Linux",
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.91": "Edge 120 on macOS",
+        "curl/8.5.0": "curl 8.5.0",
+    }
+    answers = page.evaluate(
+        """async (cases) => {
+          const { readableAgent } = await import('/js/views/common.js');
+          return Object.fromEntries(Object.keys(cases).map((ua) => [ua, readableAgent(ua)]));
+        }""",
+        cases,
+    )
+    assert answers == cases

@@ -73,3 +73,88 @@ def test_a_download_answers_how_many_downloads_are_left_and_the_link_records_its
     view = call("GET", f"/shares/{link['id']}", claims=claims(OWNER)).json()
     assert view["last_used_at"] is not None
     assert view["state"] == "used_up"
+
+
+# --- a workspace's share links ---
+
+
+def _second_document(s: Seeded) -> str:
+    from docuserve import clock, ids, keys
+    from docuserve.adapters.store import Store
+
+    store = Store()
+    doc = ids.new_child_id(s.workspace_id)
+    item = store.get(keys.document(s.document_id))
+    assert item is not None
+    now = clock.iso(clock.now())
+    store.put({**item, **keys.document(doc), "id": doc, "name": "Budget.xlsx", "created_at": now, "updated_at": now})
+    return doc
+
+
+def test_a_workspace_lists_every_link_of_its_documents_newest_first_and_pages() -> None:
+    s = seed()
+    other = seed()  # another workspace's link never shows
+    _link(other)
+    budget = _second_document(s)
+    first = _link(s, label="Acme")
+    second = call("POST", f"/documents/{budget}/shares", claims=claims(OWNER), body={"label": "Bank"}).json()
+    third = _link(s, label="Auditor")
+    path = f"/workspaces/{s.workspace_id}/links"
+    reply = call("GET", path, claims=claims(OWNER))
+    assert reply.status == 200, reply.text
+    items = reply.json()["items"]
+    assert [i["id"] for i in items] == [third["id"], second["id"], first["id"]]
+    assert {i["document_name"] for i in items} == {"Launch plan.pdf", "Budget.xlsx"}
+    assert items[0]["label"] == "Auditor"
+    assert items[0]["state"] == "active"
+    assert items[0]["last_used_at"] is None
+
+    page_1 = call("GET", path, claims=claims(OWNER), query={"limit": "2"}).json()
+    assert len(page_1["items"]) == 2
+    assert page_1["next_cursor"]
+    page_2 = call("GET", path, claims=claims(OWNER), query={"limit": "2", "cursor": page_1["next_cursor"]}).json()
+    assert [i["id"] for i in page_1["items"] + page_2["items"]] == [third["id"], second["id"], first["id"]]
+
+
+def test_the_workspace_links_filter_by_state() -> None:
+    s = seed()
+    kept = _link(s, label="Kept")
+    gone = _link(s, label="Gone")
+    assert call("DELETE", f"/shares/{gone['id']}", claims=claims(OWNER)).status == 204
+    path = f"/workspaces/{s.workspace_id}/links"
+    revoked = call("GET", path, claims=claims(OWNER), query={"state": "revoked"}).json()["items"]
+    assert [i["id"] for i in revoked] == [gone["id"]]
+    active = call("GET", path, claims=claims(OWNER), query={"state": "active", "limit": "1"}).json()
+    assert [i["id"] for i in active["items"]] == [kept["id"]]
+
+
+def test_an_unknown_state_filter_is_a_422_naming_state() -> None:
+    s = seed()
+    reply = call("GET", f"/workspaces/{s.workspace_id}/links", claims=claims(OWNER), query={"state": "gone"})
+    assert reply.status == 422, reply.text
+    assert "state" in reply.text
+
+
+def test_partner_and_member_link_events_carry_the_document_name_and_the_label() -> None:
+    from docuserve.sharing.activity import event_from_image
+
+    s = seed()
+    link = _link(s, label="Acme")
+    image = {
+        "pk": "LINK#x",
+        "share_id": link["id"],
+        "document_name": "Launch plan.pdf",
+        "label": "Acme",
+        "download_count": 1,
+        "last_event": {"id": "e1", "at": "2026-01-01T00:00:00Z", "action": "share.downloaded", "actor": {}},
+    }
+    event = event_from_image(image)
+    assert event is not None
+    assert event.details["document_name"] == "Launch plan.pdf"
+    assert event.details["label"] == "Acme"
+    assert call("DELETE", f"/shares/{link['id']}", claims=claims(OWNER)).status == 204
+    events = call("GET", f"/shares/{link['id']}/activity", claims=claims(OWNER)).json()["items"]
+    revoked = next(e for e in events if e["action"] == "share.revoked")
+    created = next(e for e in events if e["action"] == "share.created")
+    assert revoked["details"] == {"document_name": "Launch plan.pdf", "label": "Acme"}
+    assert created["details"]["document_name"] == "Launch plan.pdf"

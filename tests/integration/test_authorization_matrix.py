@@ -261,6 +261,7 @@ ROWS: list[Row] = [
     # sharing issue
     Row("POST", "/documents/{document_id}/shares", EDITORS, lambda w: Request({"document_id": w.doc}, {})),
     Row("GET", "/documents/{document_id}/shares", EDITORS, doc),
+    Row("GET", "/workspaces/{workspace_id}/links", EDITORS, ws),
     Row("GET", "/shares/{share_id}", EDITORS, lambda w: Request({"share_id": _share(w)["id"]})),
     Row("PATCH", "/shares/{share_id}", EDITORS, lambda w: Request({"share_id": _share(w)["id"]}, {"label": "x"})),
     Row("DELETE", "/shares/{share_id}", EDITORS, lambda w: Request({"share_id": _share(w)["id"]})),

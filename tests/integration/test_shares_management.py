@@ -200,4 +200,9 @@ def test_activity_lists_management_and_partner_events_newest_first() -> None:
         "ip": "203.0.113.7",
         "user_agent": "PartnerBrowser/1.0",
     }
-    assert partner["details"] == {"download_count": 1, "version_id": s.version_id}
+    assert partner["details"] == {
+        "download_count": 1,
+        "version_id": s.version_id,
+        "document_name": "Launch plan.pdf",  # names for activity lists (web app v2)
+        "label": "renamed",
+    }

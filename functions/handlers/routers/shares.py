@@ -1,4 +1,5 @@
-"""Member routes: share links of a document (create, list) and of one share (read, edit, revoke, activity)."""
+"""Member routes: share links of a document (create, list), of a workspace (list), and of one share
+(read, edit, revoke, activity). ``POST /workspaces/{id}/shares`` stays free for phase-2 bundles."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ router = APIGatewayRouter()
 
 Limit = Annotated[int, Query(ge=1, le=200)]
 Cursor = Annotated[str | None, Query(max_length=2048)]
+LinkState = Annotated[str | None, Query(pattern="^(active|expired|revoked|used_up|locked|unavailable)$")]
 
 
 def _source_ip() -> str | None:
@@ -52,6 +54,16 @@ def create_share(document_id: str, body: Annotated[CreateShare, Body()]) -> Resp
 @router.get("/documents/<document_id>/shares")
 def list_shares(document_id: str, limit: Limit = 50, cursor: Cursor = None) -> ShareList:
     items, next_cursor = manage.list_shares(current_caller(router), document_id, limit=limit, cursor=cursor)
+    return ShareList(items=[_view(link) for link in items], next_cursor=next_cursor)
+
+
+@router.get("/workspaces/<workspace_id>/links")
+def list_workspace_links(
+    workspace_id: str, limit: Limit = 50, cursor: Cursor = None, state: LinkState = None
+) -> ShareList:
+    items, next_cursor = manage.list_workspace_links(
+        current_caller(router), workspace_id, state=state, limit=limit, cursor=cursor
+    )
     return ShareList(items=[_view(link) for link in items], next_cursor=next_cursor)
 
 

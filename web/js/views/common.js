@@ -107,18 +107,52 @@ function actionText(action) {
   return String(action || "").replace(/[._]/g, " ");
 }
 
+/**
+ * A user-agent string as people read it: "Chrome 120 on Windows". Unknown agents keep their
+ * first product token ("curl/8.5.0" -> "curl 8.5.0"); nothing is sent anywhere to parse it.
+ */
+export function readableAgent(ua) {
+  const text = String(ua || "");
+  if (!text) return "";
+  const browsers = [
+    [/Edg(?:e|A|iOS)?\/(\d+)/, "Edge"], [/OPR\/(\d+)/, "Opera"], [/SamsungBrowser\/(\d+)/, "Samsung Internet"],
+    [/(?:Firefox|FxiOS)\/(\d+)/, "Firefox"], [/(?:Chrome|CriOS)\/(\d+)/, "Chrome"],
+    [/Version\/(\d+)[^ ]* .*Safari\//, "Safari"],
+  ];
+  const systems = [
+    [/Windows NT/, "Windows"], [/iPhone|iPad|iPod/, "iOS"], [/Android/, "Android"], [/CrOS/, "ChromeOS"],
+    [/Mac OS X|Macintosh/, "macOS"], [/Linux/, "Linux"],
+  ];
+  let browser = null;
+  for (const [pattern, name] of browsers) {
+    const found = text.match(pattern);
+    if (found) {
+      browser = `${name} ${found[1]}`;
+      break;
+    }
+  }
+  const system = (systems.find(([pattern]) => pattern.test(text)) || [])[1];
+  if (!browser) {
+    const token = text.split(/\s/)[0].split("/");
+    browser = token[1] ? `${token[0]} ${token[1]}` : token[0];
+  }
+  return system ? `${browser} on ${system}` : browser;
+}
+
 function detailText(event) {
   const d = event.details || {};
   const actor = event.actor || {};
   const parts = [];
-  if (d.name) parts.push(d.name);
+  if (d.document_name) parts.push(`“${d.document_name}”`);
+  if (d.label) parts.push(`link “${d.label}”`);
+  if (d.name && d.name !== d.document_name) parts.push(d.name);
   if (d.number) parts.push(`version ${d.number}`);
   if (d.size !== undefined && d.size !== null) parts.push(formatSize(d.size));
   if (d.role) parts.push(`role ${d.role}`);
   if (d.email && d.email !== actor.email) parts.push(d.email);
   if (d.reason) parts.push(`reason: ${d.reason}`);
   if (actor.ip) parts.push(`from ${actor.ip}`);
-  if (actor.user_agent) parts.push(actor.user_agent);
+  if (actor.user_agent) parts.push(readableAgent(actor.user_agent));
   return parts.join(" · ");
 }
 

@@ -5,7 +5,7 @@ import { seg } from "../api.js";
 import { announce, busy, confirmAction, copyText, field, h, mount, openDialog, showError, time } from "../ui.js";
 import { auditTable } from "./common.js";
 
-const STATE_TEXT = {
+export const LINK_STATE_TEXT = {
   active: "Active",
   expired: "Expired",
   revoked: "Revoked",
@@ -120,7 +120,7 @@ function linkRow(ctx, s, message, reload) {
   return h("li", { dataset: { shareId: s.id, state: s.state } },
     h("div", {},
       h("strong", {}, name), " ",
-      h("span", { class: `badge state-${s.state}` }, STATE_TEXT[s.state] || s.state),
+      h("span", { class: `badge state-${s.state}` }, LINK_STATE_TEXT[s.state] || s.state),
       h("div", { class: "muted" }, count, " · expires ", time(s.expires_at), s.password_required ? " · password" : "")),
     h("span", { class: "row-actions" },
       h("button", { type: "button", onclick: () => showActivity(ctx, s) }, "Activity",

@@ -3,12 +3,13 @@
 import { seg } from "../api.js";
 import { announce, busy, confirmAction, field, formatSize, h, mount, openDialog, showError, time } from "../ui.js";
 import { auditTable, can, download, dropZone, tagList, uploadList } from "./common.js";
-import { openShareDialog } from "./share.js";
+import { LINK_STATE_TEXT, openShareDialog } from "./share.js";
 
 const TABS = [
   ["documents", "Documents", "viewer"],
   ["trash", "Trash", "viewer"],
   ["members", "Members", "viewer"],
+  ["links", "Share links", "editor"],
   ["activity", "Activity", "owner"],
 ];
 
@@ -55,6 +56,7 @@ export async function renderWorkspace(main, ctx, workspaceId) {
   if (tab === "trash") return renderTrash(wctx);
   if (tab === "members") return renderMembers(wctx);
   if (tab === "activity" && can(role, "owner")) return renderActivity(wctx);
+  if (tab === "links" && can(role, "editor")) return renderWorkspaceLinks(wctx, params);
   return renderDocuments(wctx, params);
 }
 
@@ -356,4 +358,53 @@ async function renderActivity(ctx) {
   } catch (error) {
     showError(panel.appendChild(h("div")), error);
   }
+}
+
+const PAGE_SIZE = 25;
+
+/** Every link of the workspace, newest first, by state; paged with the API's cursor. */
+async function renderWorkspaceLinks(ctx, params) {
+  const { api, base, panel, workspaceId } = ctx;
+  const state = LINK_STATE_TEXT[params.get("state")] ? params.get("state") : "";
+  const select = h("select", { name: "state" },
+    h("option", { value: "" }, "All links"),
+    Object.entries(LINK_STATE_TEXT).map(([value, text]) => h("option", { value, selected: value === state }, text)));
+  const filter = h("form", { class: "inline-form" }, field("State", select), h("button", { type: "submit" }, "Show"));
+  filter.addEventListener("submit", (event) => {
+    event.preventDefault();
+    ctx.navigate(select.value ? `${base}?tab=links&state=${encodeURIComponent(select.value)}` : `${base}?tab=links`);
+  });
+  const listing = h("div", { "aria-live": "polite" }, h("p", { class: "muted" }, "Loading links…"));
+  mount(panel, h("h2", {}, "Share links"), filter, listing);
+  const cursors = [undefined]; // cursors[i] opens page i
+  const show = async (index) => {
+    try {
+      const page = await api.get(`/workspaces/${seg(workspaceId)}/links`,
+        { limit: PAGE_SIZE, cursor: cursors[index], state: state || undefined });
+      if (ctx.view.stale()) return;
+      cursors[index + 1] = page.next_cursor || undefined;
+      const items = page.items || [];
+      const rows = items.map((l) => h("tr", { dataset: { shareId: l.id, state: l.state } },
+        h("td", {}, h("a", { href: `/d/${seg(l.document_id)}`, "data-link": true }, l.document_name)),
+        h("td", {}, l.label || h("span", { class: "muted" }, "Unlabelled")),
+        h("td", {}, h("span", { class: `badge state-${l.state}` }, LINK_STATE_TEXT[l.state] || l.state)),
+        h("td", {}, l.max_downloads ? `${l.download_count} of ${l.max_downloads}` : String(l.download_count)),
+        h("td", {}, time(l.expires_at)),
+        h("td", {}, l.last_used_at ? time(l.last_used_at) : h("span", { class: "muted" }, "Never"))));
+      const previous = h("button", { type: "button", disabled: index === 0, onclick: () => show(index - 1) }, "Previous page");
+      const next = h("button", { type: "button", disabled: !page.next_cursor, onclick: () => show(index + 1) }, "Next page");
+      mount(listing,
+        items.length
+          ? h("div", { class: "table-wrap" }, h("table", { class: "workspace-links" },
+            h("caption", { class: "visually-hidden" }, "Share links of this workspace, newest first"),
+            h("thead", {}, h("tr", {}, ["Document", "Label", "State", "Downloads", "Expires", "Last used"]
+              .map((t) => h("th", { scope: "col" }, t)))),
+            h("tbody", {}, rows)))
+          : h("p", { class: "empty" }, state ? "No links in this state on this page." : "No share links yet."),
+        index > 0 || page.next_cursor ? h("div", { class: "actions pager" }, previous, next) : null);
+    } catch (error) {
+      showError(listing, error);
+    }
+  };
+  await show(0);
 }

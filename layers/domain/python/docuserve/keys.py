@@ -9,7 +9,7 @@
 | document tag | ``DOC#{doc}`` | ``TAG#{tag}`` | | | ``DOCTAG#{ws}#{state}#{tag}`` / ``{name_key}`` |
 | version | ``DOC#{doc}`` | ``VER#{version}`` | | | |
 | upload | ``UPLOAD#{upload}`` | ``UPLOAD`` | ``UPLOADER#{ws}#{user}`` / ``{upload}`` | | |
-| share link | ``LINK#{sha256(token)}`` | ``LINK`` | ``SHARE#{share}`` / ``SHARE`` | ``DOCSHARES#{doc}`` / ``{created_at}`` | |
+| share link | ``LINK#{sha256(token)}`` | ``LINK`` | ``SHARE#{share}`` / ``SHARE`` | ``DOCSHARES#{doc}`` / ``{created_at}`` | ``WSLINKS#{ws}`` / ``{created_at}#{share}`` |
 | account status | ``ACCOUNT#{user}`` | ``STATUS`` | | | |
 | audit event | ``AUDIT#{ws or "admin"}`` | ``{at}#{event}`` | | ``AUDITDOC#{doc}`` / ``{at}#{event}`` | ``AUDITSHARE#{share}`` / ``{at}#{event}`` |
 
@@ -151,6 +151,11 @@ def share_pk(share_id: str) -> str:
 
 def document_shares_pk(doc: str) -> str:
     return f"DOCSHARES#{doc}"
+
+
+def workspace_links_pk(ws: str) -> str:
+    """gsi3 partition of a workspace's links (items created before it existed lack it)."""
+    return f"WSLINKS#{ws}"
 
 
 ADMIN_AUDIT = "admin"

@@ -75,6 +75,7 @@ ROUTES: tuple[Route, ...] = (
     # sharing issue
     _r("POST", "/documents/{document_id}/shares", M),
     _r("GET", "/documents/{document_id}/shares", M),
+    _r("GET", "/workspaces/{workspace_id}/links", M),
     _r("GET", "/shares/{share_id}", M),
     _r("PATCH", "/shares/{share_id}", M),
     _r("DELETE", "/shares/{share_id}", M),

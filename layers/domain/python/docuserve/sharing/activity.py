@@ -24,6 +24,9 @@ def event_from_image(image: dict[str, Any]) -> audit.AuditEvent | None:
         return None
     actor = carried.get("actor") or {}
     details = dict(carried.get("details") or {})
+    # Which document and which link, as they were named at the time (activity lists show names).
+    details.setdefault("document_name", image.get("document_name"))
+    details.setdefault("label", image.get("label"))
     if carried["action"] == "share.downloaded":
         # Known only after the write: which download this was and which version it served.
         details.setdefault("download_count", image.get("download_count"))

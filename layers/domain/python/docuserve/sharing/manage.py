@@ -12,7 +12,14 @@ from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
 from docuserve import audit, clock, ids, keys
-from docuserve.access import DocumentAccess, document_access, holds_role, lost_role, refuse_lost_role
+from docuserve.access import (
+    DocumentAccess,
+    document_access,
+    holds_role,
+    lost_role,
+    refuse_lost_role,
+    workspace_access,
+)
 from docuserve.adapters.store import Page, Store, TransactionCancelled
 from docuserve.errors import Conflict, Forbidden, InvalidInput, NotFound
 from docuserve.identity import Caller
@@ -299,6 +306,8 @@ def _new_link(
             "gsi1sk": "SHARE",
             "gsi2pk": keys.document_shares_pk(document.id),
             "gsi2sk": f"{item['created_at']}#{share_id}",
+            "gsi3pk": keys.workspace_links_pk(document.workspace_id),
+            "gsi3sk": f"{item['created_at']}#{share_id}",
         }
     )
     event = audit.AuditEvent(
@@ -315,6 +324,7 @@ def _new_link(
                 "max_downloads": item.get("max_downloads"),
                 "version_id": item.get("pinned_version_id"),
                 "label": item.get("label"),
+                "document_name": document.name,
                 "message": True if item.get("message") else None,
             }.items()
             if v is not None
@@ -334,6 +344,42 @@ def list_shares(
     )
     now = clock.epoch(clock.now())
     return [view_of(item, now) for item in page.items if item.get("type") == "link"], page.next_cursor
+
+
+WORKSPACE_LINK_READS = 10  # a state filter reads at most this many pages before answering
+
+
+def list_workspace_links(
+    caller: Caller,
+    workspace_id: str,
+    *,
+    state: str | None,
+    limit: int,
+    cursor: str | None,
+    store: Store | None = None,
+) -> tuple[list[Link], str | None]:
+    """Every link of a workspace, newest first (editor+), optionally of one ``state``.
+
+    One Query per page on gsi3 (``WSLINKS#{ws}``). A state is computed at read time (expiry,
+    limits, locks), so the filter applies after the read: each further read asks only for the
+    items still missing, so the answer never holds more than ``limit`` and its cursor resumes
+    exactly; after ``WORKSPACE_LINK_READS`` reads a page may be short (follow ``next_cursor``).
+    Links created before the index attribute existed are not listed (they expire within 90 days).
+    """
+    store = store or Store()
+    workspace_access(caller, workspace_id, Role.EDITOR, what="listing the workspace's links", store=store)
+    now = clock.epoch(clock.now())
+    found: list[Link] = []
+    for _ in range(WORKSPACE_LINK_READS):
+        page: Page = store.query(
+            keys.workspace_links_pk(workspace_id), index="gsi3", forward=False, limit=limit - len(found), cursor=cursor
+        )
+        views = [view_of(item, now) for item in page.items if item.get("type") == "link"]
+        found.extend(v for v in views if state is None or v.state == state)
+        cursor = page.next_cursor
+        if not cursor or len(found) >= limit:
+            break
+    return found, cursor
 
 
 def _share_pointer(caller: Caller, share_id: str, store: Store, what: str) -> tuple[dict[str, Any], Membership]:
@@ -413,7 +459,9 @@ def edit_share(
     values = {f":s{i}": value for i, value in enumerate(sets.values())}
     expression = "SET " + ", ".join(f"#s{i} = :s{i}" for i in range(len(sets)))
     expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(removes)))
-    details: dict[str, Any] = {"changed": changed}
+    details: dict[str, Any] = {"changed": changed, "document_name": item.get("document_name")}
+    if item.get("label"):
+        details["label"] = item["label"]
     if "expires_at" in changed:
         details["expires_at"] = sets["expires_at"]
     if "max_downloads" in changed:
@@ -474,6 +522,9 @@ def revoke_share(caller: Caller, share_id: str, *, ip: str | None = None, store:
         workspace_id=item["workspace_id"],
         document_id=item["document_id"],
         share_id=share_id,
+        details={
+            k: v for k, v in {"document_name": item.get("document_name"), "label": item.get("label")}.items() if v
+        },
     )
     try:
         store.transact(
