@@ -4,6 +4,8 @@ routes. Each test sets its data up through the API and drives only the screen it
 
 from __future__ import annotations
 
+import hashlib
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -297,3 +299,69 @@ def test_readable_agent_names_common_browsers_and_systems(context: BrowserContex
         cases,
     )
     assert answers == cases
+
+
+# --- 3 and 5: folders in the breadcrumb, the folder rule, conventions ---
+
+
+def test_the_document_page_shows_its_folder_hex_sha256_with_copy_and_says_tags_are_lower_case(
+    browser: Browser, local_stack: LocalStack, member: Member, console: ConsoleLog
+) -> None:
+    member.api(local_stack, "PATCH", f"/documents/{member.document['id']}", json={"folder": "/contracts/2026"})
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    try:
+        page = console.watch(context.new_page(), "member")
+        open_document(page, local_stack, member)
+        crumbs = page.get_by_role("navigation", name="Breadcrumb")
+        expect(crumbs.get_by_role("link", name="contracts")).to_have_attribute(
+            "href", re.compile(r"folder=%2Fcontracts$")
+        )
+        expect(crumbs.get_by_role("link", name="2026")).to_have_attribute(
+            "href", re.compile(r"folder=%2Fcontracts%2F2026$")
+        )
+        digest = hashlib.sha256(PDF).hexdigest()  # as `sha256sum` prints it
+        expect(page.locator("code.sha-hex")).to_have_text(digest)
+        page.get_by_role("button", name="Copy SHA-256").click()
+        expect(page.get_by_text("Copied.")).to_be_visible()
+        assert page.evaluate("navigator.clipboard.readText()") == digest
+        page.get_by_text("Edit details").click()
+        expect(page.get_by_label("Tags")).to_have_accessible_description(re.compile("saved in lower case"))
+        assert console.entries == []
+    finally:
+        context.close()
+
+
+def test_folders_have_an_svg_icon_and_a_slash_in_a_new_folder_name_names_the_rule(
+    context: BrowserContext, local_stack: LocalStack, member: Member, console: ConsoleLog
+) -> None:
+    member.api(local_stack, "PATCH", f"/documents/{member.document['id']}", json={"folder": "/contracts"})
+    page = console.watch(context.new_page(), "member")
+    sign_in(page, local_stack, member.user, f"/w/{member.workspace_id}")
+    row = page.locator("table.documents tr.folder", has_text="contracts")
+    expect(row.locator("svg.folder-icon")).to_have_count(1)
+    expect(row).not_to_contain_text("📁")
+    page.get_by_role("button", name="New folder").click()
+    name = page.get_by_role("dialog").get_by_label("Folder name")
+    name.fill("2026/q1")
+    page.get_by_role("dialog").get_by_role("button", name="Open folder").click()
+    message = name.evaluate("(input) => input.validationMessage")
+    assert "cannot contain “/”" in message
+    expect(page.get_by_role("dialog")).to_be_visible()  # nothing was opened
+    assert console.entries == []
+
+
+def test_the_members_document_page_fits_a_390_px_phone(
+    phone: BrowserContext, local_stack: LocalStack, member: Member, console: ConsoleLog
+) -> None:
+    _link(local_stack, member, "A rather long label for a partner at a company")
+    page = console.watch(phone.new_page(), "member-phone")
+    open_document(page, local_stack, member)
+    expect(page.locator("table.audit")).to_be_visible()
+    screenshot(page, "v2-07-document-on-a-phone")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    wide = page.evaluate(
+        """() => [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > 392)
+          .filter((e) => !e.closest('.table-wrap')).map((e) => e.tagName + '.' + e.className).slice(0, 10)"""
+    )
+    assert width <= 390, f"the document page is {width} px wide on a 390 px phone: {wide}"

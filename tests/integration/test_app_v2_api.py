@@ -158,3 +158,45 @@ def test_partner_and_member_link_events_carry_the_document_name_and_the_label() 
     created = next(e for e in events if e["action"] == "share.created")
     assert revoked["details"] == {"document_name": "Launch plan.pdf", "label": "Acme"}
     assert created["details"]["document_name"] == "Launch plan.pdf"
+
+
+# --- old versions download under their own name ---
+
+
+def test_an_older_version_downloads_under_a_name_carrying_its_number_and_its_own_type() -> None:
+    from urllib.parse import parse_qs, urlparse
+
+    from docuserve import keys
+    from docuserve.adapters.store import Store
+    from tests.support.links import add_version
+
+    s = seed()
+    older, _, _ = add_version(s.document_id, b"hello")
+    Store().update(
+        keys.version(s.document_id, older),
+        "SET #n = :n, content_type = :t",
+        names={"#n": "number"},
+        expression_values={":n": 2, ":t": "text/plain"},
+    )
+
+    def served(version_id: str) -> dict[str, list[str]]:
+        reply = call(
+            "GET", f"/documents/{s.document_id}/download", claims=claims(OWNER), query={"version_id": version_id}
+        )
+        assert reply.status == 200, reply.text
+        return parse_qs(urlparse(reply.json()["url"]).query)
+
+    old = served(older)
+    assert old["response-content-disposition"] == ['attachment; filename="Launch plan (v2).pdf"']
+    assert old["response-content-type"] == ["text/plain"]
+    current = served(s.version_id)
+    assert current["response-content-disposition"] == ['attachment; filename="Launch plan.pdf"']
+
+
+def test_versioned_name_keeps_the_extension() -> None:
+    from docuserve.documents.download import versioned_name
+
+    assert versioned_name("report.pdf", 2) == "report (v2).pdf"
+    assert versioned_name("archive.tar.gz", 3) == "archive.tar (v3).gz"
+    assert versioned_name("README", 4) == "README (v4)"
+    assert versioned_name(".env", 5) == ".env (v5)"

@@ -2,7 +2,7 @@
 // version upload, share links, trash, and (for editors) its audit trail.
 
 import { seg } from "../api.js";
-import { announce, busy, confirmAction, field, formatSize, h, mount, showError, time } from "../ui.js";
+import { announce, busy, confirmAction, copyText, field, formatSize, h, mount, showError, time } from "../ui.js";
 import { auditTable, can, download, dropZone, parseTags, tagList, uploadList } from "./common.js";
 import { renderLinks } from "./share.js";
 import { normalizeFolder, run, statusText } from "./workspace.js";
@@ -88,12 +88,16 @@ export async function renderDocument(main, ctx, documentId) {
     h("dt", {}, "Tags"), h("dd", {}, tagList(doc.tags) || "None"),
     h("dt", {}, "Description"), h("dd", {}, doc.description || "None"),
     h("dt", {}, "Updated"), h("dd", {}, time(doc.updated_at), doc.updated_by ? ` by ${people.get(doc.updated_by) || doc.updated_by}` : ""),
-    h("dt", {}, "SHA-256"), h("dd", { class: "mono" }, doc.sha256 || ""));
+    h("dt", {}, "SHA-256"), h("dd", {}, doc.sha256 ? shaField(doc.sha256) : ""));
 
   const sections = [
     h("nav", { class: "crumbs", "aria-label": "Breadcrumb" },
       h("a", { href: "/", "data-link": true }, "Workspaces"), " / ",
-      h("a", { href: wsUrl, "data-link": true }, workspace.name), " / "),
+      h("a", { href: wsUrl, "data-link": true }, workspace.name), " / ",
+      folder.split("/").filter(Boolean).map((name, i, parts) => {
+        const path = `/${parts.slice(0, i + 1).join("/")}`;
+        return [h("a", { href: `${wsUrl}?folder=${encodeURIComponent(path)}`, "data-link": true }, name), " / "];
+      })),
     h("h1", {}, doc.name), message, actions, details,
   ];
   if (can(role, "editor") && doc.status !== "deleted") sections.push(editForm(ctx, doc, message));
@@ -128,6 +132,25 @@ export async function renderDocument(main, ctx, documentId) {
   }
 }
 
+/** SPEC's base64 SHA-256 as `sha256sum` prints it: 64 lower-case hex digits. */
+export function sha256Hex(base64) {
+  try {
+    return [...atob(base64)].map((c) => c.charCodeAt(0).toString(16).padStart(2, "0")).join("");
+  } catch {
+    return "";
+  }
+}
+
+function shaField(base64) {
+  const hex = sha256Hex(base64);
+  const copied = h("span", { class: "muted", role: "status" });
+  return h("span", { class: "sha" }, h("code", { class: "mono sha-hex" }, hex), " ",
+    h("button", {
+      type: "button", class: "small",
+      onclick: async () => { copied.textContent = (await copyText(hex)) ? "Copied." : "Select it and press Ctrl+C (⌘C)."; },
+    }, "Copy", h("span", { class: "visually-hidden" }, " SHA-256")), " ", copied);
+}
+
 function editForm(ctx, doc, message) {
   const name = h("input", { type: "text", value: doc.name, required: true, maxlength: 255 });
   const folder = h("input", { type: "text", value: normalizeFolder(doc.folder), maxlength: 1024 });
@@ -135,7 +158,7 @@ function editForm(ctx, doc, message) {
   const description = h("textarea", { rows: 2, maxlength: 4096 }, doc.description || "");
   const form = h("form", { class: "stack" },
     field("Name", name), field("Folder", folder, "A path such as /projects/launch."),
-    field("Tags", tags, "Separated by commas."), field("Description", description),
+    field("Tags", tags, "Separated by commas. Tags are saved in lower case, so “Q3” and “q3” are one tag."), field("Description", description),
     h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Save changes")));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();

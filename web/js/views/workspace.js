@@ -137,7 +137,11 @@ async function renderDocuments(ctx, params) {
 
 function askFolder(ctx, folder, folderUrl) {
   openDialog("New folder", (close) => {
-    const name = h("input", { type: "text", required: true, maxlength: 255, pattern: "[^\\/]+", autocomplete: "off" });
+    const name = h("input", { type: "text", required: true, maxlength: 255, autocomplete: "off" });
+    // The rule in words, not the browser's generic "match the requested format".
+    name.addEventListener("input", () => name.setCustomValidity(name.value.includes("/")
+      ? "A folder name cannot contain “/”. Create one level at a time: open the new folder, then add the next one inside it."
+      : ""));
     const form = h("form", { class: "stack" },
       field("Folder name", name, "Folders appear once a file is uploaded into them."),
       h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Open folder"),
@@ -169,7 +173,7 @@ function documentTable(ctx, items, { folder, searching, folderUrl, reload, messa
   docs.sort((a, b) => a.name.localeCompare(b.name));
   const folderRows = [...subfolders].sort().map((name) => h("tr", { class: "folder" },
     h("td", { class: "name" }, h("a", { href: folderUrl(normalizeFolder(`${folder}/${name}`)), "data-link": true },
-      h("span", { "aria-hidden": "true" }, "📁 "), name)),
+      folderIcon(), name)),
     h("td", {}, "Folder"), h("td", {}), h("td", {}), h("td", {})));
   const docRows = docs.map((doc) => {
     const actions = [];
@@ -407,4 +411,20 @@ async function renderWorkspaceLinks(ctx, params) {
     }
   };
   await show(0);
+}
+
+/** The folder icon: inline SVG (no emoji font needed), decorative. */
+function folderIcon() {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("width", "18");
+  svg.setAttribute("height", "18");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("focusable", "false");
+  svg.setAttribute("class", "folder-icon");
+  const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  path.setAttribute("d", "M3 6.5A1.5 1.5 0 0 1 4.5 5h4.6l2 2h8.4A1.5 1.5 0 0 1 21 8.5v9a1.5 1.5 0 0 1-1.5 1.5h-15A1.5 1.5 0 0 1 3 17.5z");
+  path.setAttribute("fill", "currentColor");
+  svg.append(path);
+  return svg;
 }

@@ -16,6 +16,14 @@ from docuserve.observability import BusinessMetric, count
 from docuserve.settings import get_settings
 
 
+def versioned_name(name: str, number: int) -> str:
+    """``report.pdf``, 2 -> ``report (v2).pdf``; a name without an extension gets the suffix at its end."""
+    stem, dot, extension = name.rpartition(".")
+    if not dot or not stem:  # "README" or ".env": no extension to keep
+        return f"{name} (v{number})"
+    return f"{stem} (v{number}).{extension}"
+
+
 def download(
     caller: Caller,
     document_id: str,
@@ -38,11 +46,14 @@ def download(
             raise Conflict(f"this version is {version.status}")
         key, s3_version, content_type = version.object_key, version.s3_version_id, version.content_type
         chosen = version.id
+        # An older version downloads under its own name, so it never overwrites the current file.
+        filename = doc.name if version.id == doc.current_version else versioned_name(doc.name, version.number)
     else:
         if not doc.current_version or not doc.current_object_key:
             raise Conflict("no version of this document is available yet")
         key, s3_version, content_type = doc.current_object_key, doc.current_s3_version_id, doc.content_type
         chosen = doc.current_version
+        filename = doc.name
     if inline:
         # Served inline as the allow-listed type itself, never as the stored value.
         served = inline_type(content_type)
@@ -51,7 +62,7 @@ def download(
         content_type = served
     ttl = get_settings().limits.download_url_ttl_seconds
     url = objects.presign_get(
-        key, filename=doc.name, content_type=content_type, s3_version_id=s3_version, inline=inline
+        key, filename=filename, content_type=content_type, s3_version_id=s3_version, inline=inline
     )
     audit.record(
         AuditEvent(
