@@ -156,15 +156,28 @@ class Faults:
                 client.meta.events.unregister("after-call.*.*", self.after)
 
 
-def _table_keys() -> Iterator[tuple[str, str]]:
-    """Every (pk, sk) in the DocuServe table, from moto's in-memory backend (no AWS call)."""
+def _table() -> Any:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.dynamodb.models import dynamodb_backends
 
     from docuserve.settings import get_settings
 
     settings = get_settings()
-    table = dynamodb_backends[DEFAULT_ACCOUNT_ID][settings.region].tables[settings.table_name]
+    return dynamodb_backends[DEFAULT_ACCOUNT_ID][settings.region].tables[settings.table_name]
+
+
+def forget_stream_records() -> None:
+    """Drop the table stream's records so far (moto keeps every one, and deep-copies the table with
+    them on each TransactWriteItems: a long exploration slows down and grows by gigabytes).
+    Only for tests that never read the stream."""
+    shard = getattr(_table(), "stream_shard", None)
+    if shard is not None:
+        shard.items.clear()
+
+
+def _table_keys() -> Iterator[tuple[str, str]]:
+    """Every (pk, sk) in the DocuServe table, from moto's in-memory backend (no AWS call)."""
+    table = _table()
     for hash_key, by_range in list(table.items.items()):
         for range_key in list(by_range):
             yield str(hash_key.value), str(range_key.value)
