@@ -51,6 +51,8 @@ def test_a_partner_opens_a_password_link_downloads_the_exact_bytes_and_then_meet
         "expires_at": link["expires_at"],
         "password_required": True,
         "downloads_remaining": 1,
+        "sender": "member@example.com",  # the creator's verified e-mail, frozen on the link
+        "message": None,
     }
 
     asked = _partner(local_stack, "POST", f"/public/shares/{token}/download", json={})
