@@ -239,7 +239,10 @@ def _set_role(
         if old is not None and old.at_least(Role.EDITOR) and not role.at_least(Role.EDITOR):
             uploads.abort_pending_of(workspace_id, user_id, Actor.member(caller), store)
         saved = store.get(keys.membership(workspace_id, user_id))
-        return Membership.from_item(saved or {}), old is None
+        if saved is None:
+            # Removed since this change committed (a concurrent removal): answer the change as it applied.
+            saved = actions[0]["Put"]["Item"] if old is None else {**(current or {}), "role": role.value}
+        return Membership.from_item(saved), old is None
     raise Conflict("the membership is changing concurrently; try again")
 
 
