@@ -407,11 +407,21 @@ def _explore(
     return explored
 
 
-@pytest.mark.parametrize("pair", PAIRS, ids=[f"{a}+{b}" for a, b in PAIRS])
+def _case_id(value: Any) -> str:
+    return "+".join(value) if isinstance(value, tuple) else str(value)
+
+
+# A partner redeeming between a trash's commit and its link refresh gets the trashed document
+# (test_explorer_findings.WINDOW): known, not fixed here.
+WINDOW = pytest.mark.xfail(reason="links are refreshed after the trash commits (test_explorer_findings)")
+PAIR_CASES = [pytest.param(*pair, marks=WINDOW) if set(pair) == {"download", "trash"} else pair for pair in PAIRS]
+
+
+@pytest.mark.parametrize(("first", "second"), PAIR_CASES, ids=_case_id)
 def test_every_interleaving_of_two_operations_keeps_the_life_cycle_promises(
-    aws: Any, people: tuple[User, User], pair: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+    aws: Any, people: tuple[User, User], first: str, second: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _explore(aws, people, monkeypatch, pair, switches=SWITCHES)
+    _explore(aws, people, monkeypatch, (first, second), switches=SWITCHES)
 
 
 @pytest.mark.parametrize(
