@@ -52,8 +52,8 @@ Label = Annotated[str, Field(max_length=LABEL_MAX), AfterValidator(validation.la
 Message = Annotated[str, Field(max_length=validation.MESSAGE_MAX + 100), AfterValidator(validation.message)]
 
 
-class CreateShare(BaseModel):
-    """``POST /documents/{document_id}/shares``; ``expires_at`` or ``expires_in_days`` (neither: the default)."""
+class _LinkTerms(BaseModel):
+    """The terms a member sets on a link, at creation and when editing it."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -62,20 +62,17 @@ class CreateShare(BaseModel):
     password: Password | None = None
     max_downloads: StrictInt | None = None
     label: Label | None = None
+
+
+class CreateShare(_LinkTerms):
+    """``POST /documents/{document_id}/shares``; ``expires_at`` or ``expires_in_days`` (neither: the default)."""
+
     version_id: str | None = Field(default=None, max_length=64)
     message: Message | None = None
 
 
-class EditShare(BaseModel):
+class EditShare(_LinkTerms):
     """``PATCH /shares/{share_id}``: only the fields present change; ``null`` removes password, limit or label."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    expires_at: Moment | None = None
-    expires_in_days: StrictInt | None = None
-    password: Password | None = None
-    max_downloads: StrictInt | None = None
-    label: Label | None = None
 
 
 class ShareView(BaseModel):
