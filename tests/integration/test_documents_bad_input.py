@@ -117,7 +117,7 @@ def test_validation_errors_name_the_field(setup: tuple[User, dict[str, str]]) ->
         "folder": {"folder": "x" * 1100},
         "tags": {"tags": [f"t{n}" for n in range(21)]},
         "sha256": {"sha256": sha256_b64(b"x")[:-2]},
-        "size": {"size": 0},
+        "size": {"size": -1},
         "content_type": {"content_type": "not a type"},
     }
     base = {"name": "ok.txt", "content_type": "text/plain", "size": 1, "sha256": sha256_b64(b"x")}

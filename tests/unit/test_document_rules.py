@@ -59,7 +59,7 @@ def test_emails_are_lower_cased_and_never_carry_filter_syntax() -> None:
 def test_request_models_reject_unknown_fields_and_strings_for_sizes() -> None:
     good = {"name": "a.pdf", "content_type": "application/pdf", "size": 1, "sha256": SHA}
     assert CreateDocument.model_validate(good).folder == "/"
-    for change in ({"size": "1"}, {"size": 0}, {"extra": True}, {"content_type": "text/html\r\nX: y"}):
+    for change in ({"size": "1"}, {"size": -1}, {"extra": True}, {"content_type": "text/html\r\nX: y"}):
         with pytest.raises(ValidationError):
             CreateDocument.model_validate(good | change)
     assert UpdateDocument.model_validate({"folder": "a"}).folder == "/a"

@@ -17,8 +17,9 @@ Description = Annotated[str, AfterValidator(validation.description)]
 Sha256 = Annotated[str, Field(max_length=100), AfterValidator(validation.sha256)]
 ContentType = Annotated[str, AfterValidator(validation.content_type)]
 Email = Annotated[str, AfterValidator(validation.email)]
-# The 413 for sizes above the deployment maximum is decided by logic; here only "a positive integer".
-Size = Annotated[StrictInt, Field(ge=1)]
+# The 413 for sizes above the deployment maximum is decided by logic; here only "not negative":
+# an empty file is a document like any other (S3 and SHA-256 handle zero bytes; so does Box).
+Size = Annotated[StrictInt, Field(ge=0)]
 PartNumber = Annotated[StrictInt, Field(ge=1, le=10_000)]
 PARTS_PER_REQUEST = 1000
 
