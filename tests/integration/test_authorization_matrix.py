@@ -174,6 +174,17 @@ def _complete(w: World) -> Request:
     return Request({"upload_id": upload_id}, body={"parts": parts})
 
 
+def _older_version(w: World) -> Request:
+    """A fresh document with two landed versions, naming the older one (restore needs one)."""
+    created = create_document(w.users["editor"], w.ws, b"one", content_type="text/plain")
+    upload(w.resources, created["upload"]["upload_id"], b"one")
+    doc = str(created["document"]["id"])
+    body = {"size": 3, "sha256": sha256_b64(b"two")}
+    second = ok(call("POST", f"/documents/{doc}/versions", claims=w.users["editor"].claims, body=body), 201)
+    upload(w.resources, second["upload_id"], b"two")
+    return Request({"document_id": doc, "version_id": created["upload"]["version_id"]})
+
+
 def _share(w: World) -> dict[str, Any]:
     """A fresh link to the row's document, created by its owner."""
     created: dict[str, Any] = ok(
@@ -242,6 +253,7 @@ ROWS: list[Row] = [
         EDITORS,
         lambda w: Request({"document_id": w.doc}, {"size": 3, "sha256": sha256_b64(b"abc")}),
     ),
+    Row("POST", "/documents/{document_id}/versions/{version_id}/restore", EDITORS, _older_version),
     Row("GET", "/documents/{document_id}/download", MEMBERS_READ, doc),
     Row("GET", "/uploads/{upload_id}", UPLOADER, _upload),
     Row(

@@ -21,6 +21,7 @@ from docuserve.models.responses import (
     UploadInstructions,
     VersionView,
 )
+from docuserve.models.restore import RestoredVersion
 from docuserve.uploads import Declared
 from handlers.routers._params import Cursor, Limit
 from handlers.routers.uploads import instructions_view
@@ -117,6 +118,21 @@ def restore_document(document_id: str, body: Annotated[RestoreDocument | None, B
 def create_version(document_id: str, body: Annotated[CreateVersion, Body()]) -> UploadInstructions:
     declared = Declared(size=body.size, sha256=body.sha256, content_type=body.content_type or "")
     return instructions_view(documents.new_version(current_caller(router), document_id, declared))
+
+
+@router.post("/documents/<document_id>/versions/<version_id>/restore", status_code=202)
+def restore_version(document_id: str, version_id: str) -> RestoredVersion:
+    """An older version's bytes become the newest version (S3 copies them; processing verifies)."""
+    restored = documents.restore_version(current_caller(router), document_id, version_id)
+    return RestoredVersion(
+        upload_id=restored.upload_id,
+        document_id=restored.document_id,
+        version_id=restored.version_id,
+        number=restored.number,
+        status=restored.status,
+        restored_from_version_id=restored.restored_from_version_id,
+        restored_from_number=restored.restored_from_number,
+    )
 
 
 @router.get("/documents/<document_id>/download")
