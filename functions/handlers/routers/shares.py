@@ -11,7 +11,8 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from docuserve import audit
 from docuserve.api import JSON, current_caller
-from docuserve.models.shares import CreatedShare, CreateShare, EditShare, ShareList, ShareView
+from docuserve.models.share_edit import EditLink
+from docuserve.models.shares import CreatedShare, CreateShare, ShareList, ShareView
 from docuserve.sharing import manage
 from docuserve.sharing.manage import Changes, Link, Terms
 
@@ -31,7 +32,7 @@ def _view(link: Link) -> ShareView:
     return ShareView.model_validate(link, from_attributes=True)
 
 
-def _given(body: CreateShare | EditShare) -> dict[str, Any]:
+def _given(body: CreateShare | EditLink) -> dict[str, Any]:
     # The validated values themselves (a password stays ``Masked``), only those the request named.
     return {name: getattr(body, name) for name in body.model_fields_set}
 
@@ -40,7 +41,7 @@ def _terms(body: CreateShare) -> Terms:
     return Terms(**_given(body))
 
 
-def _changes(body: EditShare) -> Changes:
+def _changes(body: EditLink) -> Changes:
     return Changes(**_given(body), given=frozenset(body.model_fields_set))
 
 
@@ -73,7 +74,7 @@ def get_share(share_id: str) -> ShareView:
 
 
 @router.patch("/shares/<share_id>")
-def edit_share(share_id: str, body: Annotated[EditShare, Body()]) -> ShareView:
+def edit_share(share_id: str, body: Annotated[EditLink, Body()]) -> ShareView:
     return _view(manage.edit_share(current_caller(router), share_id, _changes(body), ip=_source_ip()))
 
 

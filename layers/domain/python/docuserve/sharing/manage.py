@@ -49,7 +49,7 @@ class Terms:
     max_downloads: int | None = None
     label: str | None = None
     version_id: str | None = None
-    message: str | None = None  # the note to the partner (create only)
+    message: str | None = None  # the note to the partner
 
 
 @dataclass(frozen=True)
@@ -411,11 +411,13 @@ def get_share(caller: Caller, share_id: str, *, store: Store | None = None) -> L
 def edit_share(
     caller: Caller, share_id: str, body: Changes, *, ip: str | None = None, store: Store | None = None
 ) -> Link:
-    """Change expiry, password, limit or label; the next partner request sees the change."""
+    """Change expiry, password, limit, label or message; the next partner request sees the change."""
     store = store or Store()
     given = body.given
     if not given:
-        raise InvalidInput("body", "name at least one of expires_at, expires_in_days, password, max_downloads, label")
+        raise InvalidInput(
+            "body", "name at least one of expires_at, expires_in_days, password, max_downloads, label, message"
+        )
     item = _load(caller, share_id, store, "editing a link")
     if item.get("revoked_at"):
         raise Conflict("a revoked link cannot be edited")
@@ -453,6 +455,12 @@ def edit_share(
         else:
             sets["label"] = label
         changed.append("label")
+    if "message" in given:  # already checked and trimmed at the edge; blank or null removes it
+        if body.message:
+            sets["message"] = body.message
+        else:
+            removes.append("message")
+        changed.append("message")
 
     names = {f"#s{i}": name for i, name in enumerate(sets)}
     names.update({f"#r{i}": name for i, name in enumerate(removes)})
