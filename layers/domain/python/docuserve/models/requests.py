@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AfterValidator, Field, StrictInt
 
 from docuserve import validation
+from docuserve.models.base import Body
 from docuserve.roles import Role
 
 Name = Annotated[str, AfterValidator(validation.name)]
@@ -22,10 +23,6 @@ Email = Annotated[str, AfterValidator(validation.email)]
 Size = Annotated[StrictInt, Field(ge=0)]
 PartNumber = Annotated[StrictInt, Field(ge=1, le=10_000)]
 PARTS_PER_REQUEST = 1000
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class CreateWorkspace(Body):

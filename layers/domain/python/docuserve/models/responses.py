@@ -7,19 +7,18 @@ from __future__ import annotations
 
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel
-
+from docuserve.models.base import Model
 from docuserve.records import Document, Membership, Version
 
 T = TypeVar("T")
 
 
-class Page(BaseModel, Generic[T]):
+class Page(Model, Generic[T]):
     items: list[T]
     next_cursor: str | None = None
 
 
-class WorkspaceView(BaseModel):
+class WorkspaceView(Model):
     id: str
     name: str
     description: str
@@ -39,7 +38,7 @@ class WorkspaceView(BaseModel):
         )
 
 
-class MemberView(BaseModel):
+class MemberView(Model):
     user_id: str
     email: str
     role: str
@@ -50,7 +49,7 @@ class MemberView(BaseModel):
         return cls(user_id=member.user_id, email=member.email, role=member.role.value, added_at=member.added_at)
 
 
-class DocumentView(BaseModel):
+class DocumentView(Model):
     id: str
     workspace_id: str
     name: str
@@ -98,7 +97,7 @@ class RestoredDocument(DocumentView):
     links_resumed: int
 
 
-class VersionView(BaseModel):
+class VersionView(Model):
     id: str
     number: int
     size: int
@@ -130,13 +129,13 @@ class DocumentDetail(DocumentView):
     versions: list[VersionView]
 
 
-class PartUrl(BaseModel):
+class PartUrl(Model):
     part_number: int
     url: str
     headers: dict[str, str]  # send exactly these with the part (its signed SHA-256)
 
 
-class UploadInstructions(BaseModel):
+class UploadInstructions(Model):
     """SPEC "Upload instructions", plus the ids the client needs to follow the upload."""
 
     upload_id: str
@@ -151,18 +150,18 @@ class UploadInstructions(BaseModel):
     parts: list[PartUrl] | None = None
 
 
-class CreatedDocument(BaseModel):
+class CreatedDocument(Model):
     document: DocumentView
     upload: UploadInstructions
 
 
-class PartUrls(BaseModel):
+class PartUrls(Model):
     upload_id: str
     parts: list[PartUrl]
     expires_at: str
 
 
-class UploadStatus(BaseModel):
+class UploadStatus(Model):
     upload_id: str
     document_id: str
     version_id: str
@@ -173,12 +172,12 @@ class UploadStatus(BaseModel):
     created_at: str
 
 
-class Download(BaseModel):
+class Download(Model):
     url: str
     expires_at: str
 
 
-class ActorView(BaseModel):
+class ActorView(Model):
     type: str
     id: str
     email: str | None = None
@@ -186,7 +185,7 @@ class ActorView(BaseModel):
     user_agent: str | None = None
 
 
-class AuditEventView(BaseModel):
+class AuditEventView(Model):
     id: str
     at: str
     action: str
@@ -197,7 +196,7 @@ class AuditEventView(BaseModel):
     details: dict[str, Any]
 
 
-class UserView(BaseModel):
+class UserView(Model):
     id: str
     email: str
     status: str

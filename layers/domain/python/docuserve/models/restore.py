@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from docuserve.models.base import Model
 
 
-class RestoredVersion(BaseModel):
+class RestoredVersion(Model):
     """The new version a restore started; follow it with ``GET /uploads/{upload_id}``."""
 
     upload_id: str

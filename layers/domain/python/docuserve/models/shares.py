@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AfterValidator, AwareDatetime, Field, StrictInt
 
 from docuserve import validation
+from docuserve.models.base import Body, Model
 
 PASSWORD_MAX = 256  # scrypt hashes any length; this bounds the work a request can ask for
 LABEL_MAX = 200
@@ -52,10 +53,8 @@ Label = Annotated[str, Field(max_length=LABEL_MAX), AfterValidator(validation.la
 Message = Annotated[str, Field(max_length=validation.MESSAGE_MAX + 100), AfterValidator(validation.message)]
 
 
-class _LinkTerms(BaseModel):
+class _LinkTerms(Body):
     """The terms a member sets on a link, at creation and when editing it."""
-
-    model_config = ConfigDict(extra="forbid")
 
     expires_at: Moment | None = None
     expires_in_days: StrictInt | None = None
@@ -75,7 +74,7 @@ class EditShare(_LinkTerms):
     """``PATCH /shares/{share_id}``: only the fields present change; ``null`` removes password, limit or label."""
 
 
-class ShareView(BaseModel):
+class ShareView(Model):
     """A link as its document's editors see it."""
 
     id: str
@@ -108,12 +107,12 @@ class CreatedShare(ShareView):
     url: str
 
 
-class ShareList(BaseModel):
+class ShareList(Model):
     items: list[ShareView]
     next_cursor: str | None
 
 
-class PublicShare(BaseModel):
+class PublicShare(Model):
     """What the partner page shows before a download."""
 
     name: str
@@ -126,13 +125,11 @@ class PublicShare(BaseModel):
     message: str | None  # the creator's note; plain text, shown as text, never as HTML
 
 
-class DownloadRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class DownloadRequest(Body):
     password: str | None = Field(default=None, max_length=PASSWORD_MAX)
 
 
-class DownloadGrant(BaseModel):
+class DownloadGrant(Model):
     url: str  # the presigned GET: valid until expires_at (60 s); the link itself keeps its own expiry
     expires_at: str
     downloads_remaining: int | None  # after this download; null: unlimited
