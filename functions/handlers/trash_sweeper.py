@@ -21,6 +21,7 @@ class SweepFailed(RuntimeError):
 
 
 def process(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    __import__("docuserve.upload_expiry").upload_expiry.sweep(remaining_ms=context.get_remaining_time_in_millis)
     result = retention.sweep(remaining_ms=context.get_remaining_time_in_millis)
     if result.failed:
         # The others were purged; failing the invocation makes the function's errors alarm fire

@@ -450,7 +450,7 @@ def test_a_single_put_decides_on_the_stored_checksum_without_reading(aws: Any, a
 
 
 @pytest.mark.usefixtures("small_parts")
-def test_an_aborted_upload_fails_its_version_and_cannot_be_resumed(aws: Any, alice: User, ws: str) -> None:
+def test_an_aborted_first_upload_discards_its_document_and_cannot_be_resumed(aws: Any, alice: User, ws: str) -> None:
     data = b"a" * (6 * MIB)
     created = create_document(alice, ws, data, content_type="application/octet-stream")
     upload_id = created["upload"]["upload_id"]
@@ -459,8 +459,8 @@ def test_an_aborted_upload_fails_its_version_and_cannot_be_resumed(aws: Any, ali
     parts = {"parts": [{"part_number": 1, "sha256": sha256_b64(b"a")}]}
     assert call("POST", f"/uploads/{upload_id}/parts", claims=alice.claims, body=parts).status == 409
     assert call("DELETE", f"/uploads/{upload_id}", claims=alice.claims).status == 409
-    got = ok(call("GET", f"/documents/{created['document']['id']}", claims=alice.claims))
-    assert got["versions"][0]["status"] == "failed"
+    # Nothing of it ever landed: the document is gone (docs/uploads: "Cancelled and abandoned uploads").
+    assert call("GET", f"/documents/{created['document']['id']}", claims=alice.claims).status == 404
 
 
 def test_single_put_uploads_cannot_be_resumed_or_completed(aws: Any, alice: User, ws: str) -> None:

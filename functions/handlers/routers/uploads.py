@@ -11,6 +11,7 @@ from docuserve import uploads
 from docuserve.api import current_caller
 from docuserve.models.requests import CompleteUpload, PartChecksums
 from docuserve.models.responses import PartUrl, PartUrls, UploadInstructions, UploadStatus
+from docuserve.models.uploads import HeldPart, UploadState
 
 router = APIGatewayRouter()
 
@@ -49,8 +50,16 @@ def status_view(given: uploads.Status) -> UploadStatus:
 
 
 @router.get("/uploads/<upload_id>")
-def upload_status(upload_id: str) -> UploadStatus:
-    return status_view(uploads.status(current_caller(router), upload_id))
+def upload_status(upload_id: str) -> UploadState:
+    given = uploads.status(current_caller(router), upload_id)
+    held = None if given.parts is None else [HeldPart(**vars(p)) for p in given.parts]
+    return UploadState(
+        **status_view(given).model_dump(),
+        part_size=given.part_size,
+        part_count=given.part_count,
+        resumable_until=given.resumable_until,
+        parts=held,
+    )
 
 
 @router.post("/uploads/<upload_id>/parts")

@@ -11,6 +11,21 @@ checksum the declared parts make, puts a job on the upload-jobs queue and answer
 (``assemble``) calls CompleteMultipartUpload, which S3 documents as possibly taking minutes.
 Sessions live in DynamoDB with a TTL; the version they fill becomes available only in
 ``processing``.
+
+Abandoned sessions expire (``expire``; the daily sweep in ``upload_expiry``, and on read): a
+single PUT once its URL has expired and a PUT begun just before could have finished
+(``PUT_GRACE``); a multipart upload, whose part URLs are re-issued to resume, after a day to come
+back plus the time its bytes take at a slow 256 KiB/s (``resumable_until``). The session fails with
+reason ``expired`` and S3 drops its parts. Each session carries the sparse gsi4 keys
+``UPLOADS_DUE`` / ``{due}#{upload}`` until the sweep has seen it past its deadline.
+
+A document whose only version never landed is *discarded* when that upload is cancelled, expires,
+or is aborted because its uploader lost the role, and the sweep discards one whose first version
+failed verification: the document, its version and tag items go in the same transaction, audited
+as ``document.discarded``. It held no bytes, so nothing is lost; a "failed" document would only be
+a row nobody can download, share or fix (its upload cannot be restarted), and people who cancel
+an upload in Box or Drive expect the file not to be there. The session item stays (with its
+reason) so the uploader's client can tell what happened.
 """
 
 from __future__ import annotations
@@ -19,7 +34,7 @@ import contextlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from docuserve import audit, clock, ids, keys
@@ -35,6 +50,33 @@ from docuserve.roles import Role
 from docuserve.settings import get_settings
 
 S3_MAX_PARTS = 10_000
+EXPIRED = "expired"
+# A PUT begun just before its URL expired may still be sending (S3 checks the URL when it starts).
+PUT_GRACE = timedelta(hours=1)
+RESUME_DAYS = 1  # how long a multipart upload can be resumed, plus the time its bytes take at:
+SLOW_BYTES_PER_SECOND = 256 * 1024
+DUE_INDEX_PK = "UPLOADS_DUE"  # gsi4, sparse: sessions the expiry sweep has not yet seen past due
+
+
+def due_index_keys(due_at: str, upload_id: str) -> dict[str, str]:
+    """The sparse gsi4 attributes of an upload session until the sweep has seen it past due
+    (a key helper of this feature, kept here beside the session's other fields)."""
+    return {"gsi4pk": DUE_INDEX_PK, "gsi4sk": f"{due_at}#{upload_id}"}
+
+
+def resumable_until(upload: dict[str, Any]) -> datetime:
+    """When a pending session expires (sessions written before this rule get it from their fields)."""
+    if upload.get("due_at"):
+        return clock.parse(str(upload["due_at"]))
+    return _due(clock.parse(str(upload["created_at"])), str(upload["method"]), int(upload["size"]))
+
+
+def _due(created: datetime, method: str, size: int) -> datetime:
+    if method == "MULTIPART":
+        return created + timedelta(days=RESUME_DAYS, seconds=math.ceil(size / SLOW_BYTES_PER_SECOND))
+    return created + timedelta(seconds=get_settings().limits.upload_url_ttl_seconds) + PUT_GRACE
+
+
 # Our own cap, below S3's: the completion job carries every part's ETag and SHA-256 in one SQS
 # message (at most 256 KiB; ~85 bytes a part), so the part size grows past 2,000 parts.
 MAX_PARTS = 2_000
@@ -99,8 +141,17 @@ class PartGrants:
 
 
 @dataclass(frozen=True)
+class HeldPart:
+    """A part S3 already holds for a pending multipart upload (its SHA-256 where S3 lists it)."""
+
+    part_number: int
+    etag: str
+    sha256: str | None
+
+
+@dataclass(frozen=True)
 class Status:
-    """Where an upload session stands."""
+    """Where an upload session stands; a pending multipart one also says which parts S3 holds."""
 
     upload_id: str
     document_id: str
@@ -110,6 +161,10 @@ class Status:
     size: int
     created_at: str
     failure_reason: str | None = None
+    part_size: int | None = None
+    part_count: int | None = None
+    resumable_until: str | None = None
+    parts: list[HeldPart] | None = None
 
 
 @dataclass
@@ -169,7 +224,10 @@ def plan(caller: Caller, *, document_id: str, number: int, declared: Declared) -
         "version_id": version_id,
         "expires_at": url_expiry,
     }
-    if declared.size <= settings.limits.single_put_threshold:
+    method = "PUT" if declared.size <= settings.limits.single_put_threshold else "MULTIPART"
+    due = clock.iso(_due(now, method, declared.size))
+    upload_item |= {"number": number, "due_at": due, **due_index_keys(due, upload_id)}
+    if method == "PUT":
         upload_item["method"] = "PUT"
         url = objects.presign_put(key, content_type=declared.content_type, sha256=declared.sha256, size=declared.size)
         headers = objects.upload_headers(content_type=declared.content_type, sha256=declared.sha256)
@@ -205,7 +263,8 @@ def _session(caller: Caller, upload_id: str, min_role: Role) -> dict[str, Any]:
     return upload
 
 
-def status_view(upload: dict[str, Any]) -> Status:
+def status_view(upload: dict[str, Any], parts: list[HeldPart] | None = None) -> Status:
+    multipart = upload["method"] == "MULTIPART"
     return Status(
         upload_id=upload["id"],
         document_id=upload["document_id"],
@@ -215,11 +274,27 @@ def status_view(upload: dict[str, Any]) -> Status:
         failure_reason=upload.get("failure_reason"),
         size=upload["size"],
         created_at=upload["created_at"],
+        part_size=int(upload["part_size"]) if multipart else None,
+        part_count=int(upload["part_count"]) if multipart else None,
+        resumable_until=clock.iso(resumable_until(upload)) if upload["status"] == "pending" else None,
+        parts=parts,
     )
 
 
 def status(caller: Caller, upload_id: str) -> Status:
-    return status_view(_session(caller, upload_id, Role.VIEWER))
+    """The session; a pending multipart one lists the parts S3 holds (ListParts), to resume from.
+
+    A pending session past its deadline expires here, so a client coming back learns at once.
+    """
+    upload = _session(caller, upload_id, Role.VIEWER)
+    if upload["status"] == "pending" and clock.now() >= resumable_until(upload):
+        store = Store()
+        expire(upload, store=store)
+        upload = store.get(keys.upload(upload_id)) or upload
+    if upload["status"] != "pending" or upload["method"] != "MULTIPART":
+        return status_view(upload)
+    held = objects.list_parts(upload["object_key"], s3_upload_id=upload["s3_upload_id"]) or []
+    return status_view(upload, [HeldPart(p.number, p.etag, p.sha256 or None) for p in held])
 
 
 def _pending_multipart(upload: dict[str, Any]) -> None:
@@ -233,6 +308,8 @@ def grant_parts(caller: Caller, upload_id: str, parts: Sequence[tuple[int, str]]
     """Part URLs for ``(part number, SHA-256)`` pairs, each signing its checksum (also to resume)."""
     upload = _session(caller, upload_id, Role.EDITOR)
     _pending_multipart(upload)
+    if clock.now() >= resumable_until(upload):
+        raise Conflict("this upload expired; upload the file again")
     numbers = [n for n, _ in parts]
     if max(numbers) > upload["part_count"]:
         raise InvalidInput("parts", f"this upload has {upload['part_count']} parts")
@@ -364,7 +441,8 @@ def _fail_completion(upload: dict[str, Any], reason: str, store: Store) -> str:
 
 
 def abort(caller: Caller, upload_id: str) -> None:
-    """Abort a pending upload: its version fails with reason ``aborted``; S3 drops the parts."""
+    """Cancel a pending upload: its version fails with reason ``aborted`` (a first version's
+    document is discarded); S3 drops the parts."""
     upload = _session(caller, upload_id, Role.EDITOR)
     if upload["status"] != "pending":
         raise Conflict(f"this upload is {upload['status']}")
@@ -379,58 +457,176 @@ def abort(caller: Caller, upload_id: str) -> None:
         raise Conflict("this upload has already finished") from None
 
 
+def expire(upload: dict[str, Any], *, store: Store | None = None) -> int:
+    """Fail a pending session past its deadline with reason ``expired`` (see the module docstring)."""
+    return _abort(upload, Actor.system(), EXPIRED, outcome="failed", action="upload.expired", store=store)
+
+
+def _discardable(doc: dict[str, Any] | None, upload: dict[str, Any]) -> bool:
+    """A pending document whose one version is this upload's: nothing of it ever landed."""
+    return (
+        doc is not None
+        and doc.get("status") == "pending"
+        and int(doc.get("version_count", 0)) == 1
+        and not doc.get("current_version")
+        and int(upload.get("number", 1)) == 1
+    )
+
+
+def _discard_actions(doc: dict[str, Any], reason: str, actor: Actor) -> list[dict[str, Any]]:
+    """Delete a never-landed document (if unchanged since read) and its tag items, count the
+    workspace down, audit it; the version item's action is the caller's."""
+    event = AuditEvent(
+        "document.discarded",
+        actor,
+        workspace_id=doc["workspace_id"],
+        document_id=doc["id"],
+        details={"name": doc["name"], "folder": doc.get("folder", "/"), "reason": reason},
+    )
+    return [
+        {
+            "Delete": {
+                "Key": keys.document(doc["id"]),
+                "ConditionExpression": "#s = :pending AND revision = :rev",
+                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": {":pending": "pending", ":rev": doc.get("revision", 0)},
+            }
+        },
+        *({"Delete": {"Key": keys.document_tag(doc["id"], tag)}} for tag in doc.get("tags") or []),
+        {
+            "Update": {
+                "Key": keys.workspace(doc["workspace_id"]),
+                "UpdateExpression": "ADD document_count :minus",
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeValues": {":minus": -1},
+            }
+        },
+        audit.put_action(event),
+    ]
+
+
+ATTEMPTS = 3  # the document may change between its read and the transaction (a rename, a tag)
+
+
 def _abort(
     upload: dict[str, Any],
     actor: Actor,
     reason: str,
     *,
+    outcome: str = "aborted",
+    action: str = "upload.aborted",
     guard: dict[str, Any] | None = None,
     store: Store | None = None,
 ) -> int:
-    """Mark a pending upload aborted and its version failed (one transaction), then drop S3's parts.
+    """End a pending upload (``outcome``: ``aborted`` or ``failed``) with its version failed, or with
+    its never-landed document discarded, in one transaction; then S3 drops the parts.
 
     Returns 1, or 0 when the upload had finished meanwhile (and no ``guard`` was given).
     """
+    store = store or Store()
+    for attempt in range(1, ATTEMPTS + 1):
+        doc = store.get(keys.document(upload["document_id"]))
+        discard = _discardable(doc, upload)
+        try:
+            store.transact(_end_actions(upload, actor, reason, outcome, action, doc if discard else None, guard))
+            break
+        except TransactionCancelled as cancelled:
+            document_changed = discard and _document_refused(cancelled.reasons)
+            if document_changed and attempt < ATTEMPTS:
+                continue
+            if guard is not None:
+                raise
+            return 0  # landed, failed or aborted meanwhile: nothing pending to end
+    if upload["method"] == "MULTIPART":
+        objects.abort_multipart(upload["object_key"], s3_upload_id=upload["s3_upload_id"])
+    return 1
+
+
+def _document_refused(reasons: list[str]) -> bool:
+    """Only the document's condition (the third action) failed: it changed since it was read."""
+    return len(reasons) > 2 and reasons[2] == "ConditionalCheckFailed" and reasons[0] != "ConditionalCheckFailed"
+
+
+def _end_actions(
+    upload: dict[str, Any],
+    actor: Actor,
+    reason: str,
+    outcome: str,
+    action: str,
+    discard: dict[str, Any] | None,
+    guard: dict[str, Any] | None,
+) -> list[dict[str, Any]]:
     at = clock.iso(clock.now())
     pending = {":pending": "pending"}
     event = AuditEvent(
-        "upload.aborted",
+        action,
         actor,
         workspace_id=upload["workspace_id"],
         document_id=upload["document_id"],
         details={"upload_id": upload["id"], "version_id": upload["version_id"], "reason": reason},
     )
-    actions: list[dict[str, Any]] = [
-        {
+    version_key = keys.version(upload["document_id"], upload["version_id"])
+    version: dict[str, Any]
+    if discard is None:
+        version = {
             "Update": {
-                "Key": keys.upload(upload["id"]),
-                "UpdateExpression": "SET #s = :aborted, failure_reason = :why, finished_at = :at",
-                "ConditionExpression": "#s = :pending",
-                "ExpressionAttributeNames": {"#s": "status"},
-                "ExpressionAttributeValues": {":aborted": "aborted", ":why": reason, ":at": at} | pending,
-            }
-        },
-        {
-            "Update": {
-                "Key": keys.version(upload["document_id"], upload["version_id"]),
+                "Key": version_key,
                 "UpdateExpression": "SET #s = :failed, failure_reason = :why",
                 "ConditionExpression": "#s = :pending",
                 "ExpressionAttributeNames": {"#s": "status"},
                 "ExpressionAttributeValues": {":failed": "failed", ":why": reason} | pending,
             }
+        }
+    else:
+        version = {
+            "Delete": {
+                "Key": version_key,
+                "ConditionExpression": "#s = :pending",
+                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": pending,
+            }
+        }
+    actions: list[dict[str, Any]] = [
+        {
+            "Update": {
+                "Key": keys.upload(upload["id"]),
+                "UpdateExpression": "SET #s = :end, failure_reason = :why, finished_at = :at",
+                "ConditionExpression": "#s = :pending",
+                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": {":end": outcome, ":why": reason, ":at": at} | pending,
+            }
         },
+        version,
+        *(_discard_actions(discard, reason, actor) if discard is not None else []),
         audit.put_action(event),
     ]
     if guard is not None:
         actions.append(guard)
+    return actions
+
+
+def discard_unlanded(upload: dict[str, Any], *, store: Store | None = None) -> int:
+    """Discard the document of a first upload that failed (verification, S3 refusing the parts)
+    and whose document never got a version; 1 when discarded, else 0."""
+    store = store or Store()
+    if upload.get("status") not in ("failed", "aborted"):
+        return 0
+    doc = store.get(keys.document(upload["document_id"]))
+    if not _discardable(doc, upload) or doc is None:
+        return 0
+    version = {
+        "Delete": {
+            "Key": keys.version(upload["document_id"], upload["version_id"]),
+            "ConditionExpression": "#s = :failed",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {":failed": "failed"},
+        }
+    }
+    reason = str(upload.get("failure_reason") or "failed")
     try:
-        (store or Store()).transact(actions)
+        store.transact([version, *_discard_actions(doc, reason, Actor.system())])
     except TransactionCancelled:
-        if guard is not None:
-            raise
-        return 0  # landed, failed or aborted meanwhile: nothing pending to abort
-    if upload["method"] == "MULTIPART":
-        objects.abort_multipart(upload["object_key"], s3_upload_id=upload["s3_upload_id"])
+        return 0  # changed meanwhile (a rename, a new version): the next sweep has no second look
     return 1
 
 
