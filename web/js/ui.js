@@ -235,3 +235,15 @@ export function confirmAction(title, text, confirmLabel, { danger = true, choice
     });
   });
 }
+
+/** 75 -> "1 min 15 s"; 5400 -> "1 h 30 min" (time left of an upload). */
+export function formatDuration(seconds) {
+  const s = Math.max(0, Math.round(Number(seconds) || 0));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) {
+    const rest = s % 60;
+    return rest ? `${Math.floor(s / 60)} min ${rest} s` : `${s / 60} min`;
+  }
+  const minutes = Math.round((s % 3600) / 60);
+  return minutes ? `${Math.floor(s / 3600)} h ${minutes} min` : `${Math.floor(s / 3600)} h`;
+}

@@ -2,7 +2,8 @@
 
 import { seg } from "../api.js";
 import { announce, busy, confirmAction, field, formatSize, h, mount, openDialog, showError, time } from "../ui.js";
-import { auditTable, can, download, dropZone, tagList, uploadList } from "./common.js";
+import { uploadTray } from "../tray.js";
+import { auditTable, can, download, dropZone, tagList } from "./common.js";
 import { LINK_STATE_TEXT, openShareDialog } from "./share.js";
 
 const TABS = [
@@ -98,16 +99,28 @@ async function renderDocuments(ctx, params) {
     }));
 
   let reload = () => {};
-  const uploads = uploadList(api, () => reload());
+  let known = []; // the workspace's documents as last listed
   const tools = [];
   if (can(role, "editor")) {
-    const start = (file) => (info) =>
-      api.post(`/workspaces/${seg(workspaceId)}/documents`, { name: file.name, folder, ...info });
-    const zone = dropZone("Upload files", (files) => {
-      for (const file of files) uploads.add(file, start(file));
+    const tray = uploadTray();
+    tray.restore(api);
+    const unsubscribe = tray.subscribe((event) => {
+      if (ctx.view.stale()) {
+        unsubscribe();
+        return;
+      }
+      if (event.workspaceId === workspaceId) reload();
+    });
+    const zone = dropZone("Upload files", async (files) => {
+      // One at a time, so that each same-name question is answered before the next file.
+      for (const file of files) {
+        const target = await chooseTarget(file, folder, () => known, tray.namesInto(workspaceId, folder));
+        if (target) tray.add(api, file, { workspaceId, folder, ...target });
+      }
+      reload();
     });
     const newFolder = h("button", { type: "button", onclick: () => askFolder(ctx, folder, folderUrl) }, "New folder");
-    tools.push(h("div", { class: "toolbar" }, zone.element, newFolder), uploads.element);
+    tools.push(h("div", { class: "toolbar" }, zone.element, newFolder));
   }
 
   mount(panel, h("h2", { class: "visually-hidden" }, "Documents"), searching ? null : crumbs, search, message,
@@ -124,8 +137,10 @@ async function renderDocuments(ctx, params) {
         ({ items, truncated } = await api.all(`/workspaces/${seg(workspaceId)}/documents`));
       }
       if (ctx.view.stale()) return;
+      known = items;
       listing.removeAttribute("aria-busy");
-      mount(listing, documentTable(ctx, items, { folder, searching, folderUrl, reload, message }),
+      const uploading = can(role, "editor") ? uploadTray().uploadingInto(workspaceId, folder).length : 0;
+      mount(listing, documentTable(ctx, items, { folder, searching, folderUrl, reload, message, uploading }),
         truncated ? h("p", { class: "muted" }, "Only the first 2,000 documents are shown. Search to narrow it down.") : null);
     } catch (error) {
       listing.removeAttribute("aria-busy");
@@ -133,6 +148,58 @@ async function renderDocuments(ctx, params) {
     }
   };
   await reload();
+}
+
+/** "Plan.pdf" and taken names -> "Plan (2).pdf" (the first number free); a leading dot is no extension. */
+export function keepBothName(name, taken) {
+  const lower = new Set([...taken].map((n) => n.toLowerCase()));
+  const dot = name.lastIndexOf(".");
+  const [stem, ext] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ""];
+  for (let n = 2; ; n++) {
+    const candidate = `${stem} (${n})${ext}`;
+    if (!lower.has(candidate.toLowerCase())) return candidate;
+  }
+}
+
+/**
+ * Where `file` goes: {name} for a new document, {name, documentId, newVersion} for a new version
+ * of the document of that name in `folder`, or null when the person skips it. A name already
+ * taken asks "new version or keep both" (as Box and Drive do); names are compared ignoring case.
+ */
+async function chooseTarget(file, folder, listed, uploadingNames) {
+  const inFolder = listed().filter((d) => normalizeFolder(d.folder) === folder);
+  const same = inFolder.find((d) => d.name.toLowerCase() === file.name.toLowerCase());
+  const busy = uploadingNames.some((n) => n.toLowerCase() === file.name.toLowerCase());
+  if (!same && !busy) return { name: file.name };
+  const taken = [...inFolder.map((d) => d.name), ...uploadingNames];
+  const both = keepBothName(file.name, taken);
+  const canVersion = same && same.status === "available";
+  const choice = await new Promise((resolve) => {
+    let answered = null;
+    const dialog = openDialog("A file with this name exists", (close) => {
+      const pick = (value) => () => {
+        answered = value;
+        close();
+      };
+      const version = canVersion
+        ? h("button", { type: "button", class: "primary", onclick: pick("version") }, "Upload as a new version")
+        : null;
+      const body = h("div", { class: "stack" },
+        h("p", {}, `“${file.name}” already exists in this folder${canVersion ? "" : " (it is still being uploaded)"}.`),
+        h("p", { class: "muted" }, canVersion
+          ? `A new version keeps the older ones downloadable. Keeping both uploads this file as “${both}”.`
+          : `Keeping both uploads this file as “${both}”.`),
+        h("div", { class: "actions" }, version,
+          h("button", { type: "button", class: canVersion ? null : "primary", onclick: pick("both") }, "Keep both"),
+          h("button", { type: "button", onclick: close }, "Skip this file")));
+      setTimeout(() => (body.querySelector("button.primary") || body.querySelector("button")).focus(), 0);
+      return body;
+    });
+    dialog.addEventListener("close", () => resolve(answered));
+  });
+  if (choice === "version") return { name: same.name, documentId: same.id, newVersion: true };
+  if (choice === "both") return { name: both };
+  return null;
 }
 
 function askFolder(ctx, folder, folderUrl) {
@@ -155,7 +222,7 @@ function askFolder(ctx, folder, folderUrl) {
   });
 }
 
-function documentTable(ctx, items, { folder, searching, folderUrl, reload, message }) {
+function documentTable(ctx, items, { folder, searching, folderUrl, reload, message, uploading = 0 }) {
   const { role } = ctx;
   const docs = [];
   const subfolders = new Set();
@@ -168,6 +235,9 @@ function documentTable(ctx, items, { folder, searching, folderUrl, reload, messa
     }
   }
   if (!docs.length && !subfolders.size) {
+    if (!searching && uploading) {
+      return h("p", { class: "empty" }, `${uploading === 1 ? "1 file is" : `${uploading} files are`} being uploaded into this folder; they appear here as they start.`);
+    }
     return h("p", { class: "empty" }, searching ? "No documents match." : "This folder is empty.");
   }
   docs.sort((a, b) => a.name.localeCompare(b.name));
