@@ -173,11 +173,10 @@ export class UploadTask {
       const size = Number(status.part_size);
       for (const held of status.parts || []) {
         const n = Number(held.part_number);
-        if (held.sha256) {
-          const body = this.file.slice((n - 1) * size, Math.min(this.file.size, n * size));
-          if (!this.checksums.has(n)) this.checksums.set(n, await partSha256(body));
-          if (this.checksums.get(n) !== held.sha256) continue; // not this file's part: send it again
-        }
+        // Completion repeats each part's SHA-256 (S3 checks it), so a held part is hashed too.
+        const body = this.file.slice((n - 1) * size, Math.min(this.file.size, n * size));
+        if (!this.checksums.has(n)) this.checksums.set(n, await partSha256(body));
+        if (held.sha256 && this.checksums.get(n) !== held.sha256) continue; // not this file's: send it again
         this.etags.set(n, held.etag);
         this.sent.set(n, Math.min(size, this.file.size - (n - 1) * size));
       }
