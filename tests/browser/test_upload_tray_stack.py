@@ -1,0 +1,94 @@
+"""The upload tray against the real local stack: an empty file uploads (it used to fail with
+"invalid request: size"), and a cancelled upload leaves no "Uploading" document behind."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
+
+from tests.browser.conftest import ConsoleLog, screenshot
+from tests.e2e.client import LocalStack, User
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(20_000)
+    yield context
+    context.close()
+
+
+def _workspace(stack: LocalStack) -> tuple[User, str]:
+    user = stack.create_user()
+    token = stack.sign_in_user(user)
+    reply = stack.api("POST", "/workspaces", token=token, json={"name": f"Empty {uuid.uuid4().hex[:6]}"})
+    assert reply.status_code == 201, reply.text
+    return user, str(reply.json()["id"])
+
+
+def _sign_in(context: BrowserContext, console: ConsoleLog, stack: LocalStack, user: User, path: str) -> Page:
+    page = console.watch(context.new_page(), "member")
+    page.goto(stack.base_url + path)
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(user.password)
+    page.get_by_role("button", name="Sign in").click()
+    return page
+
+
+def test_an_empty_file_uploads_and_is_listed_with_zero_bytes(
+    context: BrowserContext, local_stack: LocalStack, console: ConsoleLog, tmp_path: Path
+) -> None:
+    user, ws = _workspace(local_stack)
+    page = _sign_in(context, console, local_stack, user, f"/w/{ws}")
+    expect(page.get_by_text("This folder is empty.")).to_be_visible()
+    empty = tmp_path / "notes.txt"
+    empty.write_bytes(b"")
+    page.locator("input[type=file]").first.set_input_files(str(empty))
+
+    row = page.locator(".upload-tray .upload", has_text="notes.txt")
+    expect(row).to_have_attribute("data-state", "available", timeout=60_000)
+    expect(row.get_by_role("alert")).to_have_count(0)
+    listed = page.locator("table.documents tr", has_text="notes.txt")
+    expect(listed).to_contain_text("Available")
+    expect(listed).to_contain_text("0 B")
+    screenshot(page, "v2-empty-file")
+
+
+def test_a_cancelled_upload_leaves_no_uploading_document_in_the_list(
+    context: BrowserContext, local_stack: LocalStack, console: ConsoleLog, tmp_path: Path
+) -> None:
+    user, ws = _workspace(local_stack)
+    page = _sign_in(context, console, local_stack, user, f"/w/{ws}")
+    expect(page.get_by_text("This folder is empty.")).to_be_visible()
+    held: list[Route] = []
+
+    def hold_puts(route: Route) -> None:
+        if route.request.method == "PUT":
+            held.append(route)  # S3 never answers while the person watches
+        else:
+            route.continue_()
+
+    page.route(f"{local_stack.moto_url}/**", hold_puts)
+    file = tmp_path / "draft.pdf"
+    file.write_bytes(b"%PDF-1.4\n" + b"x" * 4096)
+    page.locator("input[type=file]").first.set_input_files(str(file))
+
+    listed = page.locator("table.documents tr", has_text="draft.pdf")
+    expect(listed).to_contain_text("Uploading")  # the document exists while its bytes travel
+    row = page.locator(".upload-tray .upload", has_text="draft.pdf")
+    row.get_by_role("button", name="Cancel draft.pdf").click()
+    expect(row).to_have_attribute("data-state", "cancelled")
+    expect(listed).to_have_count(0)
+    expect(page.get_by_text("This folder is empty.")).to_be_visible()
+
+    token = local_stack.sign_in_user(user)
+    documents = local_stack.api("GET", f"/workspaces/{ws}/documents", token=token).json()["items"]
+    assert documents == []
+    for route in held:
+        route.abort()
