@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
-
+from docuserve.models.base import Model
 from docuserve.models.responses import UploadStatus
 
 
-class HeldPart(BaseModel):
+class HeldPart(Model):
     """A part S3 already holds; ``sha256`` is S3's checksum of it where S3 lists one."""
 
     part_number: int
