@@ -18,6 +18,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
+from docuserve import web_policy
 from docuserve.schema import PASSWORD_POLICY
 from infra.config import StageConfig
 from infra.nag import acknowledge
@@ -58,31 +59,13 @@ function handler(event) {
 
 
 def content_security_policy(*, api_origin: str | None, region: str) -> str:
-    """The app's CSP: its own scripts and styles only (no inline code), calls to the API, Cognito and S3."""
-    connect = [
-        "'self'",
-        *([api_origin] if api_origin else []),
-        f"https://cognito-idp.{region}.amazonaws.com",
-        # Presigned upload URLs name the documents bucket in the host. The bucket's name cannot
-        # appear here: its CORS rule names this distribution, so that would be a circular reference.
-        f"https://*.s3.{region}.amazonaws.com",
-        "https://*.s3.amazonaws.com",
-    ]
-    return "; ".join(
-        [
-            "default-src 'none'",
-            "script-src 'self'",
-            "style-src 'self'",
-            "img-src 'self' data:",
-            f"connect-src {' '.join(connect)}",
-            "manifest-src 'self'",
-            "base-uri 'none'",
-            "form-action 'self'",
-            "frame-ancestors 'none'",
-            "object-src 'none'",
-            "upgrade-insecure-requests",
-        ]
-    )
+    """The app's CSP: its own scripts and styles only (no inline code), calls to the API, Cognito and S3,
+    image previews from the documents bucket only, and no frames."""
+    # Presigned URLs name the documents bucket in the host. The bucket's name cannot appear here:
+    # its CORS rule names this distribution, so that would be a circular reference.
+    documents = [f"https://*.s3.{region}.amazonaws.com", "https://*.s3.amazonaws.com"]
+    connect = [*([api_origin] if api_origin else []), f"https://cognito-idp.{region}.amazonaws.com"]
+    return web_policy.content_security_policy(connect=connect, documents=documents)
 
 
 class Web(Construct):

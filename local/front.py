@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from docuserve import routes
+from docuserve import routes, web_policy
 from docuserve.schema import PASSWORD_POLICY
 from local.authorizer import CognitoAuthorizer, Rejected
 from local.events import rest_event
@@ -64,6 +64,16 @@ class Site:
     user_pool_client_id: str
     cognito_endpoint: str
     authorizer: CognitoAuthorizer
+    # Where presigned document URLs point (moto): the only origin previews may load from.
+    storage_origin: str = ""
+
+    def page_headers(self) -> list[tuple[str, str]]:
+        """The web app's headers: CloudFront's CSP (``docuserve.web_policy``) pointed at moto, over http."""
+        documents = [self.storage_origin] if self.storage_origin else []
+        policy = web_policy.content_security_policy(
+            connect=[self.cognito_endpoint], documents=documents, upgrade_insecure=False
+        )
+        return [*WEB_HEADERS.items(), ("Content-Security-Policy", policy)]
 
     def config(self, host: str | None) -> dict[str, Any]:
         """``/config.json``: where the web app (or any client) finds the API and the user pool."""
@@ -274,7 +284,7 @@ class FrontHandler(BaseHTTPRequestHandler):
         content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
         if content_type.startswith("text/") or content_type in ("application/javascript", "application/json"):
             content_type += "; charset=utf-8"
-        return Answer(200, [("Content-Type", content_type), *WEB_HEADERS.items()], file.read_bytes())
+        return Answer(200, [("Content-Type", content_type), *self.server.site.page_headers()], file.read_bytes())
 
     def log_message(self, format: str, *args: Any) -> None:
         """Access lines come from ``_handle`` (API calls and failures only)."""

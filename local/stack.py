@@ -181,6 +181,7 @@ def _start(front: Front, port: int, running: Running, started: float) -> None:
             user_pool_client_id=resources.user_pool_client_id,
             cognito_endpoint=moto.url,
             authorizer=authorizer,
+            storage_origin=moto.url,
         )
     )
     poller = S3EventPoller(

@@ -70,15 +70,24 @@ export async function renderDocument(main, ctx, documentId) {
     actions.append(h("button", { type: "button", onclick: restore }, "Restore…"));
   }
 
+  // Editors may make an older, available version the newest one again (a copy, under a new number).
+  const restorable = can(role, "editor") && doc.status === "available";
   const versionRows = versions.map((v, i) => {
     const id = v.id || v.version_id;
+    const number = v.number || versions.length - i;
+    const older = id !== doc.current_version && v.status === "available";
     return h("tr", {},
-      h("td", {}, v.number ? `v${v.number}` : `v${versions.length - i}`, id === doc.current_version ? " (current)" : ""),
+      h("td", {}, `v${number}`, id === doc.current_version ? " (current)" : ""),
       h("td", {}, formatSize(v.size)), h("td", {}, time(v.created_at)), h("td", {}, people.get(v.created_by) || v.created_by || ""),
       h("td", {}, v.status && v.status !== "available" ? statusText(v.status) :
         h("button", { type: "button", onclick: () => run(message, () => download(api, doc.id, id)) }, "Download",
-          h("span", { class: "visually-hidden" }, ` version ${versions.length - i}`))));
+          h("span", { class: "visually-hidden" }, ` version ${number}`))),
+      restorable ? h("td", {}, older
+        ? h("button", { type: "button", onclick: () => restoreVersion(ctx, doc, { id, number }, message) }, "Restore this version",
+          h("span", { class: "visually-hidden" }, ` (v${number})`))
+        : "") : null);
   });
+  const versionHeads = ["Version", "Size", "Uploaded", "By", "Download", ...(restorable ? ["Restore"] : [])];
 
   const details = h("dl", { class: "details" },
     h("dt", {}, "Status"), h("dd", {}, statusText(doc.status)),
@@ -100,11 +109,13 @@ export async function renderDocument(main, ctx, documentId) {
       })),
     h("h1", {}, doc.name), message, actions, details,
   ];
+  const preview = previewSection(api, doc);
+  if (preview) sections.push(preview);
   if (can(role, "editor") && doc.status !== "deleted") sections.push(editForm(ctx, doc, message));
   sections.push(h("section", { "aria-labelledby": "versions-h" }, h("h2", { id: "versions-h" }, "Versions"),
     versions.length
       ? h("div", { class: "table-wrap" }, h("table", {},
-        h("thead", {}, h("tr", {}, ["Version", "Size", "Uploaded", "By", "Download"].map((t) => h("th", { scope: "col" }, t)))),
+        h("thead", {}, h("tr", {}, versionHeads.map((t) => h("th", { scope: "col" }, t)))),
         h("tbody", {}, versionRows)))
       : h("p", { class: "empty" }, "No version has landed yet.")));
   if (can(role, "editor") && doc.status !== "deleted") {
@@ -130,6 +141,89 @@ export async function renderDocument(main, ctx, documentId) {
     renderLinks(ctx, doc, links, loadActivity);
     loadActivity();
   }
+}
+
+/** Ask, then restore `version` (its bytes become the newest version) and wait until it has landed. */
+async function restoreVersion(ctx, doc, version, message) {
+  const next = (doc.version_count || 0) + 1;
+  const sure = await confirmAction(`Restore version ${version.number}?`,
+    `A copy of version ${version.number} becomes version ${next}, the newest one. No version is deleted, and links ` +
+    "that follow the latest version will serve it.", "Restore this version", { danger: false });
+  if (!sure) return;
+  await run(message, async () => {
+    const restored = await ctx.api.post(`/documents/${seg(doc.id)}/versions/${seg(version.id)}/restore`);
+    announce(`Restoring version ${version.number} as version ${restored.number}…`);
+    const settled = await settle(ctx.api, restored.upload_id);
+    if (settled.status === "failed") throw new Error(`The restore failed: ${settled.failure_reason || "unknown reason"}.`);
+    announce(settled.status === "completed"
+      ? `Version ${version.number} restored as version ${restored.number}.`
+      : `Version ${restored.number} is still being copied; it appears here when it has landed.`);
+    ctx.navigate(location.pathname, { replace: true });
+  });
+}
+
+/** Poll an upload session (here S3's copy, then its verification) until it is decided, up to 60 s. */
+async function settle(api, uploadId) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const session = await api.get(`/uploads/${seg(uploadId)}`);
+    if (!["pending", "completing"].includes(session.status) || Date.now() > deadline) return session;
+    await new Promise((resolve) => setTimeout(resolve, 400));
+  }
+}
+
+/** Which preview a content type gets: images on the page, PDFs in a tab of their own, nothing else. */
+export function previewKind(contentType) {
+  const essence = String(contentType || "").split(";")[0].trim().toLowerCase();
+  if (essence === "application/pdf") return "tab";
+  if (["image/png", "image/jpeg", "image/gif", "image/webp"].includes(essence)) return "image";
+  return null;
+}
+
+/**
+ * The current version's preview, on request (each one is an audited inline download). The bytes
+ * come from S3 under a presigned inline URL (60 s), never from the app's origin. An image shows on
+ * the page (an image runs no code). A PDF opens in a new tab at the bucket's origin, without an
+ * opener or referrer: Chromium refuses to show a PDF in any sandboxed frame, and an unsandboxed
+ * frame would be less isolated than a tab of its own.
+ */
+function previewSection(api, doc) {
+  const kind = previewKind(doc.content_type);
+  if (!kind || doc.status !== "available") return null;
+  const area = h("div", { class: "preview" });
+  const title = `Preview of ${doc.name}`;
+  const inlineUrl = async () => (await api.get(`/documents/${seg(doc.id)}/download`, { disposition: "inline" })).url;
+  const showImage = async () => {
+    show.disabled = true;
+    try {
+      mount(area, h("img", { referrerpolicy: "no-referrer", src: await inlineUrl(), alt: title, class: "preview-image" }));
+      show.remove();
+    } catch (error) {
+      show.disabled = false;
+      showError(area, error);
+    }
+  };
+  const openTab = async () => {
+    showError(area, null);
+    // Opened within the click (so no pop-up blocker stops it), cut off from this page, then pointed at S3.
+    const tab = window.open("", "_blank");
+    if (!tab) {
+      showError(area, new Error("Your browser blocked the new tab. Allow pop-ups for this site, or download the file."));
+      return;
+    }
+    tab.opener = null;
+    try {
+      tab.location.replace(await inlineUrl());
+    } catch (error) {
+      tab.close();
+      showError(area, error);
+    }
+  };
+  const show = kind === "image"
+    ? h("button", { type: "button", onclick: showImage }, "Show preview")
+    : h("button", { type: "button", onclick: openTab }, "Open preview in a new tab");
+  return h("section", { "aria-labelledby": "preview-h", class: "preview-section" },
+    h("h2", { id: "preview-h" }, "Preview"), show, area);
 }
 
 /** SPEC's base64 SHA-256 as `sha256sum` prints it: 64 lower-case hex digits. */

@@ -1,5 +1,5 @@
 // Sharing: the create dialog (the link is shown once, with a copy button), and the document's
-// links with state and counts, each editable, revocable and with its activity.
+// links with state and counts, each editable (terms and message), revocable and with its activity.
 
 import { seg } from "../api.js";
 import { announce, busy, confirmAction, copyText, field, h, mount, openDialog, showError, time } from "../ui.js";
@@ -155,8 +155,11 @@ function editLink(ctx, s, reload) {
       passwordHint: s.password_required ? "Leave empty to keep the current password." : undefined,
     });
     const removePassword = h("input", { type: "checkbox" });
+    const note = h("textarea", { maxlength: 1000, rows: 3 }, s.message || "");
     const form = h("form", { class: "stack" }, message, f.fields,
       s.password_required ? h("label", { class: "check" }, removePassword, " Remove the password") : null,
+      field("Message to the recipient (optional)", note,
+        "Shown on the download page, as plain text, from the recipient's next visit. Empty removes it."),
       h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Save"),
         h("button", { type: "button", onclick: close }, "Cancel")));
     form.addEventListener("submit", async (event) => {
@@ -166,6 +169,7 @@ function editLink(ctx, s, reload) {
       patch.max_downloads = limit === undefined ? null : limit;
       if (f.password.value) patch.password = f.password.value;
       else if (removePassword.checked) patch.password = null;
+      if (note.value.trim() !== (s.message || "")) patch.message = note.value.trim() ? note.value : null;
       try {
         await busy(form, () => ctx.api.patch(`/shares/${seg(s.id)}`, patch));
         close();
