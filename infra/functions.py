@@ -2,7 +2,9 @@
 
 Every function runs the same ``functions/`` asset (thin handler modules) on top of two layers:
 the AWS-managed Powertools layer (third-party dependencies, Pydantic included) and the domain
-layer (``layers/domain``). Each function's role holds exactly what its routes need.
+layer (``layers/domain``). Both assets carry bytecode compiled for the runtime's Python
+(``infra/bytecode.py``), so a cold start does not compile our modules. Each function's role holds
+exactly what its routes need.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from constructs import Construct
 from docuserve import keys
 from docuserve.routes import Function
 from docuserve.settings import function_environment
+from infra.bytecode import code_with_bytecode
 from infra.config import StageConfig
 from infra.nag import acknowledge
 
@@ -32,7 +35,6 @@ ROOT = Path(__file__).resolve().parent.parent
 # is resolved at deploy time from its public SSM parameter.
 POWERTOOLS_VERSION = "3.37.0"
 POWERTOOLS_LAYER_PARAMETER = f"/aws/service/powertools/python/arm64/python3.13/{POWERTOOLS_VERSION}"
-ASSET_EXCLUDE = ["**/__pycache__", "**/*.pyc", "*.egg-info", "**/*.egg-info"]
 
 UPLOAD_EVENTS = "upload_events"  # not an API function: it consumes S3 events
 UPLOAD_JOBS = "upload_jobs"  # not an API function: multipart completion and full hashing (SQS)
@@ -109,12 +111,12 @@ class Functions(Construct):
         domain = lambda_.LayerVersion(
             self,
             "DomainLayer",
-            code=lambda_.Code.from_asset(str(ROOT / "layers" / "domain"), exclude=ASSET_EXCLUDE),
+            code=code_with_bytecode(ROOT / "layers" / "domain", "/opt"),
             compatible_runtimes=[lambda_.Runtime.PYTHON_3_13],
             compatible_architectures=[lambda_.Architecture.ARM_64],
             description="DocuServe domain package (models, rules, adapters)",
         )
-        code = lambda_.Code.from_asset(str(ROOT / "functions"), exclude=ASSET_EXCLUDE)
+        code = code_with_bytecode(ROOT / "functions", "/var/task")
         environment = function_environment(
             stage=config.stage,
             table_name=table.table_name,
@@ -257,15 +259,26 @@ class Functions(Construct):
 
         upload_jobs = self[UPLOAD_JOBS]
         table.grant_read_write_data(upload_jobs)
+        # One statement per job, each exactly the S3 calls it makes (docuserve.uploads.assemble,
+        # docuserve.processing.handle_hash_job); neither lists, copies or reads another prefix.
         upload_jobs.add_to_role_policy(
             iam.PolicyStatement(
-                sid="CompleteAndHashUploads",
+                sid="AssembleMultipartUploads",
                 actions=[
                     "s3:PutObject",  # CompleteMultipartUpload
-                    "s3:AbortMultipartUpload",
-                    "s3:GetObject",
-                    "s3:GetObjectVersion",
-                    "s3:DeleteObject",
+                    "s3:AbortMultipartUpload",  # S3 refused the parts: they are dropped
+                    "s3:GetObject",  # HeadObject: was it assembled by an earlier delivery?
+                ],
+                resources=[objects],
+            )
+        )
+        upload_jobs.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="HashLandedObjects",
+                actions=[
+                    "s3:GetObject",  # HeadObject, then one GetObject read of the bytes
+                    "s3:GetObjectVersion",  # the same, of the version that landed
+                    "s3:DeleteObject",  # a rejected or orphaned object
                     "s3:DeleteObjectVersion",
                 ],
                 resources=[objects],
