@@ -1,14 +1,23 @@
 """Browser tier: the web app in Debian's headless Chromium, driven by Playwright, against the local stack.
 
 ``.ci/run`` installs ``chromium`` with apt-get; Playwright comes from PyPI (dev dependencies) and
-drives that binary, so nothing is downloaded at test time.
+drives that binary, so nothing is downloaded at test time. axe-core (the accessibility engine) is
+an npm dev dependency: ``npm install`` (which ``make test`` runs) puts it in ``node_modules/``,
+and ``axe_violations`` injects it into a page.
+
+Screenshots land in ``artifacts/screenshots/`` (git-ignored; CI keeps the folder): the steps a test
+names with ``screenshot(page, name)``, and, without any code in the test, every page still open
+when a browser test's body ends, pass or fail (``{test}--{n}.png``; a failure's also carries
+``FAILED``), taken before the test's fixtures close them.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
@@ -19,6 +28,9 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+# The rules axe-core runs: WCAG 2.0, 2.1 and 2.2 at levels A and AA.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 # Assertions wait for the page up to this long (Playwright's default is 5 s): on a loaded CI
 # machine an upload's hashing, polling and a retried part's back-off can take longer.
@@ -61,3 +73,53 @@ def screenshot(page: Page, name: str) -> None:
     """Save a full-page screenshot as a test artifact (``artifacts/screenshots/{name}.png``)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's WCAG A/AA violations on the page as it is now (injected once per document).
+
+    Injected through the DevTools protocol rather than a script tag, so the page keeps running under
+    its own Content-Security-Policy, which allows no inline script.
+    """
+    if not page.evaluate("typeof window.axe === 'object'"):
+        if not AXE.exists():
+            pytest.fail(f"{AXE} is missing: run `npm install` (make test does; axe-core is a dev dependency)")
+        page.evaluate(AXE.read_text(encoding="utf-8"))
+    found: list[dict[str, Any]] = page.evaluate(
+        """async (tags) => {
+          const options = { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] };
+          const result = await axe.run(document, options);
+          return result.violations.map((v) => ({
+            id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")),
+          }));
+        }""",
+        AXE_TAGS,
+    )
+    return found
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:150]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """After a browser test's body (before its fixtures close the pages): a screenshot of every open page."""
+    outcome = yield
+    browser = getattr(item, "funcargs", {}).get("browser")
+    if call.when != "call" or not isinstance(browser, Browser):
+        return
+    failed = outcome.get_result().failed
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    n = 0
+    for context in browser.contexts:
+        for page in context.pages:
+            if page.is_closed():
+                continue
+            n += 1
+            name = f"{_slug(item.name)}--{n}{'-FAILED' if failed else ''}.png"
+            try:
+                page.screenshot(path=str(SCREENSHOTS / name), full_page=True, timeout=10_000)
+            except Exception as exc:  # a crashed or navigating page must not hide the test's own result
+                item.add_report_section("call", "screenshot", f"{name}: {exc}")

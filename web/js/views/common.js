@@ -156,10 +156,14 @@ function detailText(event) {
   return parts.join(" · ");
 }
 
-/** Audit events as a table, newest first as the API returns them. */
+/**
+ * Audit events as a table, newest first as the API returns them. On a narrow screen the table
+ * scrolls sideways in its wrapper, which holds no control: the wrapper takes focus itself so a
+ * keyboard can scroll it (WCAG 2.1.1).
+ */
 export function auditTable(items, caption) {
   if (!items.length) return h("p", { class: "empty" }, "No activity yet.");
-  return h("div", { class: "table-wrap" }, h("table", { class: "audit" },
+  return h("div", { class: "table-wrap", tabindex: 0, role: "region", "aria-label": caption }, h("table", { class: "audit" },
     h("caption", { class: "visually-hidden" }, caption),
     h("thead", {}, h("tr", {}, ["When", "Who", "What", "Details"].map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, items.map((e) => h("tr", {},
