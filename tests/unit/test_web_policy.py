@@ -1,12 +1,12 @@
-"""The web app's Content-Security-Policy, as CloudFront sends it (``infra/web.py``) and as the local
-front sends it: previews' images from the documents bucket only, no frames, nothing else added."""
+"""The web app's Content-Security-Policy (``docuserve.web_policy``) and the one the local front sends:
+previews' images from the documents bucket only, no frames, nothing else added. What CloudFront
+sends is checked on the synthesized template (``tests/infra/test_web_previews_policy.py``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from docuserve import web_policy
-from infra.web import content_security_policy
 from local.front import Site
 
 
@@ -14,19 +14,13 @@ def directives(policy: str) -> dict[str, list[str]]:
     return {d.split(" ", 1)[0]: d.split(" ")[1:] for d in policy.split("; ")}
 
 
-def test_cloudfronts_policy_takes_images_only_from_the_regions_s3_hosts_and_frames_nothing() -> None:
-    policy = directives(
-        content_security_policy(api_origin="https://abc.execute-api.eu-west-1.amazonaws.com", region="eu-west-1")
-    )
+def test_the_policy_takes_images_only_from_the_bucket_frames_nothing_and_reaches_what_it_names() -> None:
     s3 = ["https://*.s3.eu-west-1.amazonaws.com", "https://*.s3.amazonaws.com"]
+    api, cognito = "https://abc.execute-api.eu-west-1.amazonaws.com", "https://cognito-idp.eu-west-1.amazonaws.com"
+    policy = directives(web_policy.content_security_policy(connect=[api, cognito], documents=s3))
     assert policy["img-src"] == ["'self'", "data:", *s3]
     assert policy["frame-src"] == ["'none'"]
-    assert policy["connect-src"] == [
-        "'self'",
-        "https://abc.execute-api.eu-west-1.amazonaws.com",
-        "https://cognito-idp.eu-west-1.amazonaws.com",
-        *s3,
-    ]
+    assert policy["connect-src"] == ["'self'", api, cognito, *s3]
     assert policy["default-src"] == ["'none'"]
     assert policy["object-src"] == ["'none'"]
     assert "upgrade-insecure-requests" in policy
