@@ -229,6 +229,14 @@ def test_an_editor_demoted_before_the_copy_lands_gets_no_version(s: Setup) -> No
     assert s.restore(s.editor).status == 403
 
 
+def test_a_removed_editor_no_longer_learns_the_document_exists(s: Setup) -> None:
+    ok(call("DELETE", f"/workspaces/{s.ws}/members/{s.editor.id}", claims=s.owner.claims), 204)
+    reply = s.restore(s.editor)
+    assert reply.status == 404, reply.text
+    assert s.detail()["version_count"] == 2
+    assert drain(s.resources) == []
+
+
 def test_a_source_object_s3_no_longer_has_fails_the_new_version_with_a_409(s: Setup) -> None:
     source = Store().get(keys.version(s.doc, s.v1))
     assert source is not None
