@@ -192,6 +192,7 @@ QUICK_PAIRS = [
     ("share", "remove-bob"),
     ("land", "demote-bob"),
     ("download", "download"),
+    ("download", "trash"),
 ]
 EVERY = os.environ.get("EXPLORE_PAIRS") == "all"
 PAIRS = ALL_PAIRS if EVERY else QUICK_PAIRS
@@ -209,26 +210,13 @@ PLANS = {
         Plan(stale=True),  # every index Query answers from before the run
     )
 }
-QUICK_FAULTS = [(("trash", "share"), "conflict-persistent"), (("land", "remove-bob"), "stale-index")]
-FAULT_CASES: list[Any] = [(pair, plan) for pair in ALL_PAIRS for plan in PLANS] if EVERY else QUICK_FAULTS
-# A link created during the run is missing from a stale document-shares index, so a trash or purge
-# running after it never suspends it (test_fault_explorer.STALE_LINKS): known, not fixed here.
-# And a trash or purge whose link refresh fails after its commit leaves the links serving
-# (test_fault_explorer.HALF_APPLIED): known, not fixed here either.
-KNOWN = {
-    "stale-index": (
-        {"share"},
-        pytest.mark.xfail(reason="a stale document-shares index hides a new link (test_fault_explorer)"),
-    ),
-    "throttle-persistent": (
-        {"trash", "purge", "sweep"},
-        pytest.mark.xfail(reason="a link refresh that fails after the commit (test_fault_explorer)"),
-    ),
-}
-FAULT_CASES = [
-    pytest.param(pair, plan, marks=KNOWN[plan][1]) if plan in KNOWN and KNOWN[plan][0] & set(pair) else (pair, plan)
-    for pair, plan in FAULT_CASES
+QUICK_FAULTS = [
+    (("trash", "share"), "conflict-persistent"),
+    (("land", "remove-bob"), "stale-index"),
+    (("trash", "share"), "stale-index"),
+    (("download", "trash"), "throttle-persistent"),
 ]
+FAULT_CASES: list[Any] = [(pair, plan) for pair in ALL_PAIRS for plan in PLANS] if EVERY else QUICK_FAULTS
 
 
 def _record(key: str, runs: int, switches: int, seconds: float) -> None:
@@ -411,13 +399,7 @@ def _case_id(value: Any) -> str:
     return "+".join(value) if isinstance(value, tuple) else str(value)
 
 
-# A partner redeeming between a trash's commit and its link refresh gets the trashed document
-# (test_explorer_findings.WINDOW): known, not fixed here.
-WINDOW = pytest.mark.xfail(reason="links are refreshed after the trash commits (test_explorer_findings)")
-PAIR_CASES = [pytest.param(*pair, marks=WINDOW) if set(pair) == {"download", "trash"} else pair for pair in PAIRS]
-
-
-@pytest.mark.parametrize(("first", "second"), PAIR_CASES, ids=_case_id)
+@pytest.mark.parametrize(("first", "second"), PAIRS, ids=_case_id)
 def test_every_interleaving_of_two_operations_keeps_the_life_cycle_promises(
     aws: Any, people: tuple[User, User], first: str, second: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -8,6 +8,7 @@
 | document | ``DOC#{doc}`` | ``DOC`` | ``FOLDER#{ws}#{state}#{folder}`` / ``{name_key}`` | ``DOCS#{ws}#{state}`` / ``{name_key}`` | |
 | document tag | ``DOC#{doc}`` | ``TAG#{tag}`` | | | ``DOCTAG#{ws}#{state}#{tag}`` / ``{name_key}`` |
 | version | ``DOC#{doc}`` | ``VER#{version}`` | | | |
+| link ref | ``DOC#{doc}`` | ``LINK#{share}`` | | | |
 | upload | ``UPLOAD#{upload}`` | ``UPLOAD`` | ``UPLOADER#{ws}#{user}`` / ``{upload}`` | | |
 | share link | ``LINK#{sha256(token)}`` | ``LINK`` | ``SHARE#{share}`` / ``SHARE`` | ``DOCSHARES#{doc}`` / ``{created_at}`` | ``WSLINKS#{ws}`` / ``{created_at}#{share}`` |
 | account status | ``ACCOUNT#{user}`` | ``STATUS`` | | | |
@@ -62,7 +63,7 @@ def user_workspaces_pk(user_id: str) -> str:
 
 
 def document_pk(doc: str) -> str:
-    """The partition of a document: its item, tag items and versions."""
+    """The partition of a document: its item, tag items, versions and link refs."""
     return f"DOC#{doc}"
 
 
@@ -143,6 +144,15 @@ LINK_PREFIX = "LINK#"
 
 def link(token_hash: str) -> Key:
     return {"pk": f"{LINK_PREFIX}{token_hash}", "sk": "LINK"}
+
+
+def link_ref(doc: str, share_id: str) -> Key:
+    """A document's record of one of its links (token hash, pinned or not), written with the link.
+
+    It lives in the document's partition so a strongly consistent Query finds every link the
+    document has: the document-shares index (gsi2) is eventually consistent and may miss a new one.
+    """
+    return {"pk": document_pk(doc), "sk": f"{LINK_PREFIX}{share_id}"}
 
 
 def share_pk(share_id: str) -> str:

@@ -61,6 +61,9 @@ class Document:
     current_version_number: int = 0
     # Bumped by every write of the document item; links copy it and refresh only forwards.
     revision: int = 0
+    # Every link of it has a ref in its partition (``keys.link_ref``); False for a document made
+    # before refs existed, whose older links only the document-shares index (gsi2) knows.
+    link_refs: bool = False
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Document:

@@ -45,6 +45,7 @@ def create(
         tags=tags,
         description=description,
         version_count=1,
+        link_refs=True,
     )
     planned = uploads.plan(caller, document_id=doc.id, number=1, declared=declared)
     event = AuditEvent(

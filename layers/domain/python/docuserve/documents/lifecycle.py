@@ -1,11 +1,15 @@
 """A document's life cycle: edit, trash, restore, and purge (the owner's and the sweeper's).
 
 After each change that a share link copies, the sharing feature is told
-(``sharing.links.document_changed``), conditioned on the document's revision.
+(``sharing.links.document_changed``), conditioned on the document's revision. A trash first
+*holds* every link (``sharing.links.hold``): links stop serving before the trash commits, so no
+partner is served a trashed document between the commit and the refresh, and a refresh that fails
+after the commit leaves them refusing, never serving (fail closed).
 """
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from docuserve import audit, clock, keys
@@ -15,8 +19,9 @@ from docuserve.adapters.store import Store, TransactionCancelled
 from docuserve.audit import Actor, AuditEvent
 from docuserve.documents.common import BEING_PURGED, RETRIES, editor, load, refuse
 from docuserve.documents.items import DELETED, PURGED, PURGING, rewrite
-from docuserve.errors import Conflict, InvalidInput, NotFound
+from docuserve.errors import Conflict, InvalidInput, NotFound, Throttled, busy
 from docuserve.identity import Caller
+from docuserve.observability import logger
 from docuserve.records import Document
 from docuserve.roles import Role
 from docuserve.schema import DOCUMENTS_PREFIX
@@ -59,40 +64,76 @@ def update(
                 refuse(caller, doc, Role.EDITOR, "editing documents")
             continue
         doc.revision = revision + 1
-        links.document_changed(doc, store)
+        _refresh_links(doc, store)
         return doc
     raise Conflict("the document is changing concurrently; try again")
+
+
+def _refresh_links(doc: Document, store: Store, **refresh: Any) -> int:
+    """Tell the document's links about a change that has committed; 0 if that fails transiently.
+
+    The change stands whatever happens here, so its answer must not say otherwise (a client that
+    retries a trash answered 429 gets 409 "already in the trash"). A refresh that did not happen
+    leaves each link on its older copy, which the next change refreshes: after a trash they are
+    held (refusing), after a restore still suspended, after a rename on the older name.
+    """
+    try:
+        return links.document_changed(doc, store, **refresh)
+    except Exception as exc:
+        if not (isinstance(exc, Throttled) or busy(exc)):
+            raise
+        logger.warning("links not refreshed after a committed change", extra={"document_id": doc.id}, exc_info=True)
+        return 0
 
 
 def _move(caller: Caller, document_id: str, *, to_trash: bool, resume_links: bool = False) -> tuple[Document, int]:
     store = Store()
     document_access(caller, document_id, Role.EDITOR, what="trash and restore", store=store)
-    for _ in range(RETRIES):
-        doc, revision = load(document_id, store)
-        at = clock.iso(clock.now())
-        if doc.status == PURGING:
-            raise Conflict(BEING_PURGED)
-        if to_trash:
-            if doc.status == "deleted":
-                raise Conflict("the document is already in the trash")
-            doc.status_before_delete, doc.status, doc.deleted_at = doc.status, "deleted", at
-        else:
-            if doc.status != "deleted":
-                raise Conflict("the document is not in the trash")
-            doc.status, doc.status_before_delete, doc.deleted_at = doc.status_before_delete or "pending", None, None
-        doc.updated_at, doc.updated_by = at, caller.user_id
-        action = "document.trashed" if to_trash else "document.restored"
-        event = AuditEvent(action, Actor.member(caller), workspace_id=doc.workspace_id, document_id=doc.id)
-        try:
-            store.transact(rewrite(doc, revision, list(doc.tags), event, editor(caller, doc)))
-        except TransactionCancelled as cancelled:
-            if lost_role(cancelled.reasons):
-                refuse(caller, doc, Role.EDITOR, "trash and restore")
-            continue
-        doc.revision = revision + 1
-        resumed = links.document_changed(doc, store, restored=not to_trash, resume=resume_links)
-        return doc, 0 if to_trash else resumed
-    raise Conflict("the document is changing concurrently; try again")
+    holder = secrets.token_hex(8) if to_trash else None  # this trash's mark on the links it holds
+    committed = False
+    try:
+        for _ in range(RETRIES):
+            doc, revision = load(document_id, store)
+            at = clock.iso(clock.now())
+            if doc.status == PURGING:
+                raise Conflict(BEING_PURGED)
+            if to_trash:
+                if doc.status == DELETED:
+                    raise Conflict("the document is already in the trash")
+                doc.status_before_delete, doc.status, doc.deleted_at = doc.status, DELETED, at
+            else:
+                if doc.status != DELETED:
+                    raise Conflict("the document is not in the trash")
+                doc.status, doc.status_before_delete, doc.deleted_at = doc.status_before_delete or "pending", None, None
+            doc.updated_at, doc.updated_by = at, caller.user_id
+            action = "document.trashed" if to_trash else "document.restored"
+            event = AuditEvent(action, Actor.member(caller), workspace_id=doc.workspace_id, document_id=doc.id)
+            held = links.hold(doc, revision + 1, holder, store) if holder else None
+            try:
+                store.transact(rewrite(doc, revision, list(doc.tags), event, editor(caller, doc)))
+            except TransactionCancelled as cancelled:
+                if lost_role(cancelled.reasons):
+                    refuse(caller, doc, Role.EDITOR, "trash and restore")
+                continue
+            committed = True
+            doc.revision = revision + 1
+            resumed = _refresh_links(doc, store, restored=not to_trash, resume=resume_links, links=held)
+            return doc, 0 if to_trash else resumed
+        raise Conflict("the document is changing concurrently; try again")
+    finally:
+        if holder and not committed:
+            _release(document_id, holder, store)
+
+
+def _release(document_id: str, holder: str, store: Store) -> None:
+    """Give the links a trash held back their copy after the trash did not commit; if that fails
+    transiently they stay held (refusing partners) until the document's next change."""
+    try:
+        links.release(document_id, holder, store)
+    except Exception as exc:
+        if not (isinstance(exc, Throttled) or busy(exc)):
+            raise
+        logger.warning("held links not released", extra={"document_id": document_id}, exc_info=True)
 
 
 def trash(caller: Caller, document_id: str) -> Document:
@@ -152,7 +193,8 @@ def purge_trashed(
         raise Conflict("only a document in the trash can be purged; move it to the trash first")
     if doc.status == DELETED:
         doc = _claim_for_purge(doc, store, guards)
-    links.document_changed(doc, store)  # its links stop serving before the first byte goes
+    found = links.links_of(doc, store)  # before their refs go with the other children
+    links.document_changed(doc, store, links=found)  # its links stop serving before the first byte goes
     children = []
     cursor: str | None = None
     while True:
@@ -205,7 +247,7 @@ def purge_trashed(
     doc.status = PURGED
     doc.revision += 1
     doc.current_object_key = doc.current_s3_version_id = doc.current_version = None
-    links.document_changed(doc, store)
+    links.document_changed(doc, store, links=found)
 
 
 def _claim_for_purge(doc: Document, store: Store, guards: tuple[dict[str, Any], ...]) -> Document:

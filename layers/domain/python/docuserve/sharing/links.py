@@ -4,7 +4,11 @@ A link item carries a copy of what a partner download needs (name, type, size, o
 S3 version of the linked version, document status) so that redemption is a single conditional
 UpdateItem: no second read, no S3 or KMS call. The documents feature calls
 ``document_changed`` after every change of a document (new current version, rename, trash,
-restore, purge) to refresh those copies.
+restore, purge) to refresh those copies; before a trash commits it ``hold``s every link, so
+none serves the document in the moment between that commit and the refresh.
+
+Each link has a ref in its document's partition (``keys.link_ref``, written in the link's own
+transaction), so a strongly consistent Query finds every link a document has (``links_of``).
 
 Link item attributes (besides the copies): ``share_id``, ``workspace_id``, ``document_id``,
 ``pinned_version_id`` (absent: follows the current version), ``expires_at`` / ``expires_epoch``
@@ -20,6 +24,7 @@ share id with strongly consistent reads (``pointer``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from docuserve import clock, keys
@@ -57,16 +62,111 @@ def document_copy(document: Document) -> dict[str, Any]:
 OUT_OF_SERVICE = ("deleted", "purging", "purged")  # a document status whose links are suspended
 
 
+@dataclass(frozen=True)
+class LinkRef:
+    """One link of a document, as the document's partition records it."""
+
+    key: dict[str, str]
+    pinned: bool
+
+
+def ref_item(document_id: str, share_id: str, digest: str, *, pinned: bool) -> dict[str, Any]:
+    """The ref a new link writes into its document's partition, in the link's own transaction."""
+    return {**keys.link_ref(document_id, share_id), "type": "link_ref", "token_hash": digest, "pinned": pinned}
+
+
+def links_of(document: Document, store: Store) -> list[LinkRef]:
+    """Every link of a document: a strongly consistent Query of the refs in its partition.
+
+    A link committed before this read is in the answer (the document-shares index, gsi2, is
+    eventually consistent and can miss it). Links made before refs existed have none: for a
+    document older than refs (``link_refs`` false) gsi2 is read as well and adds them.
+    """
+    document_id = document.id
+    found: dict[str, LinkRef] = {}
+    cursor: str | None = None
+    while True:
+        page = store.query(
+            keys.document_pk(document_id), sk_prefix=keys.LINK_PREFIX, limit=500, cursor=cursor, consistent=True
+        )
+        for ref in page.items:
+            key = keys.link(ref["token_hash"])
+            found[key["pk"]] = LinkRef(key, bool(ref.get("pinned")))
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    while not document.link_refs:
+        page = store.query(keys.document_shares_pk(document_id), index="gsi2", limit=100, cursor=cursor)
+        for link in page.items:
+            if link.get("type") == "link" and link["pk"] not in found:
+                found[link["pk"]] = LinkRef({"pk": link["pk"], "sk": link["sk"]}, bool(link.get("pinned_version_id")))
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    return list(found.values())
+
+
+# A refresh applies to a link whose copy is older than it, or as new but *held* (see ``hold``).
+_NEWER = "(attribute_not_exists(#rev) OR #rev < :rev OR (#rev = :rev AND attribute_exists(held_by)))"
+
+
+def hold(document: Document, future_revision: int, holder: str, store: Store) -> list[LinkRef]:
+    """Stop every link of a document from serving *before* a change that takes it out of service
+    commits (the trash): fail closed. Returns the links held.
+
+    A held link (``held_by``) carries the revision the change will commit at, so no late refresh
+    of an older revision can overwrite it, and redemption refuses it (``unavailable``). Whatever
+    commits at that revision clears the hold with its refresh (``document_changed``): the holder's
+    own change, or another change that took the revision, in which case the holder's commit
+    fails (it is conditioned on the revision before) and the holder ``release``s. A holder that
+    dies between the two leaves its links held -- refusing partners, never serving -- until the
+    document's next change refreshes them.
+
+    A link created after this read makes the change's commit fail too: creating a link bumps the
+    document's revision (``sharing.manage.create_share``), so the set held is complete at commit.
+    """
+    held = links_of(document, store)
+    for link in held:
+        try:
+            store.update(
+                link.key,
+                "SET #rev = :rev, held_by = :holder REMOVE last_event",
+                condition=f"attribute_exists(pk) AND {_NEWER}",
+                names={"#rev": "document_revision"},
+                expression_values={":rev": future_revision, ":holder": holder},
+                return_values="NONE",
+            )
+        except ConditionFailed:
+            continue  # deleted, or a change at that revision (not ours) has already refreshed it
+    return held
+
+
+def release(document_id: str, holder: str, store: Store) -> None:
+    """Undo ``holder``'s holds after its change did not commit: each link gets the document's
+    current copy back (the links another change has refreshed meanwhile are left as they are)."""
+    item = store.get(keys.document(document_id))
+    if item is not None:
+        document_changed(Document.from_item(item), store, holder=holder)
+
+
 def document_changed(
-    document: Document, store: Store | None = None, *, restored: bool = False, resume: bool = False
+    document: Document,
+    store: Store | None = None,
+    *,
+    restored: bool = False,
+    resume: bool = False,
+    links: list[LinkRef] | None = None,
+    holder: str | None = None,
 ) -> int:
-    """Refresh every link of ``document``; returns how many were updated.
+    """Refresh every link of ``document`` (or only ``links``); returns how many were updated.
 
     Pinned links keep their version's bytes and only follow the name and status. Each link keeps
     the ``document_revision`` its copy came from, and a refresh applies only if it carries a
     newer one: refreshes run after their change has committed and can arrive late or out of
     order (a rename's refresh after the trash that followed it, version 2's after version 3's),
-    and a late one must never put an older copy back.
+    and a late one must never put an older copy back. A refresh also clears a ``hold`` at its
+    revision; with ``holder`` it also applies to (and clears) that holder's holds whatever their
+    revision (``release``).
 
     Links of a document that leaves service (trash, purge) are *suspended* (``suspended_at``);
     only a ``restored`` document with ``resume`` lifts that. A restore without it suspends them
@@ -76,42 +176,42 @@ def document_changed(
     store = store or Store()
     copy = document_copy(document)
     now = clock.epoch(clock.now())
+    condition = (
+        f"attribute_exists(pk) AND ({_NEWER} OR held_by = :holder)" if holder else f"attribute_exists(pk) AND {_NEWER}"
+    )
     updated = 0
-    cursor: str | None = None
-    while True:
-        page = store.query(keys.document_shares_pk(document.id), index="gsi2", limit=100, cursor=cursor)
-        for link in page.items:
-            followed = DOCUMENT_COPY if link.get("pinned_version_id") else DOCUMENT_COPY + VERSION_COPY
-            fields: tuple[str, ...] = (*followed, "document_revision")
-            present = {f: copy[f] for f in fields if copy[f] is not None}
-            absent = [f for f in fields if copy[f] is None]
-            names = {f"#{i}": f for i, f in enumerate(present)}
-            vals = {f":{i}": v for i, v in enumerate(present.values())}
-            update = "SET " + ", ".join(f"#{i} = :{i}" for i in range(len(present)))
-            # Drop the last access event so the stream does not see it again with this image.
-            removals = [*(f"#r{i}" for i in range(len(absent))), "last_event"]
-            names.update({f"#r{i}": f for i, f in enumerate(absent)})
-            if document.status in OUT_OF_SERVICE or (restored and not resume):
-                update += ", suspended_at = if_not_exists(suspended_at, :suspended)"
-                vals[":suspended"] = clock.iso(clock.now())
-            elif restored and resume:
-                removals.append("suspended_at")
-            update += " REMOVE " + ", ".join(removals)
-            try:
-                saved = store.update(
-                    {"pk": link["pk"], "sk": link["sk"]},
-                    update,
-                    condition="attribute_exists(pk) AND (attribute_not_exists(#rev) OR #rev < :rev)",
-                    names=names | {"#rev": "document_revision"},
-                    expression_values=vals | {":rev": document.revision},
-                    return_values="ALL_NEW",
-                )
-                if not restored:
-                    updated += 1
-                elif resume and saved is not None and state_of(saved, now) is LinkState.ACTIVE:
-                    updated += 1  # back in service
-            except ConditionFailed:
-                continue  # deleted meanwhile, or already holds a newer copy
-        cursor = page.next_cursor
-        if not cursor:
-            return updated
+    for link in links_of(document, store) if links is None else links:
+        followed = DOCUMENT_COPY if link.pinned else DOCUMENT_COPY + VERSION_COPY
+        fields: tuple[str, ...] = (*followed, "document_revision")
+        present = {f: copy[f] for f in fields if copy[f] is not None}
+        absent = [f for f in fields if copy[f] is None]
+        names = {f"#{i}": f for i, f in enumerate(present)}
+        vals = {f":{i}": v for i, v in enumerate(present.values())}
+        update = "SET " + ", ".join(f"#{i} = :{i}" for i in range(len(present)))
+        # Drop the last access event so the stream does not see it again with this image.
+        removals = [*(f"#r{i}" for i in range(len(absent))), "last_event", "held_by"]
+        names.update({f"#r{i}": f for i, f in enumerate(absent)})
+        if document.status in OUT_OF_SERVICE or (restored and not resume):
+            update += ", suspended_at = if_not_exists(suspended_at, :suspended)"
+            vals[":suspended"] = clock.iso(clock.now())
+        elif restored and resume:
+            removals.append("suspended_at")
+        update += " REMOVE " + ", ".join(removals)
+        if holder:
+            vals[":holder"] = holder
+        try:
+            saved = store.update(
+                link.key,
+                update,
+                condition=condition,
+                names=names | {"#rev": "document_revision"},
+                expression_values=vals | {":rev": document.revision},
+                return_values="ALL_NEW",
+            )
+            if not restored:
+                updated += 1
+            elif resume and saved is not None and state_of(saved, now) is LinkState.ACTIVE:
+                updated += 1  # back in service
+        except ConditionFailed:
+            continue  # deleted meanwhile, or already holds a newer copy
+    return updated

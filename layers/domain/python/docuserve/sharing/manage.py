@@ -27,7 +27,7 @@ from docuserve.observability import BusinessMetric, count
 from docuserve.records import Document, Membership
 from docuserve.roles import Role
 from docuserve.settings import get_settings
-from docuserve.sharing.links import TIDY_DAYS, document_copy, pointer
+from docuserve.sharing.links import TIDY_DAYS, document_copy, pointer, ref_item
 from docuserve.sharing.passwords import hash_password
 from docuserve.sharing.state import LinkState, downloads_remaining, state_of
 from docuserve.sharing.tokens import new_token, token_hash
@@ -181,9 +181,12 @@ def create_share(
 ) -> Created:
     """A new link (201); its token and URL are in the answer and nowhere else, ever.
 
-    The link item goes in one transaction with a ``ConditionCheck`` that the document is still
-    ``available`` at the revision its copy was taken from: a trash (or any change) committed
-    since the read makes the transaction fail, and the link is built again from a fresh read.
+    The link item goes in one transaction with its ref in the document's partition and an
+    update that the document is still ``available`` at the revision its copy was taken from, which
+    bumps that revision: a trash (or any change) committed since the read makes the transaction
+    fail, and the link is built again from a fresh read; and a trash that read the document's
+    links before this commit fails its own commit, so it never misses this link
+    (``sharing.links.hold``).
     """
     store = store or Store()
     for _ in range(CREATE_ATTEMPTS):
@@ -206,8 +209,18 @@ def create_share(
                             "ConditionExpression": "attribute_not_exists(pk)",
                         }
                     },
+                    {
+                        "Put": {
+                            "Item": ref_item(
+                                access.document.id,
+                                item["share_id"],
+                                token_hash(token),
+                                pinned="pinned_version_id" in item,
+                            )
+                        }
+                    },
                     audit.put_action(event),
-                    document_unchanged(access.document),
+                    document_bumped(access.document),
                     holds_role(access.document.workspace_id, caller.user_id, Role.EDITOR),
                 ]
             )
@@ -225,15 +238,19 @@ def _refuse(caller: Caller, workspace_id: str, what: str, not_found: str) -> NoR
     refuse_lost_role(caller, workspace_id, Role.EDITOR, what=what, not_found=not_found)
 
 
-def document_unchanged(document: Document) -> dict[str, Any]:
-    """``ConditionCheck``: the document is still ``available`` at the revision it was read at."""
+def document_bumped(document: Document) -> dict[str, Any]:
+    """Update: the document is still ``available`` at the revision it was read at; bump it.
+
+    A new link changes what a trash must stop, so it is a change of the document's revision.
+    """
     same = "revision = :rev" if document.revision else "attribute_not_exists(revision)"
     return {
-        "ConditionCheck": {
+        "Update": {
             "Key": keys.document(document.id),
+            "UpdateExpression": "SET revision = :next",
             "ConditionExpression": f"#s = :available AND {same}",
             "ExpressionAttributeNames": {"#s": "status"},
-            "ExpressionAttributeValues": {":available": "available"}
+            "ExpressionAttributeValues": {":available": "available", ":next": document.revision + 1}
             | ({":rev": document.revision} if document.revision else {}),
         }
     }
@@ -266,6 +283,7 @@ def _new_link(
         if not copy["object_key"]:
             raise Conflict("the document has no available version to share")
 
+    copy["document_revision"] = document.revision + 1  # the link's own transaction bumps it
     now = clock.now()
     limits = get_settings().limits
     expires = _expiry(body.expires_at, body.expires_in_days, now) or now + timedelta(days=limits.share_default_days)

@@ -50,6 +50,7 @@ _REDEEMABLE = (
     "attribute_exists(pk) AND attribute_not_exists(revoked_at) AND expires_epoch > :now"
     " AND (attribute_not_exists(max_downloads) OR download_count < max_downloads)"
     " AND document_status = :available AND attribute_exists(object_key) AND attribute_not_exists(suspended_at)"
+    " AND attribute_not_exists(held_by)"
     " AND (attribute_not_exists(locked_until_epoch) OR locked_until_epoch <= :now)"
 )
 _UNLOCKED = "(attribute_not_exists(locked_until_epoch) OR locked_until_epoch <= :now)"

@@ -38,9 +38,15 @@ def serves_document(item: dict[str, Any]) -> bool:
     """Whether the link's document copy may be served: available, with bytes, and not suspended.
 
     ``suspended_at`` is set when the document goes to the trash and cleared only by a restore
-    that asks for its links back (``resume_links``).
+    that asks for its links back (``resume_links``); ``held_by`` is set while a trash is
+    committing (``sharing.links.hold``).
     """
-    return item.get("document_status") == "available" and bool(item.get("object_key")) and not item.get("suspended_at")
+    return (
+        item.get("document_status") == "available"
+        and bool(item.get("object_key"))
+        and not item.get("suspended_at")
+        and not item.get("held_by")
+    )
 
 
 def state_of(item: dict[str, Any], now_epoch: int) -> LinkState:
