@@ -399,6 +399,16 @@ def assemble(upload_id: str, parts: Sequence[tuple[str, str]], store: Store | No
 
 def _fail_completion(upload: dict[str, Any], reason: str, store: Store) -> str:
     """The upload and its version fail with ``reason`` (one transaction, audited); S3 drops the parts."""
+    if not fail_completing(upload, reason, store):
+        return "already_decided"
+    objects.abort_multipart(upload["object_key"], s3_upload_id=upload["s3_upload_id"])
+    logger.info("multipart completion failed", extra={"upload_id": upload["id"], "reason": reason})
+    return "failed"
+
+
+def fail_completing(upload: dict[str, Any], reason: str, store: Store) -> bool:
+    """A ``completing`` upload and its pending version fail with ``reason``, in one audited
+    transaction; False if either was decided meanwhile (landed, failed, or purged)."""
     at = clock.iso(clock.now())
     event = AuditEvent(
         "upload.failed",
@@ -407,6 +417,7 @@ def _fail_completion(upload: dict[str, Any], reason: str, store: Store) -> str:
         document_id=upload["document_id"],
         details={"version_id": upload["version_id"], "reason": reason},
     )
+    failed = {":failed": "failed", ":why": reason, ":at": at}
     try:
         store.transact(
             [
@@ -416,8 +427,7 @@ def _fail_completion(upload: dict[str, Any], reason: str, store: Store) -> str:
                         "UpdateExpression": "SET #s = :failed, failure_reason = :why, finished_at = :at",
                         "ConditionExpression": "#s = :completing",
                         "ExpressionAttributeNames": {"#s": "status"},
-                        "ExpressionAttributeValues": {":failed": "failed", ":why": reason, ":at": at}
-                        | {":completing": "completing"},
+                        "ExpressionAttributeValues": failed | {":completing": "completing"},
                     }
                 },
                 {
@@ -426,18 +436,15 @@ def _fail_completion(upload: dict[str, Any], reason: str, store: Store) -> str:
                         "UpdateExpression": "SET #s = :failed, failure_reason = :why, failed_at = :at",
                         "ConditionExpression": "#s = :pending",
                         "ExpressionAttributeNames": {"#s": "status"},
-                        "ExpressionAttributeValues": {":failed": "failed", ":why": reason, ":at": at}
-                        | {":pending": "pending"},
+                        "ExpressionAttributeValues": failed | {":pending": "pending"},
                     }
                 },
                 audit.put_action(event),
             ]
         )
     except TransactionCancelled:
-        return "already_decided"
-    objects.abort_multipart(upload["object_key"], s3_upload_id=upload["s3_upload_id"])
-    logger.info("multipart completion failed", extra={"upload_id": upload["id"], "reason": reason})
-    return "failed"
+        return False
+    return True
 
 
 def abort(caller: Caller, upload_id: str) -> None:

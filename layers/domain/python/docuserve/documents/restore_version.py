@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from docuserve import audit, clock, ids, keys
+from docuserve import audit, clock, ids, keys, uploads
 from docuserve.access import document_access, holds_role, lost_role
 from docuserve.adapters import copies, objects
 from docuserve.adapters.store import Store, TransactionCancelled
 from docuserve.audit import Actor, AuditEvent
 from docuserve.documents.common import BEING_PURGED, RETRIES, load, refuse
 from docuserve.documents.items import DELETED, PURGING
+from docuserve.documents.versions import claim_number
 from docuserve.errors import Conflict, NotFound
 from docuserve.identity import Caller
 from docuserve.observability import logger
@@ -79,7 +80,7 @@ def restore_version(caller: Caller, document_id: str, version_id: str) -> Restor
         try:
             store.transact(
                 [
-                    _claim_number(doc.id, number),
+                    claim_number(doc.id, number),
                     {"Put": {"Item": version_item}},
                     {"Put": {"Item": upload_item}},
                     audit.put_action(event),
@@ -111,26 +112,6 @@ def _check_document(doc: Document, source: Version) -> None:
         raise Conflict("the document is in the trash; restore it first")
     if source.id == doc.current_version:
         raise Conflict("this version is already the current one")
-
-
-def _claim_number(document_id: str, number: int) -> dict[str, Any]:
-    """The next version number, claimed only while the document takes versions (as ``new_version``)."""
-    return {
-        "Update": {
-            "Key": keys.document(document_id),
-            "UpdateExpression": "SET version_count = :n, revision = if_not_exists(revision, :zero) + :one",
-            "ConditionExpression": "version_count = :seen AND NOT #s IN (:deleted, :purging)",
-            "ExpressionAttributeNames": {"#s": "status"},
-            "ExpressionAttributeValues": {
-                ":n": number,
-                ":seen": number - 1,
-                ":deleted": DELETED,
-                ":purging": PURGING,
-                ":zero": 0,
-                ":one": 1,
-            },
-        }
-    }
 
 
 def _items(caller: Caller, doc: Document, source: Version, number: int) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -181,44 +162,10 @@ def _copy(version_item: dict[str, Any], upload_item: dict[str, Any], source: Ver
         copies.copy_version(source.object_key, source.s3_version_id, version_item["object_key"])
     except copies.CopyRefused as refused:
         reason = f"S3 could not copy version {source.number} ({refused.code})"
-        _fail(version_item, upload_item, reason, store)
+        _fail(upload_item, reason, store)
         raise Conflict(reason) from None
 
 
-def _fail(version_item: dict[str, Any], upload_item: dict[str, Any], reason: str, store: Store) -> None:
-    at = clock.iso(clock.now())
-    event = AuditEvent(
-        "upload.failed",
-        Actor.system(),
-        workspace_id=upload_item["workspace_id"],
-        document_id=upload_item["document_id"],
-        details={"version_id": version_item["id"], "reason": reason},
-    )
-    failed = {":failed": "failed", ":why": reason, ":at": at}
-    try:
-        store.transact(
-            [
-                {
-                    "Update": {
-                        "Key": keys.upload(upload_item["id"]),
-                        "UpdateExpression": "SET #s = :failed, failure_reason = :why, finished_at = :at",
-                        "ConditionExpression": "#s = :completing",
-                        "ExpressionAttributeNames": {"#s": "status"},
-                        "ExpressionAttributeValues": failed | {":completing": "completing"},
-                    }
-                },
-                {
-                    "Update": {
-                        "Key": keys.version(version_item["document_id"], version_item["id"]),
-                        "UpdateExpression": "SET #s = :failed, failure_reason = :why, failed_at = :at",
-                        "ConditionExpression": "#s = :pending",
-                        "ExpressionAttributeNames": {"#s": "status"},
-                        "ExpressionAttributeValues": failed | {":pending": "pending"},
-                    }
-                },
-                audit.put_action(event),
-            ]
-        )
-    except TransactionCancelled:
-        return  # decided meanwhile (a purge took the items)
-    logger.info("version restore failed", extra={"version_id": version_item["id"], "reason": reason})
+def _fail(upload_item: dict[str, Any], reason: str, store: Store) -> None:
+    if uploads.fail_completing(upload_item, reason, store):  # else decided meanwhile (a purge took the items)
+        logger.info("version restore failed", extra={"version_id": upload_item["version_id"], "reason": reason})

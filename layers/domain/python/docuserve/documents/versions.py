@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from docuserve import audit, keys, uploads
 from docuserve.access import document_access, holds_role, lost_role
 from docuserve.adapters import objects
@@ -38,25 +40,7 @@ def new_version(caller: Caller, document_id: str, declared: uploads.Declared) ->
         try:
             store.transact(
                 [
-                    {
-                        "Update": {
-                            "Key": keys.document(document_id),
-                            # The revision moves too: a concurrent edit that read the old count
-                            # must fail and re-read, or its whole-item write would put it back.
-                            "UpdateExpression": "SET version_count = :n,"
-                            " revision = if_not_exists(revision, :zero) + :one",
-                            "ConditionExpression": "version_count = :seen AND NOT #s IN (:deleted, :purging)",
-                            "ExpressionAttributeNames": {"#s": "status"},
-                            "ExpressionAttributeValues": {
-                                ":n": number,
-                                ":seen": number - 1,
-                                ":deleted": DELETED,
-                                ":purging": PURGING,
-                                ":zero": 0,
-                                ":one": 1,
-                            },
-                        }
-                    },
+                    claim_number(document_id, number),
                     {"Put": {"Item": planned.version_item}},
                     {"Put": {"Item": planned.upload_item}},
                     audit.put_action(event),
@@ -73,3 +57,28 @@ def new_version(caller: Caller, document_id: str, declared: uploads.Declared) ->
                 refuse(caller, doc, Role.EDITOR, "uploading versions")
             doc, _ = load(document_id, store)
     raise Conflict("other versions are being started at the same time; try again")
+
+
+def claim_number(document_id: str, number: int) -> dict[str, Any]:
+    """Transaction action: claim version ``number`` of a document that still takes versions.
+
+    It succeeds only if ``number - 1`` versions were claimed (so numbers never repeat or skip) and
+    the document is neither in the trash nor being purged. The revision moves too: a concurrent
+    edit that read the old count must fail and re-read, or its whole-item write would put it back.
+    """
+    return {
+        "Update": {
+            "Key": keys.document(document_id),
+            "UpdateExpression": "SET version_count = :n, revision = if_not_exists(revision, :zero) + :one",
+            "ConditionExpression": "version_count = :seen AND NOT #s IN (:deleted, :purging)",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {
+                ":n": number,
+                ":seen": number - 1,
+                ":deleted": DELETED,
+                ":purging": PURGING,
+                ":zero": 0,
+                ":one": 1,
+            },
+        }
+    }
