@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from docuserve.api import build_resolver
 from docuserve.observability import api_entry
-from docuserve.routes import match
 from handlers.routers import route_index, router_names
 
 if TYPE_CHECKING:
@@ -44,6 +43,8 @@ def routers_for(event: dict[str, Any]) -> tuple[str, ...]:
     method = str(event.get("httpMethod") or "").upper()
     resource = event.get("resource")
     if not resource:  # not from API Gateway's proxy integration: find the route from the path
+        from docuserve.routes import match  # the route table is only needed here (~1 ms of import)
+
         found = match(method, str(event.get("path") or ""))
         resource = found[0].path if found else None
     name = route_index().get(f"{method} {resource}")

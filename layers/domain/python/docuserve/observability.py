@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 
+from docuserve import coldstart
+
 if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -66,6 +68,22 @@ def _traced(handler: Handler) -> Handler:
     return traced
 
 
+def _ending_cold_start(handler: Handler) -> Handler:
+    """``handler``, resuming the garbage collector once the first invocation has answered.
+
+    ``docuserve.coldstart``: the collector is paused from the first import (in Lambda) and the
+    first request still belongs to the cold start (lazy routers, the first boto3 clients).
+    """
+
+    def entry(event: dict[str, Any], context: LambdaContext) -> Any:
+        try:
+            return handler(event, context)
+        finally:
+            coldstart.cold_start_done()
+
+    return entry if coldstart.paused() else handler
+
+
 def api_entry(resolve: Callable[[dict[str, Any], LambdaContext], dict[str, Any]]) -> Handler:
     """Wrap an API resolver's ``resolve`` with correlation-id logging, metrics and tracing.
 
@@ -83,8 +101,7 @@ def api_entry(resolve: Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
         answer = screening.screen(event) or resolve(event, context)
         return add_cors_headers(event, screening.frame(answer), get_settings().cors_origins)
 
-    wrapped: Handler = _traced(handler)
-    return wrapped
+    return _ending_cold_start(_traced(handler))
 
 
 def event_entry(process: Handler) -> Handler:
@@ -95,7 +112,7 @@ def event_entry(process: Handler) -> Handler:
     def handler(event: dict[str, Any], context: LambdaContext) -> Any:
         return process(event, context)
 
-    return _traced(handler)
+    return _ending_cold_start(_traced(handler))
 
 
 class BusinessMetric:
