@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 from bench import cold
 
 
@@ -37,3 +39,38 @@ def test_a_sample_reports_wall_and_cpu_seconds_of_the_program() -> None:
     wall, cpu = cold.sample(cold.Variant("busy", "sum(i * i for i in range(300_000))"))
     assert wall > 0
     assert 0 < cpu <= wall * 2  # one thread: CPU time cannot run far ahead of the wall clock
+
+
+def test_the_measured_code_runs_in_a_frame_with_room_on_the_data_stack() -> None:
+    # The room keeps a cold start inside one data-stack chunk (bench.cold's docstring, gh-142183).
+    check = (
+        "import sys\n"
+        "caller = sys._getframe(1).f_code\n"
+        f"assert caller.co_name == '_room' and caller.co_stacksize >= {cold.STACK_ROOM}, caller\n"
+        "assert __name__ == '__main__'\n"
+    )
+    wall, _cpu = cold.sample(cold.Variant("room", check))
+    assert wall > 0
+    bare = cold.program("x = 1", stack_room=False)
+    assert "_room" not in bare
+
+
+def test_functions_are_measured_as_in_lambda_and_the_collector_comparison_unsets_it() -> None:
+    as_in_lambda = cold._environment(cold.Variant("members", "pass"))
+    assert as_in_lambda["AWS_LAMBDA_FUNCTION_NAME"]
+    unpaused = cold._environment(cold.Variant("members@collector", "pass", env=(("AWS_LAMBDA_FUNCTION_NAME", ""),)))
+    assert unpaused["AWS_LAMBDA_FUNCTION_NAME"] == ""
+
+
+def test_the_measuring_python_can_be_chosen(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BENCH_PYTHON", "/opt/python3.13/bin/python")
+    assert cold.interpreter() == "/opt/python3.13/bin/python"
+    monkeypatch.delenv("BENCH_PYTHON")
+    assert Path(cold.interpreter()).name.startswith("python")
+
+
+def test_the_floor_is_powertools_resolver_with_validation_logger_and_metrics_plus_the_baseline() -> None:
+    assert cold.FLOOR.endswith(cold.BASELINE)
+    assert "APIGatewayRestResolver(enable_validation=True)" in cold.FLOOR
+    assert "Logger()" in cold.FLOOR
+    assert "Metrics()" in cold.FLOOR
