@@ -9,8 +9,10 @@ the source's modification time (CDK zips with fixed timestamps) or hashing the s
 ``.pyc`` is built from exactly the source shipped beside it, in the same synth, so it cannot be
 stale. Code objects name the paths Lambda sees (``/var/task``, ``/opt``), so tracebacks do too.
 
-The Python 3.13 is found as ``.ci/python313`` finds it: ``DOCUSERVE_RUNTIME_PYTHON``, then
-``python3.13`` on the ``PATH``, then pyenv. Synth stops with the reason when there is none.
+The Python 3.13 is ``DOCUSERVE_RUNTIME_PYTHON`` when set, else ``python3.13`` on the ``PATH``, else
+pyenv's, else whatever ``.ci/python313`` prints: that script also installs 3.13 with pyenv where
+the machine has pyenv but not 3.13 (a fresh CI machine), so ``make synth`` and the infra tests need
+no step of their own. Synth stops with the reason when none of them gives one.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from aws_cdk import AssetHashType
 from aws_cdk import aws_lambda as lambda_
 
 RUNTIME_VERSION = (3, 13)  # lambda_.Runtime.PYTHON_3_13 (infra/functions.py)
+# Finds or installs a Python of RUNTIME_VERSION and prints its path (also used by make test-lambda-python).
+FIND_OR_INSTALL = Path(__file__).resolve().parent.parent / ".ci" / "python313"
 # What never goes into an asset: bytecode of this machine's Python, and packaging metadata.
 EXCLUDE = ("__pycache__", "*.pyc", "*.egg-info")
 # Compiles every module below argv[1] for this interpreter, naming paths as below argv[2].
@@ -82,11 +86,26 @@ def runtime_python() -> str:
     for candidate in filter(None, candidates):
         if _version_of(candidate) == RUNTIME_VERSION:
             return candidate
+    if not override:
+        installed = _find_or_install()
+        if installed and _version_of(installed) == RUNTIME_VERSION:
+            return installed
     raise RuntimePythonMissing(
         "the Lambda assets carry bytecode for Python {}.{} and no such interpreter was found "
-        "(set DOCUSERVE_RUNTIME_PYTHON, put python3.13 on the PATH, or run .ci/python313 to install "
-        "one with pyenv)".format(*RUNTIME_VERSION)
+        "(set DOCUSERVE_RUNTIME_PYTHON, put python3.13 on the PATH, or let {} install one with "
+        "pyenv)".format(*RUNTIME_VERSION, FIND_OR_INSTALL)
     )
+
+
+def _find_or_install() -> str | None:
+    """The path ``.ci/python313`` prints (it may install 3.13 with pyenv first), or None."""
+    if not FIND_OR_INSTALL.is_file():
+        return None
+    done = subprocess.run(  # noqa: S603  (the project's own script)
+        ["/bin/bash", str(FIND_OR_INSTALL)], capture_output=True, text=True, timeout=1800, check=False
+    )
+    lines = done.stdout.strip().splitlines()
+    return lines[-1].strip() if done.returncode == 0 and lines else None
 
 
 def compiled_copy(source: Path, target: Path, runtime_root: str, python: str) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from infra import bytecode
 from infra.bytecode import RUNTIME_VERSION, runtime_python
 
 # Run by the runtime's Python over one asset: each module's .pyc is where that Python looks for it,
@@ -78,3 +79,37 @@ def test_the_assets_are_compiled_by_a_python_of_the_functions_runtime(dev: Any) 
     assert {r for r in runtimes if r.startswith("python")} == {version}
     done = subprocess.run([runtime_python(), "-V"], capture_output=True, text=True, check=True)
     assert done.stdout.startswith("Python {}.{}.".format(*RUNTIME_VERSION))
+
+
+def _without_path_pythons(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, script: str) -> None:
+    """A machine where only the find-or-install script can give a Python 3.13 (no PATH, no pyenv)."""
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    finder = tmp_path / "python313"
+    finder.write_text(script)
+    monkeypatch.delenv("DOCUSERVE_RUNTIME_PYTHON", raising=False)
+    monkeypatch.setenv("PATH", str(empty))
+    monkeypatch.setattr(bytecode, "FIND_OR_INSTALL", finder)
+    runtime_python.cache_clear()
+
+
+def test_without_python313_on_the_path_or_pyenv_the_ci_script_provides_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    real = runtime_python()  # this machine's, found the ordinary way
+    _without_path_pythons(monkeypatch, tmp_path, f"echo '==> installing' >&2\necho {real}\n")
+    try:
+        assert runtime_python() == real
+    finally:
+        runtime_python.cache_clear()
+
+
+def test_synth_names_the_ways_to_get_python313_when_even_the_ci_script_fails(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _without_path_pythons(monkeypatch, tmp_path, "echo 'no Python 3.13 here' >&2\nexit 1\n")
+    try:
+        with pytest.raises(bytecode.RuntimePythonMissing, match=r"DOCUSERVE_RUNTIME_PYTHON.*python313"):
+            runtime_python()
+    finally:
+        runtime_python.cache_clear()
