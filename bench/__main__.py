@@ -79,17 +79,23 @@ def table(r: dict[str, Any]) -> str:
     lines = ["| area | measure | value | target | verdict |", "|---|---|---|---|---|"]
     c = r["cold_init"]
     shipped = "project bytecode as the assets ship it" if c.get("bytecode", True) else "project code from source"
+    load = c["load_average"]
     lines.append(
-        f"| cold init | baseline `boto3.client('dynamodb')` (median of {c['runs']}, CPU time; {shipped}) "
-        f"| {c['baseline_cpu_ms']} ms CPU ({c['baseline_ms']} ms wall) | | |"
+        f"| cold init | baseline `boto3.client('dynamodb')` (median of {c['runs']}, CPU time, Python {c['python']}; "
+        f"{shipped}; load average {load['before']} to {load['after']}) "
+        f"| {c['baseline_cpu_ms']} ms CPU ({c['baseline_ms']} ms wall; "
+        f"{c['baseline_collector_paused_cpu_ms']} ms with the collector paused) | | |"
     )
+    for name, floor in c["floor"].items():
+        lines.append(f"| cold init | {name} | {floor['cpu_median_ms']} ms = {floor['ratio']}x | | |")
     for f in c["functions"]:
         clients = "+".join(f["clients"]) or "no client"
         first = " + router of `GET /workspaces`" if f["function"] == "members" else ""
-        traced = f" (with X-Ray as in Lambda: {f['tracing_ratio']}x)" if "tracing_ratio" in f else ""
+        traced = f", with X-Ray as in Lambda: {f['tracing_ratio']}x" if "tracing_ratio" in f else ""
         lines.append(
             f"| cold init | `{f['function']}` import{first} + {clients} | {f['cpu_median_ms']} ms = {f['ratio']}x"
-            f"{traced} (wall {f['wall_ratio']}x) | ≤ {f['target_ratio']}x | {_yes(f['met'])} |"
+            f" (paired {f['paired_ratio']}x; to the paused baseline {f['ratio_to_paused_baseline']}x{traced}; "
+            f"wall {f['wall_ratio']}x) | ≤ {f['target_ratio']}x | {_yes(f['met'])} |"
         )
     for name, other in c.get("other_first_requests", {}).items():
         lines.append(f"| cold init | {name} | {other['cpu_median_ms']} ms = {other['ratio']}x | | |")
