@@ -193,6 +193,14 @@ def _share(w: World) -> dict[str, Any]:
     return created
 
 
+def _empty_folder(w: World) -> Request:
+    """A fresh empty folder, created by the owner, named in the query."""
+    w._n += 1
+    path = f"/empty-{w._n}"
+    ok(call("POST", f"/workspaces/{w.ws}/folders", claims=w.users["owner"].claims, body={"path": path}), 201)
+    return Request({"workspace_id": w.ws}, query={"path": path})
+
+
 ANYONE = (2, 2, 2, 2, 2, 2)
 MEMBERS_READ = (2, 2, 2, 404, 404, 401)
 EDITORS = (2, 2, 403, 404, 404, 401)
@@ -266,6 +274,10 @@ ROWS: list[Row] = [
     Row("DELETE", "/uploads/{upload_id}", UPLOADER, _upload),
     Row("GET", "/workspaces/{workspace_id}/audit", (2, 403, 403, 404, 2, 401), ws),
     Row("GET", "/documents/{document_id}/audit", (2, 2, 403, 404, 2, 401), doc),
+    # explicit folders (issue 15)
+    Row("POST", "/workspaces/{workspace_id}/folders", EDITORS, lambda w: Request(ws(w).params, {"path": "/m/n"})),
+    Row("GET", "/workspaces/{workspace_id}/folders", MEMBERS_READ, ws),
+    Row("DELETE", "/workspaces/{workspace_id}/folders", EDITORS, _empty_folder),
     Row("POST", "/admin/users", ADMINS, lambda w: Request({}, {"email": f"new-{os.urandom(4).hex()}@example.com"})),
     Row("GET", "/admin/users", ADMINS),
     Row("POST", "/admin/users/{user_id}/disable", ADMINS, lambda w: Request({"user_id": w.fresh_user().id})),

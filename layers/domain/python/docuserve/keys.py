@@ -182,3 +182,27 @@ def audit_document_pk(doc: str) -> str:
 
 def audit_share_pk(share_id: str) -> str:
     return f"AUDITSHARE#{share_id}"
+
+
+# --- explicit folders (docuserve.folders) -------------------------------------------------------
+# | folder | ``FOLDERS#{ws}`` | ``{path}`` | | | |
+# One partition per workspace holds its explicit folders, sorted by path, so every folder is one
+# paged Query and a folder's subfolders are a ``begins_with(sk, "{path}/")`` Query. Documents do not
+# need a folder item: their own ``folder`` implies it (and its parents).
+
+FOLDERS_PREFIX = "FOLDERS#"
+
+
+def folders_pk(ws: str) -> str:
+    """The partition of a workspace's explicit folders."""
+    return f"{FOLDERS_PREFIX}{ws}"
+
+
+def folder(ws: str, path: str) -> Key:
+    """One explicit folder, by its normalised path (``/a/b``; the root ``/`` has no item)."""
+    return {"pk": folders_pk(ws), "sk": path}
+
+
+def subfolder_prefix(path: str) -> str:
+    """The sort-key prefix of every folder below ``path``."""
+    return f"{path.rstrip('/')}/"

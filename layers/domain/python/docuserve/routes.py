@@ -69,6 +69,10 @@ ROUTES: tuple[Route, ...] = (
     _r("DELETE", "/uploads/{upload_id}", M),
     _r("GET", "/workspaces/{workspace_id}/audit", M),
     _r("GET", "/documents/{document_id}/audit", M),
+    # explicit folders (issue 15)
+    _r("POST", "/workspaces/{workspace_id}/folders", M),
+    _r("GET", "/workspaces/{workspace_id}/folders", M),
+    _r("DELETE", "/workspaces/{workspace_id}/folders", M),
     _r("POST", "/admin/users", A),
     _r("GET", "/admin/users", A),
     _r("POST", "/admin/users/{user_id}/disable", A),
