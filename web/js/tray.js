@@ -142,6 +142,8 @@ class UploadTray {
     entry.row = h("li", { class: "upload" },
       h("div", { class: "upload-head" }, h("span", { class: "name" }, entry.name),
         h("span", { class: "muted" }, formatSize(entry.size))),
+      // Where it goes, once it is not the top level (a folder's worth lands in several folders).
+      entry.folder && entry.folder !== "/" ? h("div", { class: "upload-folder muted" }, `into ${entry.folder}`) : null,
       h("div", { class: "upload-bar" }, entry.bar, entry.percent, entry.stateText),
       entry.rate, entry.noteSlot, entry.actions);
     this.entries.push(entry);

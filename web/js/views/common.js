@@ -1,7 +1,7 @@
 // Pieces shared by the workspace and document screens.
 
 import { seg } from "../api.js";
-import { announce, describeError, formatSize, h, mount, startDownload, time } from "../ui.js";
+import { announce, describeError, field, formatSize, h, mount, openDialog, showError, startDownload, time } from "../ui.js";
 import { UploadTask } from "../upload.js";
 
 export const RANK = { viewer: 1, editor: 2, owner: 3 };
@@ -67,29 +67,226 @@ export function uploadList(api, onDone) {
   return { element: list, add };
 }
 
-/** A drop zone with a file picker; calls `onFiles([...File])`. Keyboard users use the button. */
-export function dropZone(label, onFiles, { multiple = true } = {}) {
+/**
+ * A drop zone with a file picker; calls `onFiles([...File], [...folder])`, where each file's folder
+ * is the path of the folder it came from, relative to what was dropped or chosen ("" for a loose
+ * file, "photos/2026" for a file inside a dropped "photos" folder). With `folders`, a second button
+ * chooses a whole folder (input webkitdirectory), and dropped folders are read through
+ * DataTransferItem.webkitGetAsEntry(), every file in every subfolder; then a third argument lists
+ * every dropped folder (relative paths, empty ones included). Keyboard users use the buttons.
+ */
+export function dropZone(label, onFiles, { multiple = true, folders = false } = {}) {
   const input = h("input", { type: "file", multiple, class: "visually-hidden", tabindex: "-1", "aria-hidden": "true" });
   const pick = h("button", { type: "button", class: "primary", onclick: () => input.click() }, label);
   input.addEventListener("change", () => {
     const files = [...input.files];
     input.value = "";
-    if (files.length) onFiles(files);
+    if (files.length) onFiles(files, files.map(() => ""));
   });
+  let pickFolder = null;
+  if (folders) {
+    // The folder input exists only while its picker is open: the page keeps one file input per
+    // zone, which is what scripts and tests find with input[type=file].
+    const chooseFolder = () => {
+      const folderInput = h("input", { type: "file", multiple: true, class: "visually-hidden folder-input", tabindex: "-1", "aria-hidden": "true" });
+      folderInput.webkitdirectory = true;
+      const done = () => folderInput.remove();
+      folderInput.addEventListener("cancel", done);
+      folderInput.addEventListener("change", () => {
+        const files = [...folderInput.files];
+        done();
+        if (!files.length) return;
+        // webkitRelativePath is "chosen/sub/name.txt": the chosen folder itself is kept, as Box does.
+        const folderOf = files.map((f) => relativeFolder(f.webkitRelativePath || f.name));
+        onFiles(files, folderOf, [...new Set(folderOf.filter(Boolean))]);
+      });
+      zone.append(folderInput);
+      folderInput.click();
+    };
+    pickFolder = h("button", { type: "button", onclick: chooseFolder }, "Upload a folder");
+  }
   const zone = h("div", { class: "dropzone" },
-    pick, h("span", { class: "muted" }, multiple ? " or drop files here" : " or drop a file here"), input);
+    pick, pickFolder ? [" ", pickFolder] : null,
+    h("span", { class: "muted" }, multiple ? (folders ? " or drop files or folders here" : " or drop files here") : " or drop a file here"),
+    input);
   zone.addEventListener("dragover", (event) => {
     event.preventDefault();
     zone.classList.add("over");
   });
   zone.addEventListener("dragleave", () => zone.classList.remove("over"));
-  zone.addEventListener("drop", (event) => {
+  zone.addEventListener("drop", async (event) => {
     event.preventDefault();
     zone.classList.remove("over");
-    const files = [...(event.dataTransfer ? event.dataTransfer.files : [])];
-    if (files.length) onFiles(multiple ? files : files.slice(0, 1));
+    const transfer = event.dataTransfer;
+    if (!transfer) return;
+    // The entries must be taken while the drop event runs: the list is emptied after it returns.
+    const entries = folders ? [...(transfer.items || [])].map((item) => item.webkitGetAsEntry && item.webkitGetAsEntry()) : [];
+    if (folders && entries.some((entry) => entry && entry.isDirectory)) {
+      const found = [];
+      for (const entry of entries) if (entry) await readEntry(entry, found);
+      const files = found.filter((f) => f.file);
+      // Folders come too, empty ones included, so the tree arrives as it was dropped.
+      const directories = found.filter((f) => !f.file).map((f) => f.folder);
+      onFiles(files.map((f) => f.file), files.map((f) => f.folder), directories);
+      return;
+    }
+    const files = [...transfer.files];
+    if (files.length) {
+      const chosen = multiple ? files : files.slice(0, 1);
+      onFiles(chosen, chosen.map(() => ""));
+    }
   });
   return { element: zone, input };
+}
+
+/** "a/b/name.txt" -> "a/b"; "name.txt" -> "". */
+function relativeFolder(path) {
+  const parts = String(path).split("/").filter(Boolean);
+  return parts.slice(0, -1).join("/");
+}
+
+/** Every file below a FileSystemEntry, as {file, folder} with the folder relative to the drop. */
+async function readEntry(entry, found) {
+  if (entry.isFile) {
+    const file = await new Promise((resolve, reject) => entry.file(resolve, reject));
+    found.push({ file, folder: relativeFolder(entry.fullPath) });
+    return;
+  }
+  if (!entry.isDirectory) return;
+  found.push({ file: null, folder: String(entry.fullPath).split("/").filter(Boolean).join("/") });
+  const reader = entry.createReader();
+  for (;;) {
+    // readEntries answers in batches (Chromium: 100 at a time) until it answers an empty one.
+    const batch = await new Promise((resolve, reject) => reader.readEntries(resolve, reject));
+    if (!batch.length) break;
+    for (const child of batch) await readEntry(child, found);
+  }
+}
+
+// --- folders ---
+
+/** "/a/b/" -> "/a/b"; "" -> "/". */
+export function normalizeFolder(folder) {
+  const parts = String(folder || "/").split("/").filter(Boolean);
+  return `/${parts.join("/")}`;
+}
+
+/** "/a/b/c" -> ["/a", "/a/b", "/a/b/c"]: the folder and its parents below the root. */
+export function lineage(path) {
+  const parts = normalizeFolder(path).split("/").filter(Boolean);
+  return parts.map((_, i) => `/${parts.slice(0, i + 1).join("/")}`);
+}
+
+/**
+ * Every folder of a workspace: the explicit ones (GET /workspaces/{id}/folders) merged with those
+ * its documents imply (a document's folder and that folder's parents), sorted, root first. An
+ * explicit folder may be empty; an implied one never is. Returns {paths, explicit: Set}.
+ */
+export function mergeFolders(explicitPaths, documents) {
+  const all = new Set(["/"]);
+  const explicit = new Set();
+  for (const path of explicitPaths) {
+    explicit.add(normalizeFolder(path));
+    lineage(path).forEach((p) => all.add(p));
+  }
+  for (const doc of documents) lineage(doc.folder).forEach((p) => all.add(p));
+  const paths = [...all].sort((a, b) => (a === "/" ? -1 : b === "/" ? 1 : a.localeCompare(b)));
+  return { paths, explicit };
+}
+
+/** The workspace's explicit folders; [] when they cannot be read (the documents still show theirs). */
+export async function explicitFolders(api, workspaceId) {
+  try {
+    const { items } = await api.all(`/workspaces/${seg(workspaceId)}/folders`);
+    return items.map((f) => f.path);
+  } catch {
+    return [];
+  }
+}
+
+export const SLASH_IN_NAME = "A folder name cannot contain “/”. Create one level at a time: open the new folder, then add the next one inside it.";
+
+/**
+ * A folder-name input whose rule speaks for itself: a "/" gets this app's sentence, both as the
+ * field's validation message (instead of the browser's generic one) and as text under the field.
+ */
+export function folderNameField(label = "Folder name") {
+  const input = h("input", { type: "text", required: true, maxlength: 255, autocomplete: "off" });
+  const problem = h("p", { class: "field-error", role: "alert", hidden: true });
+  const check = () => {
+    const text = input.value.includes("/") ? SLASH_IN_NAME
+      : (input.value.trim() === "." || input.value.trim() === "..") ? "A folder cannot be called “.” or “..”." : "";
+    input.setCustomValidity(text);
+    input.setAttribute("aria-invalid", text ? "true" : "false");
+    problem.textContent = text;
+    problem.hidden = !text;
+    return !text;
+  };
+  input.addEventListener("input", check);
+  return { input, element: h("div", {}, field(label, input), problem), check };
+}
+
+/**
+ * Ask for a folder of the workspace in a dialog: every folder (explicit and implied) as a choice,
+ * plus "New folder here", which creates a subfolder of the chosen one on the server. Resolves to
+ * the chosen path, or null when the person cancels. No path is typed.
+ */
+export function pickFolder(ctx, { workspaceId, folders, current, title = "Move to a folder", action = "Move here" }) {
+  return new Promise((resolve) => {
+    let chosen = null;
+    let selected = normalizeFolder(current);
+    const known = new Set(folders);
+    const name = `pick-${Math.random().toString(36).slice(2, 8)}`;
+    const dialog = openDialog(title, (close) => {
+      const list = h("div", { class: "folder-picker", role: "radiogroup", "aria-label": "Folders" });
+      const message = h("div", { class: "message" });
+      const render = () => {
+        const sorted = [...known].sort((a, b) => (a === "/" ? -1 : b === "/" ? 1 : a.localeCompare(b)));
+        mount(list, sorted.map((path) => {
+          const depth = path === "/" ? 0 : path.split("/").length - 1;
+          const radio = h("input", { type: "radio", name, value: path, checked: path === selected });
+          radio.addEventListener("change", () => { selected = path; });
+          const label = path === "/" ? "All files (top level)" : path.split("/").pop();
+          const row = h("div", { class: "folder-choice" },
+            h("label", { class: "check", title: path }, radio, " ", label,
+              path === normalizeFolder(current) ? h("span", { class: "muted" }, " (current)") : null));
+          row.style.setProperty("--depth", String(depth)); // through the CSSOM: the CSP allows no style attribute
+          return row;
+        }));
+      };
+      render();
+      const folderName = folderNameField("New folder here");
+      const create = h("form", { class: "inline-form folder-create" }, folderName.element,
+        h("button", { type: "submit" }, "Create folder"));
+      create.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        if (!folderName.check()) return;
+        const path = normalizeFolder(`${selected}/${folderName.input.value.trim()}`);
+        showError(message, null);
+        try {
+          await ctx.api.post(`/workspaces/${seg(workspaceId)}/folders`, { path });
+          lineage(path).forEach((p) => known.add(p));
+          selected = path;
+          folderName.input.value = "";
+          render();
+          announce(`Folder ${path} created.`);
+          const radio = list.querySelector(`input[value="${CSS.escape(path)}"]`);
+          if (radio) radio.focus();
+        } catch (error) {
+          showError(message, error);
+        }
+      });
+      const body = h("div", { class: "stack" },
+        h("p", { class: "muted" }, "Choose a folder. “New folder here” makes a folder inside the chosen one."),
+        list, create, message,
+        h("div", { class: "actions" },
+          h("button", { type: "button", class: "primary", onclick: () => { chosen = selected; close(); } }, action),
+          h("button", { type: "button", onclick: close }, "Cancel")));
+      setTimeout(() => (list.querySelector("input:checked") || list.querySelector("input")).focus(), 0);
+      return body;
+    });
+    dialog.addEventListener("close", () => resolve(chosen));
+  });
 }
 
 /** Who did it: a member's email, "Partner (link label)", or the service itself. */

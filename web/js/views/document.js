@@ -3,9 +3,11 @@
 
 import { seg } from "../api.js";
 import { announce, busy, confirmAction, copyText, field, formatSize, h, mount, showError, time } from "../ui.js";
-import { auditTable, can, download, dropZone, parseTags, tagList, uploadList } from "./common.js";
+import {
+  auditTable, can, download, dropZone, explicitFolders, mergeFolders, normalizeFolder, parseTags, pickFolder, tagList, uploadList,
+} from "./common.js";
 import { renderLinks } from "./share.js";
-import { normalizeFolder, run, statusText } from "./workspace.js";
+import { run, statusText } from "./workspace.js";
 
 export async function renderDocument(main, ctx, documentId) {
   const { api } = ctx;
@@ -93,7 +95,10 @@ export async function renderDocument(main, ctx, documentId) {
     h("dt", {}, "Status"), h("dd", {}, statusText(doc.status)),
     h("dt", {}, "Size"), h("dd", {}, formatSize(doc.size)),
     h("dt", {}, "Type"), h("dd", {}, doc.content_type || ""),
-    h("dt", {}, "Folder"), h("dd", {}, folder),
+    h("dt", {}, "Folder"), h("dd", { class: "folder-cell" }, folder,
+      can(role, "editor") && doc.status !== "deleted"
+        ? [" ", h("button", { type: "button", class: "small", onclick: () => moveDocument(ctx, doc, message) }, "Move…")]
+        : null),
     h("dt", {}, "Tags"), h("dd", {}, tagList(doc.tags) || "None"),
     h("dt", {}, "Description"), h("dd", {}, doc.description || "None"),
     h("dt", {}, "Updated"), h("dd", {}, time(doc.updated_at), doc.updated_by ? ` by ${people.get(doc.updated_by) || doc.updated_by}` : ""),
@@ -245,24 +250,55 @@ function shaField(base64) {
     }, "Copy", h("span", { class: "visually-hidden" }, " SHA-256")), " ", copied);
 }
 
+/**
+ * "Move…": the workspace's folders (explicit and implied by its documents) in a dialog, plus
+ * "New folder here"; then PATCH /documents/{id} {folder}. Nothing to type.
+ */
+async function moveDocument(ctx, doc, message) {
+  showError(message, null);
+  let folders;
+  try {
+    const [{ items }, explicit] = await Promise.all([
+      ctx.api.all(`/workspaces/${seg(doc.workspace_id)}/documents`),
+      explicitFolders(ctx.api, doc.workspace_id),
+    ]);
+    folders = mergeFolders(explicit, [...items, doc]).paths;
+  } catch (error) {
+    showError(message, error);
+    return;
+  }
+  const target = await pickFolder(ctx, { workspaceId: doc.workspace_id, folders, current: doc.folder,
+    title: `Move “${doc.name}”`, action: "Move here" });
+  if (target === null || target === normalizeFolder(doc.folder)) return;
+  await run(message, async () => {
+    await ctx.api.patch(`/documents/${seg(doc.id)}`, { folder: target });
+    announce(`${doc.name} moved to ${target}.`);
+    ctx.navigate(location.pathname, { replace: true });
+  });
+}
+
 function editForm(ctx, doc, message) {
   const name = h("input", { type: "text", value: doc.name, required: true, maxlength: 255 });
-  const folder = h("input", { type: "text", value: normalizeFolder(doc.folder), maxlength: 1024 });
   const tags = h("input", { type: "text", value: (doc.tags || []).join(", "), autocomplete: "off" });
   const description = h("textarea", { rows: 2, maxlength: 4096 }, doc.description || "");
   const form = h("form", { class: "stack" },
-    field("Name", name), field("Folder", folder, "A path such as /projects/launch."),
+    field("Name", name),
     field("Tags", tags, "Separated by commas. Tags are saved in lower case, so “Q3” and “q3” are one tag."), field("Description", description),
+    h("p", { class: "hint" }, "To change its folder, use “Move…” next to Folder above."),
     h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Save changes")));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     showError(message, null);
+    const typed = parseTags(tags.value);
     try {
-      await busy(form, () => ctx.api.patch(`/documents/${seg(doc.id)}`, {
-        name: name.value.trim(), folder: normalizeFolder(folder.value), tags: parseTags(tags.value),
-        description: description.value.trim(),
+      const saved = await busy(form, () => ctx.api.patch(`/documents/${seg(doc.id)}`, {
+        name: name.value.trim(), tags: typed, description: description.value.trim(),
       }));
-      announce("Changes saved.");
+      // The server keeps one spelling per tag (lower case): say so when it changed what was typed.
+      const changed = typed.filter((t) => !(saved.tags || []).includes(t));
+      announce(changed.length
+        ? `Changes saved. Tags are kept in lower case: ${(saved.tags || []).join(", ")}.`
+        : "Changes saved.");
       ctx.navigate(location.pathname, { replace: true });
     } catch (error) {
       showError(message, error);

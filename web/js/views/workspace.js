@@ -3,7 +3,9 @@
 import { seg } from "../api.js";
 import { announce, busy, confirmAction, field, formatSize, h, mount, openDialog, showError, time } from "../ui.js";
 import { uploadTray } from "../tray.js";
-import { auditTable, can, download, dropZone, tagList } from "./common.js";
+import {
+  auditTable, can, download, dropZone, explicitFolders, folderNameField, lineage, mergeFolders, normalizeFolder, tagList,
+} from "./common.js";
 import { LINK_STATE_TEXT, openShareDialog } from "./share.js";
 
 const TABS = [
@@ -14,11 +16,7 @@ const TABS = [
   ["activity", "Activity", "owner"],
 ];
 
-/** "/a/b/" -> "/a/b"; "" -> "/". */
-export function normalizeFolder(folder) {
-  const parts = String(folder || "/").split("/").filter(Boolean);
-  return `/${parts.join("/")}`;
-}
+export { normalizeFolder };
 
 export async function renderWorkspace(main, ctx, workspaceId) {
   const { api } = ctx;
@@ -111,14 +109,28 @@ async function renderDocuments(ctx, params) {
       }
       if (event.workspaceId === workspaceId) reload();
     });
-    const zone = dropZone("Upload files", async (files) => {
+    const zone = dropZone("Upload files", async (files, fromFolders = [], directories = []) => {
+      // A folder's worth: its subfolders are made first (with their parents; idempotent), then
+      // each file goes into the folder it came from, below the one open here.
+      const targets = files.map((_, i) => normalizeFolder(`${folder}/${fromFolders[i] || ""}`));
+      const made = [...new Set([...directories.map((d) => normalizeFolder(`${folder}/${d}`)), ...targets])]
+        .filter((f) => f !== "/" && f !== folder);
+      const deepest = made.filter((f) => !made.some((other) => other.startsWith(`${f}/`)));
+      try {
+        for (const path of deepest) await api.post(`/workspaces/${seg(workspaceId)}/folders`, { path });
+      } catch (error) {
+        showError(message, error);
+        return;
+      }
+      if (made.length) announce(`${made.length === 1 ? "1 folder" : `${made.length} folders`} created; uploading ${files.length} file(s).`);
       // One at a time, so that each same-name question is answered before the next file.
-      for (const file of files) {
-        const target = await chooseTarget(file, folder, () => known, tray.namesInto(workspaceId, folder));
-        if (target) tray.add(api, file, { workspaceId, folder, ...target });
+      for (const [i, file] of files.entries()) {
+        const into = targets[i];
+        const target = await chooseTarget(file, into, () => known, tray.namesInto(workspaceId, into));
+        if (target) tray.add(api, file, { workspaceId, folder: into, ...target });
       }
       reload();
-    });
+    }, { folders: true });
     const newFolder = h("button", { type: "button", onclick: () => askFolder(ctx, folder, folderUrl) }, "New folder");
     tools.push(h("div", { class: "toolbar" }, zone.element, newFolder));
   }
@@ -130,17 +142,23 @@ async function renderDocuments(ctx, params) {
     try {
       let items;
       let truncated;
+      let explicit = [];
       if (searching) {
         ({ items, truncated } = await api.all(`/workspaces/${seg(workspaceId)}/documents`, { q, tag }));
       } else {
-        // One listing of the workspace gives both this folder's documents and its subfolders.
-        ({ items, truncated } = await api.all(`/workspaces/${seg(workspaceId)}/documents`));
+        // One listing of the workspace gives this folder's documents and the subfolders they imply;
+        // the explicit folders add those that are empty.
+        [{ items, truncated }, explicit] = await Promise.all([
+          api.all(`/workspaces/${seg(workspaceId)}/documents`),
+          explicitFolders(api, workspaceId),
+        ]);
       }
       if (ctx.view.stale()) return;
       known = items;
       listing.removeAttribute("aria-busy");
       const uploading = can(role, "editor") ? uploadTray().uploadingInto(workspaceId, folder).length : 0;
-      mount(listing, documentTable(ctx, items, { folder, searching, folderUrl, reload, message, uploading }),
+      const folders = mergeFolders(explicit, items);
+      mount(listing, documentTable(ctx, items, { folder, searching, folderUrl, reload, message, uploading, folders }),
         truncated ? h("p", { class: "muted" }, "Only the first 2,000 documents are shown. Search to narrow it down.") : null);
     } catch (error) {
       listing.removeAttribute("aria-busy");
@@ -202,43 +220,72 @@ async function chooseTarget(file, folder, listed, uploadingNames) {
   return null;
 }
 
+/** "New folder": created on the server (with any missing parent), then opened. */
 function askFolder(ctx, folder, folderUrl) {
   openDialog("New folder", (close) => {
-    const name = h("input", { type: "text", required: true, maxlength: 255, autocomplete: "off" });
-    // The rule in words, not the browser's generic "match the requested format".
-    name.addEventListener("input", () => name.setCustomValidity(name.value.includes("/")
-      ? "A folder name cannot contain “/”. Create one level at a time: open the new folder, then add the next one inside it."
-      : ""));
+    const name = folderNameField();
+    const message = h("div", { class: "message" });
     const form = h("form", { class: "stack" },
-      field("Folder name", name, "Folders appear once a file is uploaded into them."),
-      h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Open folder"),
+      name.element,
+      h("p", { class: "hint" }, folder === "/" ? "It is made at the top level of this workspace." : `It is made inside ${folder}.`),
+      message,
+      h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Create and open folder"),
         h("button", { type: "button", onclick: close }, "Cancel")));
-    form.addEventListener("submit", (event) => {
+    form.addEventListener("submit", async (event) => {
       event.preventDefault();
-      close();
-      ctx.navigate(folderUrl(normalizeFolder(`${folder}/${name.value.trim()}`)));
+      if (!name.check()) return;
+      const path = normalizeFolder(`${folder}/${name.input.value.trim()}`);
+      try {
+        const reply = await busy(form, () => ctx.api.post(`/workspaces/${seg(ctx.workspaceId)}/folders`, { path }));
+        announce(`Folder ${reply.name} created.`);
+        close();
+        ctx.navigate(folderUrl(reply.path));
+      } catch (error) {
+        showError(message, error);
+      }
     });
     return form;
   });
 }
 
-function documentTable(ctx, items, { folder, searching, folderUrl, reload, message, uploading = 0 }) {
+/** Delete the open folder (only an explicit, empty one; the server refuses anything else with 409). */
+async function deleteFolder(ctx, folder, folderUrl, message) {
+  const sure = await confirmAction(`Delete the folder “${folder.split("/").pop()}”?`,
+    `${folder} is empty. Deleting it removes the folder; nothing else changes.`, "Delete folder");
+  if (!sure) return;
+  await run(message, async () => {
+    await ctx.api.delete(`/workspaces/${seg(ctx.workspaceId)}/folders`, { path: folder });
+    announce(`Folder ${folder} deleted.`);
+    const parent = folder.split("/").slice(0, -1).join("/") || "/";
+    ctx.navigate(folderUrl(parent));
+  });
+}
+
+function documentTable(ctx, items, { folder, searching, folderUrl, reload, message, uploading = 0, folders }) {
   const { role } = ctx;
   const docs = [];
   const subfolders = new Set();
   for (const doc of items) {
-    const docFolder = normalizeFolder(doc.folder);
-    if (searching || docFolder === folder) docs.push(doc);
-    else if (folder === "/" || docFolder.startsWith(`${folder}/`)) {
-      const rest = docFolder.slice(folder === "/" ? 1 : folder.length + 1);
-      subfolders.add(rest.split("/")[0]);
+    if (searching || normalizeFolder(doc.folder) === folder) docs.push(doc);
+  }
+  if (!searching && folders) {
+    // Explicit and implied folders alike: the next level below the open folder.
+    const depth = folder === "/" ? 1 : folder.split("/").length;
+    for (const path of folders.paths) {
+      if (path !== "/" && lineage(path).length === depth && (folder === "/" || path.startsWith(`${folder}/`))) {
+        subfolders.add(path.split("/").pop());
+      }
     }
   }
   if (!docs.length && !subfolders.size) {
     if (!searching && uploading) {
       return h("p", { class: "empty" }, `${uploading === 1 ? "1 file is" : `${uploading} files are`} being uploaded into this folder; they appear here as they start.`);
     }
-    return h("p", { class: "empty" }, searching ? "No documents match." : "This folder is empty.");
+    if (searching) return h("p", { class: "empty" }, "No documents match.");
+    const removable = folder !== "/" && can(role, "editor") && folders && folders.explicit.has(folder);
+    return h("div", { class: "empty-folder" }, h("p", { class: "empty" }, "This folder is empty."),
+      removable ? h("button", { type: "button", class: "danger", onclick: () => deleteFolder(ctx, folder, folderUrl, message) },
+        "Delete this folder") : null);
   }
   docs.sort((a, b) => a.name.localeCompare(b.name));
   const folderRows = [...subfolders].sort().map((name) => h("tr", { class: "folder" },
@@ -312,12 +359,8 @@ async function renderTrash(ctx) {
         h("span", { class: "row-actions" },
           can(role, "editor") ? h("button", {
             type: "button",
-            onclick: () => run(message, async () => {
-              await api.post(`/documents/${seg(doc.id)}/restore`);
-              announce(`${doc.name} restored; its links stay unavailable (restore from the document to bring them back).`);
-              await reload();
-            }),
-          }, "Restore", h("span", { class: "visually-hidden" }, ` ${doc.name}`)) : null,
+            onclick: () => restoreFromTrash(ctx, doc, message, reload),
+          }, "Restore…", h("span", { class: "visually-hidden" }, ` ${doc.name}`)) : null,
           can(role, "owner") ? h("button", {
             type: "button", class: "danger",
             onclick: () => confirmPurge(ctx, doc, message, reload),
@@ -327,6 +370,21 @@ async function renderTrash(ctx) {
     }
   };
   await reload();
+}
+
+/** Restore asks, as on the document page, whether the document's share links come back too (off by default). */
+async function restoreFromTrash(ctx, doc, message, reload) {
+  const answer = await confirmAction(`Restore “${doc.name}”?`,
+    `It goes back to ${normalizeFolder(doc.folder)}. Its share links stay switched off unless you turn them back on here.`,
+    "Restore", { danger: false, choices: [{ name: "resume", label: "Also turn its share links back on", checked: false }] });
+  if (!answer.confirmed) return;
+  await run(message, async () => {
+    const restored = await ctx.api.post(`/documents/${seg(doc.id)}/restore`, { resume_links: answer.resume });
+    announce(answer.resume
+      ? `${doc.name} restored; ${restored.links_resumed} link(s) active again.`
+      : `${doc.name} restored; its links stay unavailable.`);
+    await reload();
+  });
 }
 
 function confirmPurge(ctx, doc, message, reload) {
