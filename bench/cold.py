@@ -20,13 +20,14 @@ The measuring interpreter is Lambda's version when the machine has an environmen
 (``BENCH_PYTHON``, else ``.venv313`` from ``make test-lambda-python``), else the bench's own.
 
 Each program runs inside a frame that reserves room on the interpreter's data stack
-(``STACK_ROOM``). CPython up to 3.13.2 (and every 3.11/3.12) frees a 16 KiB data-stack chunk as soon
-as a call returns below it and maps a new one on the next call: code that calls back and forth
-across a chunk's edge pays an ``mmap``/``munmap`` pair and page faults per call (CPython gh-142183,
-fixed in 3.13 by caching one chunk). Where the edge falls depends on how deep the import happens,
-so the same import measured 1.17x or 1.40x depending on what was imported before it (up to 3,000
-pairs, ~40 ms here). Lambda's current 3.13 runtime has the fix; the room keeps the whole cold start
-in one chunk, so every variant is measured without that artefact, alike.
+(``STACK_ROOM``). CPython 3.11 to 3.13, before a fix merged into 3.13 in March 2026, frees a
+16 KiB data-stack chunk as soon as a call returns below it and maps a new one on the next call:
+code that calls back and forth across a chunk's edge pays an ``mmap``/``munmap`` pair and page
+faults per call (CPython gh-142183; the fix caches one chunk). Where the edges fall depends on how
+deep the import starts, so the same import measured 1.17x or 1.40x depending on what was imported
+before it (up to 3,000 pairs, ~40 ms here). Lambda keeps its 3.13 runtime on current patch
+releases and imports the handler at its runtime client's depth, not ours; the room keeps the whole
+cold start in one chunk, so every variant, baseline included, is measured without the artefact.
 """
 
 from __future__ import annotations
