@@ -240,6 +240,22 @@ def test_duplicated_and_reordered_s3_events_land_each_version_once_and_keep_the_
     assert _audited(doc, "version.available") == 3  # one per version, however often delivered
 
 
+def test_a_landing_whose_link_refresh_failed_finishes_it_when_redelivered(aws: Any, alice: User, ws: str) -> None:
+    """Version 2 becomes current, then refreshing its links is throttled past the SDK's retries:
+    the message fails and SQS delivers it again. The redelivery finds the version already current
+    and must still refresh the links, or they serve version 1 for good."""
+    doc = _document(aws, alice, ws)
+    link = _link(alice, doc)
+    landed = land(aws, _start_version(alice, doc, b"version two"), b"version two")
+    faults = Faults("throttle", at=1, targets=frozenset({"Query"}))  # the refresh's read of the links
+    with faults.armed():
+        assert _deliver([("m", _message(aws, landed))])["batchItemFailures"]
+    assert faults.injected
+    assert _deliver([("m", _message(aws, landed))]) == {"batchItemFailures": []}
+    grant = ok(call("POST", f"/public/shares/{link['token']}/download", body={}))
+    assert landed["version_id"] in grant["url"]
+
+
 # --- duplicated and reordered stream records --------------------------------------------------
 
 

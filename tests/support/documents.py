@@ -75,10 +75,13 @@ def object_key_of(upload_id: str) -> str:
     return str(item["object_key"])
 
 
-def land(resources: Any, upload_id: str, data: bytes, *, content_type: str = "application/pdf") -> dict[str, Any]:
-    """Put bytes where the upload points (as the client's PUT would) and return the S3 event body."""
+def land(
+    resources: Any, upload_id: str, data: bytes, *, content_type: str = "application/pdf", key: str | None = None
+) -> dict[str, Any]:
+    """Put bytes where the upload points (as the client's PUT would) and return the S3 event body;
+    ``key`` read beforehand (``object_key_of``) saves the read here."""
     s3 = boto3.client("s3", region_name=resources.region)
-    key = object_key_of(upload_id)
+    key = key or object_key_of(upload_id)
     put = s3.put_object(
         Bucket=resources.bucket_name,
         Key=key,

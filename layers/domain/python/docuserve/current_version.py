@@ -14,14 +14,23 @@ RETRIES = 5
 
 
 def advance_current(document_id: str, version: Version, store: Store) -> Document | None:
-    """Make ``version`` current if it is newer than the current one (never backwards)."""
+    """Make ``version`` current if it is newer than the current one (never backwards).
+
+    Returns the document whose links must follow it: the one just saved, or -- when ``version``
+    is already current or older than the current one -- the document as it is, because a delivery
+    that made a version current and then crashed (or was throttled) before its links were
+    refreshed is redelivered, and its redelivery must finish that refresh (which is idempotent).
+    ``None`` when the document is gone or being purged.
+    """
     for _ in range(RETRIES):
         item = store.get(keys.document(document_id))
         if item is None:
             return None  # purged meanwhile
         doc, revision = Document.from_item(item), int(item.get("revision", 0))
-        if doc.current_version_number >= version.number or doc.status == "purging":
+        if doc.status == "purging":
             return None
+        if doc.current_version_number >= version.number:
+            return doc
         status, before = doc.status, doc.status_before_delete
         if status == "pending":
             status = "available"
