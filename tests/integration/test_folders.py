@@ -104,6 +104,15 @@ def test_each_folder_created_is_audited_parents_included(s: Setup) -> None:
     assert all(e["actor"]["id"] == s.editor.id for e in created)
 
 
+def test_a_path_deeper_than_one_transaction_holds_is_created_whole(s: Setup) -> None:
+    deep = "/" + "/".join(f"l{i}" for i in range(120))  # 120 levels: three transactions of <= 45
+    ok(s.create(deep), 201)
+    paths = s.paths(limit="200")
+    assert len(paths) == 120
+    assert deep in paths
+    assert ok(s.create(deep), 200)["path"] == deep
+
+
 @pytest.mark.parametrize(
     ("path", "says"),
     [
