@@ -1,4 +1,4 @@
-"""In Lambda, a cold start runs without the cyclic garbage collector until its first answer is out.
+"""In Lambda, a cold start runs without the cyclic garbage collector (docuserve.coldstart).
 
 Each case runs a fresh interpreter (the collector's state is process-wide): the function's
 environment, the handler module imported as Lambda imports it, then its first invocation.
@@ -110,3 +110,32 @@ def test_every_function_resumes_the_collector_after_its_first_invocation(module:
     enabled, qualname = json.loads(done.stdout.strip().splitlines()[-1])
     assert enabled is False
     assert qualname == "_ending_cold_start.<locals>.entry"
+
+
+def test_an_event_function_resumes_the_collector_as_its_first_invocation_starts() -> None:
+    # An event function's invocation may last minutes (upload_jobs: 15): it must not run uncollected.
+    program = (
+        "import gc, json, handlers\n"
+        "from docuserve.observability import event_entry\n"
+        "seen = []\n"
+        "handler = event_entry(lambda event, context: seen.append([gc.isenabled(), gc.get_freeze_count()]))\n"
+        "class Context:\n"
+        "    function_name = 'docuserve-unit-jobs'; memory_limit_in_mb = 256; aws_request_id = 'r-1'\n"
+        "    invoked_function_arn = 'arn:aws:lambda:us-east-1:123456789012:function:docuserve-unit-jobs'\n"
+        "paused = not gc.isenabled()\n"
+        "handler({}, Context())\n"
+        "print(json.dumps([paused, *seen[0]]))\n"
+    )
+    env = dict(os.environ) | {
+        "AWS_LAMBDA_FUNCTION_NAME": "docuserve-unit-jobs",
+        "PYTHONPATH": f"{ROOT / 'functions'}{os.pathsep}{ROOT / 'layers' / 'domain' / 'python'}",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", program], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    paused, enabled_inside, frozen_inside = json.loads(done.stdout.strip().splitlines()[-1])
+    assert paused is True
+    assert enabled_inside is True
+    assert frozen_inside > 10_000

@@ -1,4 +1,4 @@
-"""Cold start without the cyclic garbage collector: paused in Lambda until the first answer is out.
+"""Cold start without the cyclic garbage collector: paused in Lambda until the cold start is over.
 
 A cold start allocates ~100,000 long-lived objects (modules, classes, functions, botocore's
 service models) and almost no cyclic garbage (~500 unreachable objects after the members
@@ -6,10 +6,11 @@ function's every router and client). CPython's collector does not know that: eve
 allocations it scans the young objects, and its full collections rescan everything allocated so far,
 so the cost grows with all that was imported before (0.1-0.3x of the ``boto3`` baseline here;
 docs/performance.md, "Cold init"). So in Lambda ``handlers`` (the package every function's entry
-module is in) pauses the collector before any import, and the first invocation, when it has
-answered, freezes what init and that invocation built (``gc.freeze``: later collections never scan
-those objects again, which warm requests profit from as well) and resumes it. Nothing is collected
-in between: the few cycles init leaves become permanent, a few tens of KiB.
+module is in) pauses the collector before any import; an API function's first request, once it has
+answered, and an event function's first invocation, as it starts (it may run for minutes), freeze
+what the cold start built (``gc.freeze``: later collections never scan those objects again, which
+warm requests profit from as well) and resume it (``docuserve.observability``). Nothing is
+collected in between: the few cycles the cold start leaves become permanent, a few tens of KiB.
 
 Outside Lambda (tests, the local stack, tooling that imports a handler module without invoking it)
 nothing changes: ``AWS_LAMBDA_FUNCTION_NAME``, which Lambda always sets, is the switch.

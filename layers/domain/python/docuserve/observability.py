@@ -68,14 +68,18 @@ def _traced(handler: Handler) -> Handler:
     return traced
 
 
-def _ending_cold_start(handler: Handler) -> Handler:
-    """``handler``, resuming the garbage collector once the first invocation has answered.
+def _ending_cold_start(handler: Handler, *, after_first_answer: bool) -> Handler:
+    """``handler``, resuming the garbage collector paused for the cold start (``docuserve.coldstart``).
 
-    ``docuserve.coldstart``: the collector is paused from the first import (in Lambda) and the
-    first request still belongs to the cold start (lazy routers, the first boto3 clients).
+    API functions resume it once their first request has answered: that request still belongs to
+    the cold start (the lazy router, the first boto3 clients) and API Gateway bounds it to 29 s.
+    Event functions resume it as their first invocation starts: one may run for 15 minutes
+    (``upload_jobs``), far too long to leave cycles uncollected.
     """
 
     def entry(event: dict[str, Any], context: LambdaContext) -> Any:
+        if not after_first_answer:
+            coldstart.cold_start_done()
         try:
             return handler(event, context)
         finally:
@@ -101,7 +105,7 @@ def api_entry(resolve: Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
         answer = screening.screen(event) or resolve(event, context)
         return add_cors_headers(event, screening.frame(answer), get_settings().cors_origins)
 
-    return _ending_cold_start(_traced(handler))
+    return _ending_cold_start(_traced(handler), after_first_answer=True)
 
 
 def event_entry(process: Handler) -> Handler:
@@ -112,7 +116,7 @@ def event_entry(process: Handler) -> Handler:
     def handler(event: dict[str, Any], context: LambdaContext) -> Any:
         return process(event, context)
 
-    return _ending_cold_start(_traced(handler))
+    return _ending_cold_start(_traced(handler), after_first_answer=False)
 
 
 class BusinessMetric:
