@@ -197,7 +197,7 @@ def test_the_path_may_come_in_the_body_instead_of_the_query(s: Setup) -> None:
     assert s.paths() == []
     missing = call("DELETE", f"/workspaces/{s.ws}/folders", claims=s.editor.claims)
     assert missing.status == 422
-    assert "path" in missing.text
+    assert list(missing.json()["fields"]) == ["query.path"]
     bad = call("DELETE", f"/workspaces/{s.ws}/folders", claims=s.editor.claims, query={"path": "/a/../b"})
     assert bad.status == 422
     assert "path" in bad.text

@@ -50,7 +50,8 @@ def delete_folder(
     if path is not None and body is not None and body.path != _path(path):
         raise InvalidInput("path", "the query and the body name different folders")
     if path is None and body is None:
-        raise InvalidInput("path", 'name the folder: ?path=/a/b or a JSON body {"path": "/a/b"}')
+        # Named as a missing query parameter is (``query.path``); a JSON body {"path"} works too.
+        raise InvalidInput("query.path", 'name the folder: ?path=/a/b or a JSON body {"path": "/a/b"}')
     folders.delete(current_caller(router), workspace_id, body.path if body is not None else _path(path or ""))
 
 
