@@ -1,4 +1,5 @@
-"""Trash retention: purges documents trashed longer than ``limits.trash_days`` (EventBridge, daily).
+"""Trash retention: purges documents trashed longer than ``limits.trash_days`` (EventBridge, daily),
+after expiring abandoned uploads (``docuserve.upload_expiry``).
 
 Thin: ``docuserve.retention.sweep`` does the work, stopping while a minute of the invocation is
 left; whatever remains is picked up by the next run. A document that cannot be purged is logged
@@ -12,7 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from docuserve import retention
+from docuserve import retention, upload_expiry
 from docuserve.observability import event_entry
 
 
@@ -21,7 +22,7 @@ class SweepFailed(RuntimeError):
 
 
 def process(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    __import__("docuserve.upload_expiry").upload_expiry.sweep(remaining_ms=context.get_remaining_time_in_millis)
+    upload_expiry.sweep(remaining_ms=context.get_remaining_time_in_millis)
     result = retention.sweep(remaining_ms=context.get_remaining_time_in_millis)
     if result.failed:
         # The others were purged; failing the invocation makes the function's errors alarm fire
