@@ -325,3 +325,9 @@ def test_a_member_removed_mid_create_gets_404_and_nothing_is_written(s: Setup, m
     monkeypatch.undo()
     assert reply.status == 404, reply.text
     assert s.paths() == []
+
+
+def test_deleting_an_empty_workspace_takes_its_empty_folders_with_it(s: Setup) -> None:
+    ok(s.create("/a/b"), 201)
+    assert call("DELETE", f"/workspaces/{s.ws}", claims=s.owner.claims).status == 204
+    assert Store().query(keys.folders_pk(s.ws), limit=10, consistent=True).items == []

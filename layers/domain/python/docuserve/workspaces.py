@@ -143,9 +143,15 @@ def delete(caller: Caller, workspace_id: str) -> None:
     except TransactionCancelled as cancelled:
         _refuse_if_lost(caller, workspace_id, cancelled, "deleting the workspace")
         raise Conflict("the workspace still holds documents (trash included); purge them first") from None
-    # The workspace is gone, so every access check already fails; this tidies the memberships.
+    # The workspace is gone, so every access check already fails; this tidies the memberships and
+    # the (empty) folders.
+    _delete_partition(store, keys.workspace_pk(workspace_id), keys.member_prefix())
+    _delete_partition(store, keys.folders_pk(workspace_id), None)
+
+
+def _delete_partition(store: Store, partition: str, sk_prefix: str | None) -> None:
     while True:
-        page = store.query(keys.workspace_pk(workspace_id), sk_prefix=keys.member_prefix(), limit=100, consistent=True)
+        page = store.query(partition, sk_prefix=sk_prefix, limit=100, consistent=True)
         for item in page.items:
             store.delete({"pk": item["pk"], "sk": item["sk"]})
         if not page.next_cursor:
