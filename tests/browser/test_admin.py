@@ -38,8 +38,11 @@ def _row(page: Page, email: str) -> Locator:
     row = page.locator(f'tr[data-email="{email}"]')
     for _ in range(50):
         expect(page.get_by_role("table").or_(page.get_by_text("No users on this page."))).to_be_visible()
-        if row.count():
+        try:  # the list may still be the one drawn before the invitation: give its redraw a moment
+            expect(row).to_be_visible(timeout=3_000)
             return row
+        except AssertionError:
+            pass
         following = page.get_by_role("button", name="Next page")
         if following.is_disabled():
             break
