@@ -19,7 +19,8 @@ import { UploadTask } from "./upload.js";
 const STORE_KEY = "docuserve.uploads";
 const ACTIVE = new Set(["queued", "hashing", "uploading", "processing"]);
 const ENDED = new Set(["available", "failed", "cancelled"]);
-const STATE_TEXT = {
+/** What each upload state reads as (the tray and the document page's version uploads). */
+export const STATE_TEXT = {
   queued: "Waiting",
   hashing: "Checking the file",
   uploading: "Uploading",

@@ -2,20 +2,11 @@
 
 import { seg } from "../api.js";
 import { announce, describeError, field, formatSize, h, mount, openDialog, showError, startDownload, time } from "../ui.js";
+import { STATE_TEXT } from "../tray.js";
 import { UploadTask } from "../upload.js";
 
 export const RANK = { viewer: 1, editor: 2, owner: 3 };
 export const can = (role, needed) => (RANK[role] || 0) >= RANK[needed];
-
-const STATE_TEXT = {
-  queued: "Waiting",
-  hashing: "Checking the file",
-  uploading: "Uploading",
-  processing: "Verifying",
-  available: "Available",
-  paused: "Paused",
-  failed: "Failed",
-};
 
 /** Ask for a download URL and start the download. */
 export async function download(api, documentId, versionId) {
