@@ -102,6 +102,29 @@ def test_json_nested_as_deep_as_a_model_goes_still_works(world: World) -> None:
     assert reply.status != 422 or "body" not in reply.json().get("fields", {}), reply.text
 
 
+# --- bodies that are JSON but not an object ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        # A list around a valid body: Powertools would validate its first element and act on it.
+        ("POST", "/workspaces/{workspace_id}/folders", '[{"path": "/wrapped"}]'),
+        ("POST", "/workspaces", '[{"name": "Wrapped"}]'),
+        ("PATCH", "/shares/{share_id}", '[{"label": "wrapped"}]'),
+        ("POST", "/public/shares/{token}/download", '[{"password": "x"}]'),
+        ("POST", "/workspaces", '"Plans"'),
+        ("POST", "/workspaces", "42"),
+        ("POST", "/workspaces", "[]"),
+    ],
+)
+def test_a_body_that_is_not_a_json_object_is_a_422_naming_the_body(
+    aws: Any, world: World, method: str, path: str, body: str
+) -> None:
+    url = path.format(**world.params)
+    _refused(aws, lambda: _raw(world, method, url, body, public=url.startswith("/public/")), 422, "validation_error", "body")
+
+
 # --- bodies that are not JSON ------------------------------------------------------------------
 
 

@@ -10,6 +10,8 @@ Before: a request body must be JSON that the rest of the code can take without s
   ``MAX_DEPTH`` deep (a deeper document is refused before Python's recursion limit is reached),
   and with no lone UTF-16 surrogate in any string or key (``"x\\ud800"`` is valid JSON text but
   no Unicode string: it cannot be stored, hashed or sent on). Each is 422 naming the field.
+- The body must be a JSON object (or ``null``, meaning none): an array, string or number is 422
+  naming ``body``.
 
 After: a 204 carries no body at all (RFC 9110 §15.3.5), whatever the resolver serialised.
 
@@ -134,7 +136,14 @@ def screen(event: dict[str, Any]) -> dict[str, Any] | None:
     except ValueError:
         return _invalid("body", "JSON decode error")
     problem = first_problem(document)
-    return _invalid(*problem) if problem else None
+    if problem:
+        return _invalid(*problem)
+    # Every body this API takes is an object. Anything else is refused here: Powertools would
+    # validate a list's first element as the model and act on it (``[{"path": "/a"}]`` created
+    # a folder). ``null`` stays what it was: no body, for the routes whose body is optional.
+    if document is not None and not isinstance(document, dict):
+        return _invalid("body", "must be a JSON object")
+    return None
 
 
 def frame(answer: dict[str, Any]) -> dict[str, Any]:
