@@ -122,7 +122,9 @@ def test_a_body_that_is_not_a_json_object_is_a_422_naming_the_body(
     aws: Any, world: World, method: str, path: str, body: str
 ) -> None:
     url = path.format(**world.params)
-    _refused(aws, lambda: _raw(world, method, url, body, public=url.startswith("/public/")), 422, "validation_error", "body")
+    _refused(
+        aws, lambda: _raw(world, method, url, body, public=url.startswith("/public/")), 422, "validation_error", "body"
+    )
 
 
 # --- bodies that are not JSON ------------------------------------------------------------------
