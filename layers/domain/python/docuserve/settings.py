@@ -36,8 +36,16 @@ def function_environment(
     web_origin: str,
     cors_origins: str,
     limits: Limits,
+    malware_scanning: bool = True,
+    scan_timeout_minutes: int = 60,
+    mail_from: str = "",
+    mail_configuration_set: str = "",
 ) -> dict[str, str]:
-    """The environment every DocuServe function runs with (``cors_origins``: comma-separated)."""
+    """The environment every DocuServe function runs with (``cors_origins``: comma-separated).
+
+    ``malware_scanning``: versions wait for a scan result (GuardDuty in AWS, the stand-in scanner
+    locally) before they become available. ``mail_from`` empty: the stage sends no mail.
+    """
     return {
         "STAGE": stage,
         "TABLE_NAME": table_name,
@@ -49,6 +57,10 @@ def function_environment(
         "CORS_ORIGINS": cors_origins,
         "POWERTOOLS_METRICS_NAMESPACE": "DocuServe",
         "POWERTOOLS_LOG_LEVEL": "INFO",
+        "MALWARE_SCANNING": "on" if malware_scanning else "off",
+        "SCAN_TIMEOUT_MINUTES": str(scan_timeout_minutes),
+        "MAIL_FROM": mail_from,
+        "MAIL_CONFIGURATION_SET": mail_configuration_set,
         **limits.to_env(),
     }
 
@@ -71,6 +83,11 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     # Only the functions that queue upload jobs are given it (``adapters.jobs`` refuses without it).
     upload_jobs_queue_url: str = ""
+    # Fail closed: a function started without the variable waits for scan results.
+    malware_scanning: bool = True
+    scan_timeout_minutes: int = 60
+    mail_from: str = ""  # empty: this stage sends no mail
+    mail_configuration_set: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -99,6 +116,10 @@ class Settings:
             service=e.get("POWERTOOLS_SERVICE_NAME", "docuserve"),
             limits=Limits.from_env(e),
             upload_jobs_queue_url=e.get(UPLOAD_JOBS_QUEUE_URL, ""),
+            malware_scanning=e.get("MALWARE_SCANNING", "on") != "off",
+            scan_timeout_minutes=int(e.get("SCAN_TIMEOUT_MINUTES") or 60),
+            mail_from=e.get("MAIL_FROM", ""),
+            mail_configuration_set=e.get("MAIL_CONFIGURATION_SET", ""),
         )
 
 
