@@ -29,6 +29,8 @@ from docuserve.settings import UPLOAD_JOBS_QUEUE_URL, function_environment
 
 REGION = "us-east-1"
 UPLOAD_EVENTS_MAX_RECEIVES = 5
+LOCAL_MAIL_FROM = "no-reply@docuserve.local"
+SCAN_RESULT_DETAIL_TYPE = "GuardDuty Malware Protection Object Scan Result"
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,13 @@ class Resources:
     events_dead_letter_queue_url: str = ""
     jobs_queue_url: str = ""
     jobs_dead_letter_queue_url: str = ""
+    # Malware scanning: the stand-in scanner's own feed of object-created events (never in AWS,
+    # where GuardDuty reads the bucket), and the queue the EventBridge scan-result rule fills.
+    scanner_queue_url: str = ""
+    scan_results_queue_url: str = ""
+    scan_results_dead_letter_queue_url: str = ""
+    mail_from: str = ""
+    mail_configuration_set: str = ""
 
     def function_environment(self, *, web_origin: str, limits: Limits | None = None) -> dict[str, str]:
         """The environment variables the stack gives every function (see ``infra/functions.py``)."""
@@ -59,6 +68,9 @@ class Resources:
                 web_origin=web_origin,
                 cors_origins=web_origin,
                 limits=limits or Limits(),
+                malware_scanning=True,
+                mail_from=self.mail_from,
+                mail_configuration_set=self.mail_configuration_set,
             ),
             # The stack gives it to the functions that queue upload jobs (infra/events.py).
             UPLOAD_JOBS_QUEUE_URL: self.jobs_queue_url,
@@ -125,18 +137,52 @@ def provision(
         QueueName=f"{prefix}-object-created", Attributes={"RedrivePolicy": json.dumps(redrive)}
     )["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    # The stand-in scanner (local/scanner.py) reads the same object-created feed, as GuardDuty's
+    # plan does in AWS; its results go through EventBridge like GuardDuty's.
+    scanner_url = sqs.create_queue(QueueName=f"{prefix}-scanner")["QueueUrl"]
+    scanner_arn = sqs.get_queue_attributes(QueueUrl=scanner_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     s3.put_bucket_notification_configuration(
         Bucket=bucket,
         NotificationConfiguration={
             "QueueConfigurations": [
                 {
-                    "QueueArn": queue_arn,
+                    "QueueArn": arn,
                     "Events": ["s3:ObjectCreated:*"],
                     "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": DOCUMENTS_PREFIX}]}},
                 }
+                for arn in (queue_arn, scanner_arn)
             ]
         },
     )
+    # As infra/scanning.py: the scan-result rule on the default bus feeds a queue (with a DLQ) that
+    # the upload-processing function consumes.
+    results_dlq_url = sqs.create_queue(QueueName=f"{prefix}-scan-results-dlq")["QueueUrl"]
+    results_dlq_arn = sqs.get_queue_attributes(QueueUrl=results_dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    results_redrive = {"deadLetterTargetArn": results_dlq_arn, "maxReceiveCount": str(UPLOAD_EVENTS_MAX_RECEIVES)}
+    results_url = sqs.create_queue(
+        QueueName=f"{prefix}-scan-results", Attributes={"RedrivePolicy": json.dumps(results_redrive)}
+    )["QueueUrl"]
+    results_arn = sqs.get_queue_attributes(QueueUrl=results_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events = client("events")
+    rule = f"{prefix}-scan-results"
+    events.put_rule(
+        Name=rule,
+        EventPattern=json.dumps(
+            {
+                "source": ["aws.guardduty"],
+                "detail-type": [SCAN_RESULT_DETAIL_TYPE],
+                "detail": {"s3ObjectDetails": {"bucketName": [bucket]}},
+            }
+        ),
+    )
+    events.put_targets(Rule=rule, Targets=[{"Id": "scan-results", "Arn": results_arn}])
+
+    # SES: moto sends only from a verified identity; the configuration set is the stage's.
+    client("ses").verify_email_identity(EmailAddress=LOCAL_MAIL_FROM)
+    configuration_set = f"{prefix}-mail"
+    client("sesv2").create_configuration_set(ConfigurationSetName=configuration_set)
 
     # As infra/events.py: upload jobs (multipart completion, full hashing), with their own DLQ.
     jobs_dlq_url = sqs.create_queue(QueueName=f"{prefix}-upload-jobs-dlq")["QueueUrl"]
@@ -184,6 +230,11 @@ def provision(
         events_dead_letter_queue_url=dlq_url,
         jobs_queue_url=jobs_url,
         jobs_dead_letter_queue_url=jobs_dlq_url,
+        scanner_queue_url=scanner_url,
+        scan_results_queue_url=results_url,
+        scan_results_dead_letter_queue_url=results_dlq_url,
+        mail_from=LOCAL_MAIL_FROM,
+        mail_configuration_set=configuration_set,
     )
 
 
