@@ -206,3 +206,16 @@ def folder(ws: str, path: str) -> Key:
 def subfolder_prefix(path: str) -> str:
     """The sort-key prefix of every folder below ``path``."""
     return f"{path.rstrip('/')}/"
+
+
+# --- mail preferences (docuserve.notify) --------------------------------------------------------
+# | preferences | ``NOTIFY#{user}`` | ``PREFS`` | | | |
+# A prefix of its own, so a function that only reads preferences (the public one, to honour a
+# link creator's "link downloaded" choice) can be granted exactly these items.
+
+NOTIFY_PREFIX = "NOTIFY#"
+
+
+def notification_preferences(user_id: str) -> Key:
+    """One user's mail preferences (absent: every mail on)."""
+    return {"pk": f"{NOTIFY_PREFIX}{user_id}", "sk": "PREFS"}

@@ -85,6 +85,9 @@ ROUTES: tuple[Route, ...] = (
     _r("PATCH", "/shares/{share_id}", M),
     _r("DELETE", "/shares/{share_id}", M),
     _r("GET", "/shares/{share_id}/activity", M),
+    # e-mail (issue 16): the caller's mail preferences (members: the table; /me itself is system's)
+    _r("GET", "/me/notifications", M),
+    _r("PUT", "/me/notifications", M),
     _r("GET", "/public/shares/{token}", P, public=True),
     _r("POST", "/public/shares/{token}/download", P, public=True),
 )

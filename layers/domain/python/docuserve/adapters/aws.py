@@ -51,8 +51,18 @@ def sqs() -> Any:
     return session().client("sqs", config=_DEFAULT_CONFIG)
 
 
+# Mail is never worth a long wait: the public function sends from the partner's download request.
+_MAIL_CONFIG = Config(connect_timeout=2, read_timeout=3, retries={"mode": "standard", "max_attempts": 2})
+
+
+@cache
+def sesv2() -> Any:
+    """SES v2, with short timeouts (``docuserve.adapters.mail``)."""
+    return session().client("sesv2", config=_MAIL_CONFIG)
+
+
 def reset() -> None:
     """Forget cached clients and settings (tests and the local stack re-point them at moto)."""
-    for fn in (session, dynamodb, s3, cognito, sqs):
+    for fn in (session, dynamodb, s3, cognito, sqs, sesv2):
         fn.cache_clear()
     get_settings.cache_clear()

@@ -134,3 +134,18 @@ def set_enabled(user_id: str, enabled: bool) -> User:
             raise NotFound("user not found") from None
         raise
     return get(user_id)
+
+
+def group_members(group: str) -> list[User]:
+    """Every user in ``group`` (the admins, to be told of a threat), page after page."""
+    users: list[User] = []
+    token: str | None = None
+    while True:
+        kwargs: dict[str, Any] = {"UserPoolId": _pool(), "GroupName": group, "Limit": COGNITO_PAGE_MAX}
+        if token:
+            kwargs["NextToken"] = token
+        raw = aws.cognito().list_users_in_group(**kwargs)
+        users += [_user(u) for u in raw.get("Users", [])]
+        token = raw.get("NextToken")
+        if not token:
+            return users
