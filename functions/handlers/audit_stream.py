@@ -4,6 +4,8 @@ Link writes on the partner side carry their audit event in ``last_event`` (one a
 the counters); this function materialises each one (``docuserve.sharing.activity``). Records are
 processed in order; on a failure it reports that record's sequence number so Lambda retries from
 there (partial batch response), and after the retries the batch goes to the on-failure queue.
+A download event appended here may also owe the link's creator "your link was downloaded"
+(``docuserve.notify``: at most hourly per link, never an error of this function).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from docuserve import notify
 from docuserve.adapters.store import Store, deserialize
 from docuserve.observability import event_entry, logger
 from docuserve.sharing.activity import materialise
@@ -26,7 +29,12 @@ def process(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if record.get("eventName") not in ("INSERT", "MODIFY") or not image:
             continue
         try:
-            written += materialise(deserialize(image), store)
+            item = deserialize(image)
+            if materialise(item, store):
+                written += 1
+                # A download appended just now may owe the link's creator a mail (at most hourly);
+                # that never raises, so a mail can never hold up the audit trail.
+                notify.link_downloaded(item, store)
         except Exception:
             logger.exception("audit event not materialised; Lambda retries from this record")
             return {"batchItemFailures": [{"itemIdentifier": stream.get("SequenceNumber", "")}]}

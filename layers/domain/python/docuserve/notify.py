@@ -3,13 +3,17 @@
 Preferences: one item per user (``keys.notification_preferences``), every mail on until the user
 turns it off; a PUT changes only the fields it names.
 
-"Your link was downloaded" (``link_downloaded``), after a partner download has been counted: at
-most one mail per link per hour. The claim is a conditional write of ``last_download_mail_at`` on
-the link item (absent, or an hour old), so of two concurrent downloads exactly one mails. The
-claim comes before the preference read and the send: a creator who turned the mail off costs one
-read an hour, not one per download, and a mail that fails is not tried again within the hour, so
-an SES outage costs each link one short, failed attempt an hour, never a slow download each time.
-It never touches the download count, and it never raises (``redeem`` calls it after counting).
+"Your link was downloaded" (``link_downloaded``) is sent from the table's stream, by the function
+that already turns the partner's ``share.downloaded`` event into its audit item
+(``handlers.audit_stream``), not from the partner's request: the download stays one write, the
+public function never holds SES or reads anything but links, and a slow or failing SES can never
+touch a download. At most one mail per link per hour: a conditional write of
+``last_download_mail_at`` (absent or an hour old) and ``last_download_mail_event`` (not this
+event) on the link item claims it, so concurrent downloads, a duplicated or replayed stream record
+and the claim's own stream record mail once. An event more than an hour old (a replay long after)
+is not mailed. The claim comes before the preference read and the send: a creator who turned the
+mail off costs a read an hour, and a mail that fails is not tried again within the hour. It never
+touches the download count, and it never raises.
 
 "A threat was found" (``threat_found``): the workspace's owners and the deployment's admins, each
 address once, each as their preference says.
@@ -18,7 +22,7 @@ address once, each as their preference says.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -78,13 +82,18 @@ def _web(path: str) -> str:
     return f"{get_settings().web_origin}{path}"
 
 
-def link_downloaded(link: dict[str, Any], moment: datetime, store: Store | None = None) -> bool:
-    """Mail the link's creator about the download ``link`` (the counted write's new image) records.
+def link_downloaded(image: dict[str, Any], store: Store | None = None) -> bool:
+    """Mail the creator of the link whose stream image ``image`` carries a new download event.
 
     True when a mail went out. Never raises: a failure is logged and counted (``MailFailures``).
     """
+    event = image.get("last_event")
+    if not str(image.get("pk", "")).startswith(keys.LINK_PREFIX) or not isinstance(event, dict):
+        return False
+    if event.get("action") != "share.downloaded" or not event.get("id") or not event.get("at"):
+        return False
     try:
-        return _link_downloaded(link, moment, store or Store())
+        return _link_downloaded(image, event, store or Store())
     except Exception:
         logger.exception("the download mail failed; the download is not affected")
         from docuserve.adapters.mail import MAIL_FAILURES
@@ -94,21 +103,24 @@ def link_downloaded(link: dict[str, Any], moment: datetime, store: Store | None 
         return False
 
 
-def _link_downloaded(link: dict[str, Any], moment: datetime, store: Store) -> bool:
-    cutoff = clock.iso(moment - DOWNLOAD_MAIL_INTERVAL)
+def _link_downloaded(link: dict[str, Any], event: dict[str, Any], store: Store) -> bool:
+    now = clock.now()
+    cutoff = clock.iso(now - DOWNLOAD_MAIL_INTERVAL)
+    if str(event["at"]) <= cutoff:
+        return False  # a record replayed long after the download: too late to be news
     last = link.get("last_download_mail_at")
-    if isinstance(last, str) and last > cutoff:
-        return False  # mailed within the hour: no further call at all
+    if (isinstance(last, str) and last > cutoff) or link.get("last_download_mail_event") == event["id"]:
+        return False  # mailed within the hour, or this very download: no call at all
     creator, recipient = link.get("created_by"), link.get("sender_email")
     if not creator or not recipient:
         return False  # a creator without a verified address cannot be mailed
     try:
         store.update(
             {"pk": link["pk"], "sk": link["sk"]},
-            "SET last_download_mail_at = :at",
+            "SET last_download_mail_at = :at, last_download_mail_event = :event",
             condition="attribute_exists(pk) AND (attribute_not_exists(last_download_mail_at)"
             " OR last_download_mail_at <= :cutoff)",
-            expression_values={":at": clock.iso(moment), ":cutoff": cutoff},
+            expression_values={":at": clock.iso(now), ":event": str(event["id"]), ":cutoff": cutoff},
             return_values="NONE",
         )
     except ConditionFailed:
@@ -122,7 +134,7 @@ def _link_downloaded(link: dict[str, Any], moment: datetime, store: Store) -> bo
     rendered = messages.link_downloaded(
         document_name=str(link.get("document_name", "")),
         label=link.get("label"),
-        downloaded_at=clock.iso(moment),
+        downloaded_at=str(event["at"]),
         download_count=int(link.get("download_count", 0)),
         downloads_remaining=downloads_remaining(link),
         url=_web(f"/d/{quote(str(link.get('document_id', '')), safe='')}"),

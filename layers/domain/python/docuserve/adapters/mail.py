@@ -67,8 +67,9 @@ def compose(to: str, subject: str, text: str, html: str, *, sender: str) -> Emai
     message["Date"] = format_datetime(clock.now())
     message["Message-ID"] = make_msgid(domain=message["From"].split("@", 1)[1])
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies to this
-    message.set_content(text, subtype="plain", charset="utf-8")
-    message.add_alternative(html, subtype="html", charset="utf-8")
+    # Quoted-printable: 7-bit clean for any relay, and still readable in the raw message.
+    message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
     return message
 
 
