@@ -3,7 +3,9 @@
 ``/api/...`` behaves like the deployed ``api`` stage: the route comes from the route table (read
 per request), protected routes pass the Cognito authorizer first, the function gets the REST proxy
 event Lambda would get, and its answer is mapped back. Unknown routes get API Gateway's 403.
-Everything else is the web app from ``web/`` (single-page routing: unknown pages get index.html).
+``/_local/outbox`` lists the mail the functions sent (``local.outbox``: the local stack only; in
+AWS SES delivers it). Everything else is the web app from ``web/`` (single-page routing: unknown
+pages get index.html).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from local.events import rest_event
 from local.invoke import invoke
 
 API_PREFIX = "/api"
+OUTBOX_PATH = "/_local/outbox"
 MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's request payload limit
 NO_BODY_STATUSES = frozenset({204, 304})
 # Pending connections the kernel queues before accept(): socketserver's default of 5 resets
@@ -85,6 +88,8 @@ class Site:
             "user_pool_client_id": self.user_pool_client_id,
             "cognito_endpoint": self.cognito_endpoint,
             "password_policy": PASSWORD_POLICY.as_web_config(),
+            # The web app shows its Outbox page (the mail in ``/_local/outbox``) only when this is set.
+            "local": True,
         }
 
 
@@ -162,6 +167,8 @@ class FrontHandler(BaseHTTPRequestHandler):
                 log = True
             elif raw_path == "/config.json" and self.command in ("GET", "HEAD"):
                 answer, log = self._config(), False
+            elif raw_path == OUTBOX_PATH:
+                answer, log = self._outbox(), False
             else:
                 answer = self._web(raw_path)
                 log = answer.status >= 400
@@ -208,6 +215,15 @@ class FrontHandler(BaseHTTPRequestHandler):
         if not self.server.ready.is_set():
             return _json_answer(503, {"message": "the local stack is starting"}, [("Retry-After", "1")])
         return _json_answer(200, self.server.site.config(self.headers.get("Host")), list(WEB_HEADERS.items()))
+
+    def _outbox(self) -> Answer:
+        """The mail sent so far, newest first (no sign-in: the local stack is one developer's)."""
+        if self.command not in ("GET", "HEAD"):
+            return Answer(405, [("Allow", "GET, HEAD"), *WEB_HEADERS.items()], b"")
+        from local.outbox import outbox
+
+        headers = [(k, v) for k, v in WEB_HEADERS.items() if k != "Cache-Control"] + [("Cache-Control", "no-store")]
+        return _json_answer(200, outbox(self.server.site.region), headers)
 
     # -- API Gateway --------------------------------------------------------------------------
     def _api(self, resource_path: str, query: str, body: bytes) -> Answer:

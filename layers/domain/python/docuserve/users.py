@@ -3,6 +3,10 @@
 Disabling keeps the user's memberships: enabling them again restores their access as it was.
 Disabling also ends the user's sessions (refresh tokens) and, through ``docuserve.accounts``, their
 still-valid ID tokens on every route within a minute.
+
+Invitations: Cognito mails the invitation in AWS. The local stack's Cognito (moto) mails nothing,
+so there the invitation also goes through the mail adapter into the local outbox; it says how to
+sign in and carries no password (the local console prints the temporary one).
 """
 
 from __future__ import annotations
@@ -12,12 +16,22 @@ from docuserve.adapters import users as directory
 from docuserve.adapters.users import User
 from docuserve.audit import Actor, AuditEvent
 from docuserve.identity import Caller
+from docuserve.settings import get_settings
+
+LOCAL_STAGE = "local"  # the stage name of ``make run`` and the tests (local/provision.py)
 
 
 def invite(caller: Caller, email: str) -> User:
     caller.require_admin()
     user = directory.invite(email)
     audit.record(AuditEvent("user.invited", Actor.member(caller), details={"user_id": user.id, "email": email}))
+    settings = get_settings()
+    if settings.stage == LOCAL_STAGE:
+        from docuserve import messages  # only the local stack renders invitations
+        from docuserve.adapters import mail
+
+        invitation = messages.local_invite(email=user.email or email, sign_in_url=f"{settings.web_origin}/")
+        mail.send_quietly(user.email or email, invitation.subject, invitation.text, invitation.html, what="invite")
     return user
 
 
