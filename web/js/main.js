@@ -6,6 +6,7 @@ import { Auth } from "./auth.js";
 import { h, mount } from "./ui.js";
 import { isAdmin, renderAdmin } from "./views/admin.js";
 import { renderDocument } from "./views/document.js";
+import { OUTBOX_PATH, renderOutbox } from "./views/outbox.js";
 import { renderPartner } from "./views/partner.js";
 import { renderSignIn } from "./views/signin.js";
 import { renderWorkspace } from "./views/workspace.js";
@@ -31,8 +32,10 @@ let ctx;
 let renderCount = 0;
 
 function renderAccount() {
+  // The local stack's outbox is open to anyone at the machine: partners read their codes there too.
+  const outbox = ctx && ctx.config.local ? h("a", { href: OUTBOX_PATH, "data-link": true }, "Outbox") : null;
   if (!ctx || location.pathname.startsWith("/s/") || !ctx.auth.signedIn) {
-    mount(account);
+    mount(account, outbox);
     return;
   }
   const signOut = async () => {
@@ -40,6 +43,7 @@ function renderAccount() {
     navigate("/", { replace: true });
   };
   mount(account,
+    outbox,
     isAdmin(ctx.auth) ? h("a", { href: "/admin", "data-link": true }, "Admin") : null,
     h("span", { class: "who" }, ctx.auth.user.email),
     h("button", { type: "button", class: "link", onclick: signOut }, "Sign out"));
@@ -55,6 +59,9 @@ async function route() {
   if ((match = path.match(/^\/s\/([^/]+)\/?$/))) {
     document.title = "Shared document · DocuServe";
     return renderPartner(main, { ...ctx, view }, decodeURIComponent(match[1]));
+  }
+  if (path === OUTBOX_PATH) {
+    return renderOutbox(main, { ...ctx, view });
   }
   if (!ctx.auth.signedIn) {
     document.title = "Sign in · DocuServe";
