@@ -15,6 +15,10 @@ from aws_cdk import aws_logs as logs
 from docuserve.limits import Limits
 
 MFA_MODES = ("off", "optional", "required")
+# "guardduty": GuardDuty Malware Protection for S3 scans every upload and a version is served only
+# once clean (SPEC phase 2, fail closed); "off": no scanning, a version is available once verified.
+MALWARE_SCANNING_MODES = ("guardduty", "off")
+SCAN_TIMEOUT_MINUTES = (5, 1440)  # how long a version may wait for its result before it alarms
 # CloudWatch's allowed retention periods (days) and the CDK enum member for each.
 LOG_RETENTION = {
     1: "ONE_DAY", 3: "THREE_DAYS", 5: "FIVE_DAYS", 7: "ONE_WEEK", 14: "TWO_WEEKS", 30: "ONE_MONTH",
@@ -60,6 +64,13 @@ class StageConfig:
     # Cognito's own sender is capped at about 50 mails a day: a stage that invites real users sends
     # through SES from this verified address (``make preflight`` checks the identity).
     mail_from: str | None = None
+    malware_scanning: str = "guardduty"
+    scan_timeout_minutes: int = 60
+
+    @property
+    def scanning(self) -> bool:
+        """Uploads wait for a malware scan result before they can be served."""
+        return self.malware_scanning != "off"
 
     @property
     def stack_name(self) -> str:
@@ -131,7 +142,7 @@ def load_stage(context: dict[str, Any], stage: str) -> StageConfig:
     known = {
         "retain_data", "deletion_protection", "mfa", "waf", "log_retention_days", "web_origins",
         "api_throttle", "public_throttle", "limits", "waf_public_rate_per_5min", "domain_name",
-        "certificate_arn", "alarm_email", "mail_from",
+        "certificate_arn", "alarm_email", "mail_from", "malware_scanning", "scan_timeout_minutes",
     }  # fmt: skip
     unknown = sorted(set(raw) - known)
     if unknown:
@@ -171,6 +182,15 @@ def load_stage(context: dict[str, Any], stage: str) -> StageConfig:
     mail_from = _optional_str(raw, "mail_from", where)
     if mail_from and not _EMAIL.match(mail_from):
         raise ConfigError(f"{where}.mail_from must be an email address verified in SES, got {mail_from!r}")
+    scanning = raw.get("malware_scanning", "guardduty")
+    if scanning not in MALWARE_SCANNING_MODES:
+        raise ConfigError(
+            f"{where}.malware_scanning must be one of {', '.join(MALWARE_SCANNING_MODES)}, got {scanning!r}"
+        )
+    timeout = raw.get("scan_timeout_minutes", 60)
+    low, high = SCAN_TIMEOUT_MINUTES
+    if not isinstance(timeout, int) or isinstance(timeout, bool) or not low <= timeout <= high:
+        raise ConfigError(f"{where}.scan_timeout_minutes must be an integer from {low} to {high}, got {timeout!r}")
     waf_rate = raw.get("waf_public_rate_per_5min", 300)
     if not isinstance(waf_rate, int) or isinstance(waf_rate, bool) or not 10 <= waf_rate <= 2_000_000_000:
         raise ConfigError(f"{where}.waf_public_rate_per_5min must be an integer of at least 10")
@@ -195,4 +215,6 @@ def load_stage(context: dict[str, Any], stage: str) -> StageConfig:
         certificate_arn=certificate,
         alarm_email=email,
         mail_from=mail_from,
+        malware_scanning=scanning,
+        scan_timeout_minutes=timeout,
     )

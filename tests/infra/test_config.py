@@ -62,6 +62,15 @@ def test_prod_is_the_safe_stage_and_dev_the_disposable_one() -> None:
         ({"waf_public_rate_per_5min": 5}, "stages.prod.waf_public_rate_per_5min"),
         ({"waf_public_rate_per_5min": True}, "stages.prod.waf_public_rate_per_5min"),
         ({"colour": "blue"}, "colour"),
+        ({"malware_scanning": "clamav"}, "stages.prod.malware_scanning"),
+        ({"malware_scanning": False}, "stages.prod.malware_scanning"),
+        ({"malware_scanning": None}, "stages.prod.malware_scanning"),
+        ({"scan_timeout_minutes": 4}, "stages.prod.scan_timeout_minutes"),
+        ({"scan_timeout_minutes": 1441}, "stages.prod.scan_timeout_minutes"),
+        ({"scan_timeout_minutes": "60"}, "stages.prod.scan_timeout_minutes"),
+        ({"scan_timeout_minutes": True}, "stages.prod.scan_timeout_minutes"),
+        ({"scan_timeout_minutes": 60.0}, "stages.prod.scan_timeout_minutes"),
+        ({"mail_from": "no-reply"}, "stages.prod.mail_from"),
         ({"alarm_email": "nobody"}, "stages.prod.alarm_email"),
         ({"alarm_email": ["ops@example.com"]}, "stages.prod.alarm_email"),
         ({"domain_name": "docs.example.com"}, "stages.prod.domain_name and stages.prod.certificate_arn"),
@@ -102,6 +111,20 @@ def test_optional_settings_accept_a_custom_domain_and_an_alarm_email() -> None:
     assert config.domain_name == "docs.example.com"
     assert config.alarm_email == "ops@example.com"
     assert config.web_origins == ("https://docs.example.com",)
+
+
+def test_malware_scanning_defaults_to_guardduty_with_an_hour_to_scan() -> None:
+    context = copy.deepcopy(stage_context())
+    for setting in ("malware_scanning", "scan_timeout_minutes"):
+        context["stages"]["prod"].pop(setting, None)
+    config = load_stage(context, "prod")
+    assert (config.malware_scanning, config.scanning, config.scan_timeout_minutes) == ("guardduty", True, 60)
+
+
+@pytest.mark.parametrize("minutes", [5, 1440])
+def test_malware_scanning_can_be_off_and_the_timeout_is_bounded(minutes: int) -> None:
+    config = load_stage(_with("prod", malware_scanning="off", scan_timeout_minutes=minutes), "prod")
+    assert (config.scanning, config.scan_timeout_minutes) == (False, minutes)
 
 
 def test_an_unknown_stage_is_refused() -> None:
