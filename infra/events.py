@@ -34,7 +34,8 @@ VERIFIABLE_DOCUMENT_SIZE = (JOBS_TIMEOUT_SECONDS // HASHING_MARGIN) * ASSUMED_RE
 MAX_RECEIVES = 5
 
 
-def _queue_pair(scope: Construct, name: str, *, timeout_seconds: int) -> tuple[sqs.Queue, sqs.Queue]:
+def queue_pair(scope: Construct, name: str, *, timeout_seconds: int) -> tuple[sqs.Queue, sqs.Queue]:
+    """A Lambda source queue (SSE-SQS, TLS only) whose messages go to their own DLQ after 5 receives."""
     dead_letters = sqs.Queue(
         scope,
         f"{name}DeadLetters" if name != "ObjectCreated" else "DeadLetters",
@@ -76,7 +77,7 @@ class UploadEvents(Construct):
                 f"limits.max_document_size ({max_document_size} bytes) exceeds what upload verification "
                 f"hashes within its timeout ({VERIFIABLE_DOCUMENT_SIZE} bytes; docs/performance.md)"
             )
-        self.queue, self.dead_letters = _queue_pair(self, "ObjectCreated", timeout_seconds=CHECKSUM_TIMEOUT_SECONDS)
+        self.queue, self.dead_letters = queue_pair(self, "ObjectCreated", timeout_seconds=CHECKSUM_TIMEOUT_SECONDS)
         bucket.add_event_notification(
             s3.EventType.OBJECT_CREATED,
             s3n.SqsDestination(self.queue),
@@ -84,7 +85,7 @@ class UploadEvents(Construct):
         )
         handler.add_event_source(sources.SqsEventSource(self.queue, batch_size=1, report_batch_item_failures=True))
 
-        self.jobs, self.job_dead_letters = _queue_pair(self, "Jobs", timeout_seconds=JOBS_TIMEOUT_SECONDS)
+        self.jobs, self.job_dead_letters = queue_pair(self, "Jobs", timeout_seconds=JOBS_TIMEOUT_SECONDS)
         jobs_handler.add_event_source(sources.SqsEventSource(self.jobs, batch_size=1, report_batch_item_failures=True))
         for sender in job_senders:
             self.jobs.grant_send_messages(sender)

@@ -28,6 +28,7 @@ from docuserve.routes import Function
 from docuserve.settings import function_environment
 from infra.bytecode import code_with_bytecode
 from infra.config import StageConfig
+from infra.mail import configuration_set_name
 from infra.nag import acknowledge
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,6 +128,10 @@ class Functions(Construct):
             web_origin=web_origin,
             cors_origins=Fn.join(",", cors_origins),
             limits=config.limits,
+            malware_scanning=config.scanning,
+            scan_timeout_minutes=config.scan_timeout_minutes,
+            mail_from=config.mail_from or "",
+            mail_configuration_set=configuration_set_name(config),
         )
         self.by_name: dict[str, lambda_.Function] = {}
         for spec in SPECS:

@@ -32,6 +32,14 @@ PERIOD = Duration.minutes(5)
 # How long an object-created event may wait before processing counts as stuck (the queue's
 # visibility timeout is 30 minutes, so a healthy retry cycle stays well under an hour).
 QUEUE_AGE_ALARM_SECONDS = 3600
+# The overdue-scan check runs every 15 minutes (infra/scanning.py) and emits this metric without
+# dimensions (one deployment-wide count), so the alarm reads it as emitted.
+SCANS_OVERDUE = "ScansOverdue"
+# The scan verdicts upload processing counts (docuserve.observability.BusinessMetric; the dashboard
+# test checks every business metric is graphed under its name).
+UPLOADS_INFECTED = "UploadsInfected"
+UPLOADS_UNSCANNABLE = "UploadsUnscannable"
+OVERDUE_PERIOD = Duration.minutes(15)
 
 
 def business_metric(name: str, label: str) -> cloudwatch.MathExpression:
@@ -55,6 +63,8 @@ class Watched:
     dead_letters: sqs.IQueue
     audit_failures: sqs.IQueue | None = None
     job_dead_letters: sqs.IQueue | None = None  # upload jobs (completion, hashing) that failed 5 times
+    # Malware scanning (a stage with malware_scanning: guardduty): results that failed 5 times.
+    scan_dead_letters: sqs.IQueue | None = None
 
 
 class Monitoring(Construct):
@@ -123,6 +133,11 @@ class Monitoring(Construct):
                 ("UploadJobDeadLetterQueueUrl", watched.job_dead_letters.queue_url),
                 ("UploadJobDeadLetterQueueArn", watched.job_dead_letters.queue_arn),
             ]
+        if watched.scan_dead_letters is not None:
+            outputs += [
+                ("ScanResultDeadLetterQueueUrl", watched.scan_dead_letters.queue_url),
+                ("ScanResultDeadLetterQueueArn", watched.scan_dead_letters.queue_arn),
+            ]
         for name, value in outputs:
             CfnOutput(self, name, value=value).override_logical_id(name)
 
@@ -184,6 +199,26 @@ class Monitoring(Construct):
                 ),
                 f"{prefix}: link audit events could not be written after retries; they are parked in the "
                 "audit-stream failure queue. Fix the cause and replay them (docs/operations.md, 'Alarms').",
+            )
+        if watched.scan_dead_letters is not None:
+            self._alarm(
+                "scan-result-dead-letters",
+                watched.scan_dead_letters.metric_approximate_number_of_messages_visible(
+                    period=PERIOD, statistic="Maximum"
+                ),
+                f"{prefix}: a malware scan result could not be processed (or delivered) 5 times; it is in the "
+                "scan-result dead-letter queue and its version stays 'scanning'. Fix the cause, then redrive "
+                "(docs/operations.md, 'Scanning and mail').",
+            )
+            self._alarm(
+                "scans-overdue",
+                cloudwatch.Metric(
+                    namespace=NAMESPACE, metric_name=SCANS_OVERDUE, statistic="Sum", period=OVERDUE_PERIOD
+                ),
+                f"{prefix}: uploads have waited longer than scan_timeout_minutes "
+                f"({config.scan_timeout_minutes}) for their malware scan result; they stay unavailable. "
+                "Check the GuardDuty plan's status and the scan-result queue "
+                "(docs/operations.md, 'Scanning and mail').",
             )
         self._alarm(
             "upload-queue-stuck",
@@ -294,4 +329,20 @@ class Monitoring(Construct):
             business("Share-link lockouts (10 wrong passwords)", (BusinessMetric.LINK_LOCKOUTS, "lockouts")),
             business("Trash retention", (BusinessMetric.DOCUMENTS_EXPIRED, "documents purged after trash_days")),
         )
+        if config.scanning:
+            scans = business(
+                "Malware scanning",
+                (UPLOADS_INFECTED, "infected (never served)"),
+                (UPLOADS_UNSCANNABLE, "unscannable (served only if released)"),
+            )
+            scans.add_left_metric(
+                cloudwatch.Metric(
+                    namespace=NAMESPACE,
+                    metric_name=SCANS_OVERDUE,
+                    statistic="Maximum",
+                    period=OVERDUE_PERIOD,
+                    label="overdue (waiting past scan_timeout_minutes)",
+                )
+            )
+            dashboard.add_widgets(scans)
         return dashboard

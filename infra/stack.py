@@ -17,12 +17,18 @@ from infra.data import Data
 from infra.events import UploadEvents
 from infra.functions import AUDIT_STREAM, TRASH_SWEEPER, UPLOAD_EVENTS, UPLOAD_JOBS, Functions
 from infra.identity import Identity
+from infra.mail import Mail
 from infra.monitoring import Monitoring, Watched
 from infra.nag import acknowledge
 from infra.retention import TrashRetention
+from infra.scanning import MalwareScanning
 from infra.storage import Storage
 from infra.waf import ApiFirewall
 from infra.web import Web
+
+# The functions that send mail (SPEC phase 2): links to recipients and codes (members, public),
+# "files arrived" and "a threat was found" (upload events), the downloaded digest (trash sweeper).
+MAIL_SENDERS = (Function.MEMBERS.value, Function.PUBLIC.value, UPLOAD_EVENTS, TRASH_SWEEPER)
 
 
 @jsii.implements(IAspect)
@@ -98,6 +104,18 @@ class DocuServeStack(Stack):
             self, "AuditStream", table=self.data.table, handler=self.functions[AUDIT_STREAM]
         )
         self.trash_retention = TrashRetention(self, "TrashRetention", handler=self.functions[TRASH_SWEEPER])
+        self.scanning: MalwareScanning | None = None
+        if config.scanning:
+            self.scanning = MalwareScanning(
+                self,
+                "MalwareScanning",
+                bucket=self.storage.bucket,
+                key=self.storage.key,
+                results_handler=self.functions[UPLOAD_EVENTS],
+                verifiers=[self.functions[UPLOAD_EVENTS], self.functions[UPLOAD_JOBS]],
+                releaser=self.functions[Function.MEMBERS.value],
+                overdue_checker=self.functions[TRASH_SWEEPER],
+            )
 
         self.monitoring = Monitoring(
             self,
@@ -111,8 +129,19 @@ class DocuServeStack(Stack):
                 dead_letters=self.upload_events.dead_letters,
                 job_dead_letters=self.upload_events.job_dead_letters,
                 audit_failures=self.audit_stream.failures,
+                scan_dead_letters=self.scanning.dead_letters if self.scanning else None,
             ),
         )
+        self.mail: Mail | None = None
+        if config.mail_from:
+            self.mail = Mail(
+                self,
+                "Mail",
+                config=config,
+                alarm_topic=self.monitoring.topic,
+                alarm_key=self.monitoring.key,
+                senders=[self.functions[name] for name in MAIL_SENDERS],
+            )
 
         for child in self.node.children:
             if child.node.id.startswith("BucketNotificationsHandler"):

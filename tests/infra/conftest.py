@@ -57,3 +57,14 @@ def prod(prod_out: Path) -> Any:
 @pytest.fixture(params=["dev", "prod"])
 def template(request: pytest.FixtureRequest) -> Any:
     return request.getfixturevalue(request.param)
+
+
+VARIANT_MAIL_FROM = "noreply@mail.docs.example.com"
+
+
+@pytest.fixture(scope="session")
+def variant(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The dev stage with the other choices: malware scanning off and a mail sender set."""
+    context = json.loads(json.dumps(stage_context()))
+    context["stages"]["dev"].update(malware_scanning="off", mail_from=VARIANT_MAIL_FROM)
+    return synth("dev", tmp_path_factory.mktemp("cdk-variant"), context)

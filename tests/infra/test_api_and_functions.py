@@ -238,18 +238,20 @@ def _function_ids(template: Any) -> dict[str, str]:
     return {spec.name: by_handler[spec.handler] for spec in SPECS}
 
 
-def _event_source_of(template: Any, function: str) -> dict[str, Any]:
+def _event_sources_of(template: Any, function: str) -> list[dict[str, Any]]:
     logical = _function_ids(template)[function]
     mappings = template.find_resources("AWS::Lambda::EventSourceMapping").values()
-    (mapping,) = [m["Properties"] for m in mappings if m["Properties"]["FunctionName"] == {"Ref": logical}]
-    return dict(mapping)
+    return [dict(m["Properties"]) for m in mappings if m["Properties"]["FunctionName"] == {"Ref": logical}]
 
 
 def test_upload_processing_takes_one_object_per_invocation(template: Any) -> None:
-    for function in (UPLOAD_EVENTS, UPLOAD_JOBS):
-        mapping = _event_source_of(template, function)
-        assert mapping["BatchSize"] == 1, function
-        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"], function
+    # upload_events: object-created events, and (with malware scanning) scan results; upload_jobs: jobs
+    for function, sources in ((UPLOAD_EVENTS, 2), (UPLOAD_JOBS, 1)):
+        mappings = _event_sources_of(template, function)
+        assert len(mappings) == sources, function
+        for mapping in mappings:
+            assert mapping["BatchSize"] == 1, function
+            assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"], function
 
 
 def test_the_hashing_function_has_the_timeout_the_document_size_limit_is_computed_from(template: Any) -> None:

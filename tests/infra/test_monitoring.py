@@ -12,10 +12,13 @@ import pytest
 from docuserve.observability import BusinessMetric
 from infra.config import load_stage
 from infra.functions import SPECS
+from infra.monitoring import SCANS_OVERDUE
 from infra.waf import BODY_SIZE_RULE
 from tests.infra.conftest import stage_context, synth
 
 BUSINESS_METRICS = [v for k, v in vars(BusinessMetric).items() if k.isupper()]
+# Emitted once per deployment by the overdue-scan check, without dimensions (the alarm reads it so).
+UNDIMENSIONED = {SCANS_OVERDUE}
 
 
 def _resolve(value: Any) -> str:
@@ -92,7 +95,11 @@ def test_dashboard_shows_every_business_metric_summed_over_the_powertools_servic
     expressions = [
         m[0]["expression"] for metrics in _graphs(template).values() for m in metrics if isinstance(m[0], dict)
     ]
+    plain = [m[:2] for metrics in _graphs(template).values() for m in metrics if isinstance(m[0], str)]
     for name in BUSINESS_METRICS:
+        if name in UNDIMENSIONED:
+            assert ["DocuServe", name] in plain, name
+            continue
         assert f"SUM(SEARCH('{{DocuServe,service}} MetricName=\"{name}\"', 'Sum', 300))" in expressions, name
 
 
@@ -124,8 +131,9 @@ def test_every_business_metric_on_the_dashboard_is_emitted_by_the_code() -> None
     root = Path(__file__).resolve().parents[2]
     sources = [*(root / "layers" / "domain" / "python").rglob("*.py"), *(root / "functions").rglob("*.py")]
     text = "".join(p.read_text() for p in sources if p.name != "observability.py")
-    for attribute in (k for k in vars(BusinessMetric) if k.isupper()):
-        assert f"count(BusinessMetric.{attribute}" in text, attribute
+    for attribute, name in ((k, v) for k, v in vars(BusinessMetric).items() if k.isupper()):
+        emitted = f"BusinessMetric.{attribute}" if name in UNDIMENSIONED else f"count(BusinessMetric.{attribute}"
+        assert emitted in text, attribute
 
 
 # --- alarms ---------------------------------------------------------------------------------
@@ -152,7 +160,8 @@ def test_dead_letter_and_audit_failure_queues_alarm_as_soon_as_one_message_lands
     queues = template.find_resources("AWS::SQS::Queue")
     # Every queue that only ever holds failures (no redrive of its own) is alarmed.
     parked = {k for k, q in queues.items() if "RedrivePolicy" not in q["Properties"]}
-    assert len(parked) == 3  # object-created and upload-jobs dead letters, audit-stream failures
+    # object-created, upload-jobs and scan-result dead letters, audit-stream failures
+    assert len(parked) == 4
     assert watched == parked
     assert all(a["Threshold"] == 1 and a["Statistic"] == "Maximum" for a in alarms)
 
@@ -174,6 +183,8 @@ def test_alarms_have_names_an_operator_can_find(template: Any) -> None:
             "upload-job-dead-letters",
             "audit-stream-failures",
             "upload-queue-stuck",
+            "scan-result-dead-letters",
+            "scans-overdue",
         )
     }
     expected |= {f"docuserve-{stage}-{spec.name}-{kind}" for spec in SPECS for kind in ("errors", "throttles")}
@@ -183,7 +194,7 @@ def test_alarms_have_names_an_operator_can_find(template: Any) -> None:
 def test_every_alarm_notifies_the_topic_and_treats_no_data_as_fine(template: Any) -> None:
     topic = {"Ref": _topic_id(template)}
     alarms = _alarms(template)
-    assert len(alarms) == 1 + 2 * len(SPECS) + 4
+    assert len(alarms) == 1 + 2 * len(SPECS) + 6
     for name, alarm in alarms.items():
         assert alarm["AlarmActions"] == [topic], name
         assert alarm["OKActions"] == [topic], name

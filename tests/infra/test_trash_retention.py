@@ -31,7 +31,7 @@ def test_a_daily_schedule_targets_the_sweeper_and_may_invoke_it(template: Any) -
     rules = [
         r["Properties"]
         for r in template.find_resources("AWS::Events::Rule").values()
-        if "ScheduleExpression" in r["Properties"]
+        if r["Properties"].get("ScheduleExpression", "").startswith("cron(")
     ]
     (rule,) = rules
     assert rule["ScheduleExpression"] == SCHEDULE.expression_string == "cron(17 3 * * ? *)"
@@ -44,7 +44,10 @@ def test_a_daily_schedule_targets_the_sweeper_and_may_invoke_it(template: Any) -
         for p in template.find_resources("AWS::Lambda::Permission").values()
         if p["Properties"]["Principal"] == "events.amazonaws.com"
     ]
-    assert [p["FunctionName"] for p in permissions] == [{"Fn::GetAtt": [sweeper, "Arn"]}]
+    # the daily purge and, with malware scanning, the overdue-scan check (tests/infra/test_scanning.py)
+    assert [p["FunctionName"] for p in permissions] == [{"Fn::GetAtt": [sweeper, "Arn"]}] * 2
+    daily = [p for p in permissions if p["SourceArn"]["Fn::GetAtt"][0].startswith("TrashRetentionDaily")]
+    assert len(daily) == 1
 
 
 def test_the_sweeper_has_time_for_a_bounded_run(template: Any) -> None:
