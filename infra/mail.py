@@ -93,8 +93,11 @@ class Mail(Construct):
             configuration_set=self.configuration_set,
             dkim_signing=True,
         )
-        # CDK adds the topic-policy statement that lets SES (for this configuration set only)
-        # publish; the topic is encrypted with its own key, which SES must be able to use too.
+        # CDK adds the topic-policy statement that lets SES publish for this configuration set only
+        # (aws:SourceArn); the topic is encrypted with its own key, which SES must be able to use.
+        # Like the CloudWatch statement beside it, and as AWS documents for services publishing to
+        # encrypted topics, the key statement carries no condition: the topic policy decides who
+        # publishes, and a condition KMS does not see would silently drop every bounce.
         configuration_set_arn = stack.format_arn(service="ses", resource="configuration-set", resource_name=name)
         alarm_key.add_to_resource_policy(
             iam.PolicyStatement(
@@ -102,10 +105,6 @@ class Mail(Construct):
                 principals=[iam.ServicePrincipal("ses.amazonaws.com")],
                 actions=["kms:GenerateDataKey*", "kms:Decrypt"],
                 resources=["*"],
-                conditions={
-                    "StringEquals": {"aws:SourceAccount": stack.account},
-                    "ArnLike": {"aws:SourceArn": configuration_set_arn},
-                },
             )
         )
         self.event_destination = ses.ConfigurationSetEventDestination(
