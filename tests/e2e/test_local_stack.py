@@ -37,6 +37,7 @@ def test_config_json_tells_clients_where_the_api_and_the_user_pool_are(local_sta
         "user_pool_client_id",
         "cognito_endpoint",
         "password_policy",
+        "local",  # the local stack only: the web app shows its Outbox page
     }
     assert config["api_url"] == f"{local_stack.base_url}/api"
     assert config["region"] == "us-east-1"

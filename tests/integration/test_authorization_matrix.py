@@ -294,6 +294,9 @@ ROWS: list[Row] = [
     Row("POST", "/public/shares/{token}/download", ANYONE, lambda w: Request({"token": _share(w)["token"]}, {})),
     # system routes
     Row("GET", "/me", SIGNED_IN),
+    # e-mail (issue 16): one's own mail preferences
+    Row("GET", "/me/notifications", SIGNED_IN),
+    Row("PUT", "/me/notifications", SIGNED_IN, lambda w: Request({}, {"files_arrived": True})),
     Row("GET", "/health", (2, 2, 2, 2, 2, 2)),
     Row("GET", "/openapi.json", (2, 2, 2, 2, 2, 2)),
 ]
