@@ -34,6 +34,7 @@ from pydantic import BaseModel
 
 from docuserve.models import requests as member_models
 from docuserve.models import shares as share_models
+from docuserve.models.notifications import NotificationPreferencesBody
 from docuserve.routes import ROUTES
 from tests.support.gateway import Reply, call
 from tests.support.links import fast_passwords  # noqa: F401  (fixture)
@@ -73,6 +74,7 @@ BODY_ROUTES = [
     BodyRoute("POST", "/documents/{document_id}/shares", share_models.CreateShare),
     BodyRoute("PATCH", "/shares/{share_id}", share_models.EditShare),
     BodyRoute("POST", "/public/shares/{token}/download", share_models.DownloadRequest),
+    BodyRoute("PUT", "/me/notifications", NotificationPreferencesBody),
 ]
 
 # --- strategies --------------------------------------------------------------------------------
