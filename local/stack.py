@@ -196,6 +196,22 @@ def _start(front: Front, port: int, running: Running, started: float) -> None:
         function="upload_jobs",
     ).start()
     running.add(jobs.stop)
+    # Malware scanning: the stand-in scanner on the object-created feed (GuardDuty's, in AWS), and
+    # the scan-result queue (filled by the EventBridge rule) → the upload-processing function.
+    from local.scanner import ScannerPoller
+
+    scanner = ScannerPoller(
+        queue_url=resources.scanner_queue_url,
+        bucket=resources.bucket_name,
+        endpoint_url=moto.url,
+        region=resources.region,
+        log=say,
+    ).start()
+    running.add(scanner.stop)
+    results = S3EventPoller(
+        queue_url=resources.scan_results_queue_url, endpoint_url=moto.url, region=resources.region, log=say
+    ).start()
+    running.add(results.stop)
     # sharing issue: the table stream → the audit-stream function (partner download audit events)
     from local.audit_stream import StreamPoller
 

@@ -1,6 +1,10 @@
 """Trash retention: purges documents trashed longer than ``limits.trash_days`` (EventBridge, daily),
 after expiring abandoned uploads (``docuserve.upload_expiry``).
 
+Invoked with ``{"task": "scan_overdue"}`` (EventBridge, every 15 minutes, when malware scanning is
+on) it only counts the versions whose scan result is overdue (``docuserve.scanning.overdue``),
+which the ``ScansOverdue`` alarm watches.
+
 Thin: ``docuserve.retention.sweep`` does the work, stopping while a minute of the invocation is
 left; whatever remains is picked up by the next run. A document that cannot be purged is logged
 and skipped, and the invocation then fails so the function's errors alarm fires.
@@ -13,7 +17,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from docuserve import retention, upload_expiry
+from docuserve import retention, scanning, upload_expiry
 from docuserve.observability import event_entry
 
 
@@ -22,6 +26,9 @@ class SweepFailed(RuntimeError):
 
 
 def process(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if isinstance(event, dict) and event.get("task") == "scan_overdue":
+        late = scanning.overdue(remaining_ms=context.get_remaining_time_in_millis)
+        return {"scans_overdue": len(late)}
     upload_expiry.sweep(remaining_ms=context.get_remaining_time_in_millis)
     result = retention.sweep(remaining_ms=context.get_remaining_time_in_millis)
     if result.failed:

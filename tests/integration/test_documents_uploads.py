@@ -24,6 +24,7 @@ from tests.support.documents import (
     make_user,
     ok,
     run_jobs,
+    scan_landed,
     sha256_b64,
     upload,
 )
@@ -138,6 +139,7 @@ def test_concurrent_duplicate_events_decide_exactly_once(
     thread race would test moto rather than the conditional write.)"""
     created = create_document(alice, ws, DATA)
     landed = land(aws, created["upload"]["upload_id"], data)
+    scan_landed(aws, landed)  # the scan result first: then the checksum step decides at once
     parsed = processing.parse_key(landed["key"], landed["version_id"])
     assert parsed is not None
     real_verify = processing.verify

@@ -21,6 +21,7 @@ from tests.support.documents import (
     create_workspace,
     make_user,
     ok,
+    scan_queued,
     sha256_b64,
     upload,
 )
@@ -78,7 +79,8 @@ def drain(resources: Any) -> list[str]:
 
 
 def deliver_s3_events(resources: Any) -> list[str]:
-    """Hand what S3 itself queued (moto's bucket notification) to the upload-processing function."""
+    """Hand what S3 itself queued (moto's bucket notification) to the upload-processing function,
+    then let the stand-in scanner scan what it was told about (its results go the same way)."""
     from local.events import sqs_event
 
     bodies = drain(resources)
@@ -86,6 +88,7 @@ def deliver_s3_events(resources: Any) -> list[str]:
     for n, body in enumerate(bodies):
         result = module.handler(sqs_event([(f"s3-{n}", body)]), FakeContext())
         assert result == {"batchItemFailures": []}, json.dumps(result)
+    scan_queued(resources)
     return bodies
 
 

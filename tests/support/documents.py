@@ -94,15 +94,67 @@ def land(
     return {"key": key, "size": len(data), "version_id": put.get("VersionId")}
 
 
-def deliver(resources: Any, *landed: dict[str, Any]) -> dict[str, Any]:
-    """Hand S3 object-created events to the upload-processing function as one SQS batch."""
+def deliver(resources: Any, *landed: dict[str, Any], scan: bool = True) -> dict[str, Any]:
+    """Hand S3 object-created events to the upload-processing function as one SQS batch; then,
+    with ``scan``, let the stand-in scanner scan the landed objects and deliver its results (as
+    the local stack does), so a clean upload ends ``available``."""
     bodies = [
         (f"m{n}", s3_object_created(resources.bucket_name, x["key"], x["size"], version_id=x["version_id"]))
         for n, x in enumerate(landed)
     ]
     module = importlib.import_module("handlers.upload_events")
     result: dict[str, Any] = module.handler(sqs_event(bodies), FakeContext())
+    if scan:
+        scan_landed(resources, *landed)
     return result
+
+
+def scan_landed(resources: Any, *landed: dict[str, Any]) -> list[str | None]:
+    """The stand-in scanner on each landed object (its result goes through the EventBridge rule to
+    the scan-results queue), then that queue handed to the upload-processing function."""
+    from local.scanner import Scanner
+
+    scanner = Scanner(bucket=resources.bucket_name, region=resources.region)
+    results = [scanner.scan(x["key"], x["version_id"]) for x in landed]
+    deliver_scan_results(resources)
+    return results
+
+
+def scan_queued(resources: Any) -> list[str | None]:
+    """The stand-in scanner on everything S3 itself queued for it (moto's bucket notification to the
+    scanner's queue, as the local stack's scanner reads it), then its results delivered."""
+    from local.scanner import Scanner, object_versions
+
+    sqs = boto3.client("sqs", region_name=resources.region)
+    scanner = Scanner(bucket=resources.bucket_name, region=resources.region)
+    results: list[str | None] = []
+    while True:
+        got = sqs.receive_message(QueueUrl=resources.scanner_queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        if not got:
+            break
+        for message in got:
+            results += [scanner.scan(key, version) for key, version in object_versions(message["Body"])]
+            sqs.delete_message(QueueUrl=resources.scanner_queue_url, ReceiptHandle=message["ReceiptHandle"])
+    deliver_scan_results(resources)
+    return results
+
+
+def deliver_scan_results(resources: Any) -> list[dict[str, Any]]:
+    """Hand every queued scan result to the upload-processing function, one per invocation (as
+    the stack's event source does); returns each result's detail."""
+    sqs = boto3.client("sqs", region_name=resources.region)
+    module = importlib.import_module("handlers.upload_events")
+    delivered: list[dict[str, Any]] = []
+    while True:
+        got = sqs.receive_message(QueueUrl=resources.scan_results_queue_url, MaxNumberOfMessages=1)
+        messages = got.get("Messages", [])
+        if not messages:
+            return delivered
+        (message,) = messages
+        delivered.append(json.loads(message["Body"]).get("detail", {}))
+        result = module.handler(sqs_event([(message["MessageId"], message["Body"])]), FakeContext())
+        assert result == {"batchItemFailures": []}, json.dumps(result)
+        sqs.delete_message(QueueUrl=resources.scan_results_queue_url, ReceiptHandle=message["ReceiptHandle"])
 
 
 def upload(resources: Any, upload_id: str, data: bytes) -> None:

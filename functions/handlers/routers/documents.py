@@ -135,6 +135,13 @@ def restore_version(document_id: str, version_id: str) -> RestoredVersion:
     )
 
 
+@router.post("/documents/<document_id>/versions/<version_id>/release")
+def release_version(document_id: str, version_id: str) -> VersionView:
+    """Serve a version that could not be scanned for malware after all (owner only, audited)."""
+    version = documents.release(current_caller(router), document_id, version_id)
+    return VersionView.of(version, current=False)
+
+
 @router.get("/documents/<document_id>/download")
 def download(
     document_id: str,

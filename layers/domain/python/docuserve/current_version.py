@@ -6,6 +6,8 @@ and response models (Pydantic) at cold start.
 
 from __future__ import annotations
 
+import contextlib
+
 from docuserve import clock, keys
 from docuserve.adapters.store import ConditionFailed, Store
 from docuserve.records import Document, Version
@@ -41,7 +43,7 @@ def advance_current(document_id: str, version: Version, store: Store) -> Documen
                 keys.document(document_id),
                 "SET current_version = :v, current_object_key = :k, current_s3_version_id = :s3,"
                 " current_version_number = :n, #size = :size, sha256 = :sha, content_type = :ct, #s = :status,"
-                " status_before_delete = :before, updated_at = :at, revision = :next",
+                " status_before_delete = :before, updated_at = :at, revision = :next, scan_status = :scan",
                 condition="revision = :rev",
                 names={"#s": "status", "#size": "size"},
                 expression_values={
@@ -57,9 +59,29 @@ def advance_current(document_id: str, version: Version, store: Store) -> Documen
                     ":at": clock.iso(clock.now()),
                     ":rev": revision,
                     ":next": revision + 1,
+                    ":scan": version.scan_status,
                 },
             )
         except ConditionFailed:
             continue
         return Document.from_item(saved) if saved else None
     raise RuntimeError("document kept changing while a version was being made current")  # retried by SQS
+
+
+def mark_unclean(document_id: str, scan_status: str, store: Store) -> None:
+    """Show an infected or unscannable version on a document that has nothing current yet (its
+    first upload); a document with a current version keeps that version's (clean) status.
+
+    Something current (or the document gone) fails the condition: its status stands."""
+    with contextlib.suppress(ConditionFailed):
+        store.update(
+            keys.document(document_id),
+            "SET scan_status = :scan, revision = if_not_exists(revision, :zero) + :one",
+            condition=(
+                "attribute_exists(pk) AND #s <> :purging"
+                " AND (attribute_not_exists(current_version_number) OR current_version_number = :zero)"
+            ),
+            names={"#s": "status"},
+            expression_values={":scan": scan_status, ":one": 1, ":zero": 0, ":purging": "purging"},
+            return_values="NONE",
+        )

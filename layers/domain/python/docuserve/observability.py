@@ -124,6 +124,9 @@ class BusinessMetric:
 
     UPLOADS_COMPLETED = "UploadsCompleted"
     UPLOADS_FAILED = "UploadsFailed"
+    UPLOADS_INFECTED = "UploadsInfected"
+    UPLOADS_UNSCANNABLE = "UploadsUnscannable"
+    SCANS_OVERDUE = "ScansOverdue"  # versions with no scan result past the stage's timeout (alarm)
     LINKS_CREATED = "LinksCreated"
     PARTNER_DOWNLOADS = "PartnerDownloads"
     MEMBER_DOWNLOADS = "MemberDownloads"

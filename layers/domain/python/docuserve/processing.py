@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
-from docuserve import audit, clock, current_version, ids, keys
+from docuserve import audit, clock, current_version, ids, keys, scanning
 from docuserve.access import holds_role
 from docuserve.adapters import jobs, objects
 from docuserve.adapters.store import ConditionFailed, Store, TransactionCancelled
@@ -73,6 +73,20 @@ def parse_message(body: str) -> list[Landed]:
     return found
 
 
+def parse_scan_message(body: str) -> scanning.ScanResult | None:
+    """The scan result an SQS message from the scan-result rule carries; None for anything else."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return None
+    if not scanning.is_scan_event(payload):
+        return None
+    result = scanning.parse_event(payload)
+    if result is None:
+        logger.warning("ignoring a scan result for another bucket or without an object")
+    return result
+
+
 def parse_key(key: str, s3_version_id: str | None) -> Landed | None:
     match = _KEY.match(key)
     if not match:
@@ -88,6 +102,7 @@ class Verdict:
     reason: str | None  # why the upload fails; None when the step passed
     s3_version_id: str | None
     needs_full_hash: bool = False  # passed the checksum step; the hashing step decides
+    etag: str | None = None  # of the object version checked (a scan result must name the same)
 
 
 def verify(
@@ -105,7 +120,8 @@ def verify(
     else:
         actual = landed.full_object_sha256
         if actual == version.sha256:
-            return Verdict(None, landed.s3_version_id)  # a single PUT: S3 checked its signed SHA-256
+            # a single PUT: S3 checked its signed SHA-256
+            return Verdict(None, landed.s3_version_id, etag=landed.etag)
         # Not a match: a mismatch, or a multipart object's composite (some stores do not mark it).
         upload = (store or Store()).get(keys.upload(version.upload_id)) or {}
         if upload.get("method") == "MULTIPART":
@@ -117,7 +133,7 @@ def verify(
             return Verdict(None, landed.s3_version_id, needs_full_hash=True)  # a store that kept none
     if actual != version.sha256:
         return Verdict("SHA-256 mismatch: the bytes are not the ones declared", landed.s3_version_id)
-    return Verdict(None, landed.s3_version_id)
+    return Verdict(None, landed.s3_version_id, etag=landed.etag)
 
 
 def _same_composite(stored: str, expected: str) -> bool:
@@ -142,13 +158,17 @@ def handle(landed: Landed, store: Store | None = None, *, attempt: int = 0, full
         objects.delete_version(landed.key, landed.s3_version_id)
         return "orphan_deleted"
     version = Version.from_item(item)
-    if version.status == "available":
+    if version.status in VERIFIED:
         if landed.s3_version_id and version.s3_version_id and landed.s3_version_id != version.s3_version_id:
             # A second PUT to the same presigned URL: versions are immutable, so the extra goes.
             objects.delete_version(landed.key, landed.s3_version_id)
             return "duplicate_object_deleted"
-        _make_current(landed, version, store)  # idempotent: finishes what a crashed delivery began
-        return "already_available"
+        if version.status == "available":
+            make_current(landed, version, store)  # idempotent: finishes what a crashed delivery began
+            return "already_available"
+        if version.status == "scanning":
+            return _decide(landed, version, item, store, attempt)  # a redelivery looks for the result again
+        return f"already_{version.status}"  # infected or unscannable: kept, never served
     if version.status == "failed":
         objects.delete_version(landed.key, landed.s3_version_id)
         return "already_failed"
@@ -158,7 +178,27 @@ def handle(landed: Landed, store: Store | None = None, *, attempt: int = 0, full
     if verdict.needs_full_hash:
         jobs.send(jobs.hash_object(landed.key, verdict.s3_version_id))
         return "hash_queued"
-    return _accept(landed, version, verdict.s3_version_id, store, attempt)
+    if scanning.enabled():
+        return _verified(landed, version, verdict, store, attempt)
+    return _accept(landed, version, verdict.s3_version_id, store, attempt, scan_status="not_scanned")
+
+
+def handle_scan(scan: scanning.ScanResult, store: Store | None = None) -> str:
+    """Record one scan result and, if the version's checksum step already passed, decide."""
+    store = store or Store()
+    landed = parse_key(scan.key, scan.s3_version_id)
+    if landed is None:
+        logger.warning("ignoring a scan result for a key DocuServe did not generate", extra={"key": scan.key[:300]})
+        return "ignored"
+    item = scanning.record(landed.document_id, landed.version_id, scan, store)
+    if item is None:
+        return "orphan_result"  # the version was purged (or never existed): nothing to decide
+    version = Version.from_item(item)
+    if version.status != "scanning":
+        return "recorded"  # the checksum step has not passed yet (it decides then), or it is decided
+    if version.s3_version_id and landed.s3_version_id and version.s3_version_id != landed.s3_version_id:
+        return "recorded"  # a result for another object version (a duplicate PUT): never counts
+    return _decide(landed, version, item, store, 0)
 
 
 def handle_hash_job(key: str, s3_version_id: str | None, store: Store | None = None) -> str:
@@ -174,15 +214,18 @@ def _transition(
     landed: Landed,
     version: Version,
     sets: dict[str, Any],
-    event: AuditEvent,
+    event: AuditEvent | None,
     store: Store,
     guards: tuple[dict[str, Any], ...] = (),
 ) -> list[str] | None:
-    """Move the version out of ``pending`` (with ``guards`` holding); ``None`` when done, else the
-    cancellation reasons (the first one failed: another delivery already decided)."""
+    """Move the version out of the status it was read in (``version.status``), with ``guards``
+    holding; ``None`` when done, else the cancellation reasons (the first one failed: another
+    delivery already decided). The audit event, when given, is the second action."""
     names = {"#s": "status", **{f"#f{i}": k for i, k in enumerate(sets)}}
-    values = {":pending": "pending", **{f":v{i}": v for i, v in enumerate(sets.values())}}
+    values = {":was": version.status, **{f":v{i}": v for i, v in enumerate(sets.values())}}
     update = "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(sets)))
+    if version.status == "scanning":
+        update += " REMOVE gsi4pk, gsi4sk"  # decided: off the overdue-scan index
     try:
         store.transact(
             [
@@ -190,12 +233,12 @@ def _transition(
                     "Update": {
                         "Key": keys.version(landed.document_id, version.id),
                         "UpdateExpression": update,
-                        "ConditionExpression": "#s = :pending",
+                        "ConditionExpression": "#s = :was",
                         "ExpressionAttributeNames": names,
                         "ExpressionAttributeValues": values,
                     }
                 },
-                audit.put_action(event),
+                *([audit.put_action(event)] if event is not None else []),
                 *guards,
             ]
         )
@@ -218,6 +261,8 @@ def _document_takes_versions(document_id: str) -> dict[str, Any]:
 
 _FAILED = "ConditionalCheckFailed"
 LOST_ROLE = "the uploader lost the editor role"
+# A version in one of these passed its checksum step: its S3 object version is the one recorded.
+VERIFIED = frozenset({"scanning", "available", "infected", "unscannable"})
 
 
 def _finish_session(upload_id: str, status: str, reason: str | None, store: Store) -> None:
@@ -225,7 +270,7 @@ def _finish_session(upload_id: str, status: str, reason: str | None, store: Stor
         store.update(
             keys.upload(upload_id),
             "SET #s = :s, failure_reason = :r, finished_at = :at",
-            condition="attribute_exists(pk) AND #s IN (:pending, :completing)",
+            condition="attribute_exists(pk) AND #s IN (:pending, :completing, :scanning) AND #s <> :s",
             names={"#s": "status"},
             expression_values={
                 ":s": status,
@@ -233,12 +278,97 @@ def _finish_session(upload_id: str, status: str, reason: str | None, store: Stor
                 ":at": clock.iso(clock.now()),
                 ":pending": "pending",
                 ":completing": "completing",
+                ":scanning": "scanning",
             },
             return_values="NONE",
         )
 
 
-def _accept(landed: Landed, version: Version, s3_version_id: str | None, store: Store, attempt: int) -> str:
+def _verified(landed: Landed, version: Version, verdict: Verdict, store: Store, attempt: int) -> str:
+    """The checksum step passed and scanning is on: the version waits for its scan result (which
+    may be recorded on the item already: the same write returns it)."""
+    now = clock.now()
+    sets = {
+        "status": "scanning",
+        "s3_version_id": verdict.s3_version_id,
+        "etag": verdict.etag,
+        "scan_status": "pending",
+        "verified_at": clock.iso(now),
+        # Until decided, on the sparse overdue-scan index (``scanning.overdue``).
+        **scanning.due_index_keys(now, landed.document_id, version.id),
+    }
+    try:
+        item = store.update(
+            keys.version(landed.document_id, version.id),
+            "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(sets))),
+            condition="#s = :pending",
+            names={"#s": "status", **{f"#f{i}": k for i, k in enumerate(sets)}},
+            expression_values={":pending": "pending", **{f":v{i}": v for i, v in enumerate(sets.values())}},
+        )
+    except ConditionFailed:
+        return handle(landed, store, attempt=attempt + 1)  # another delivery decided first: follow it
+    _finish_session(version.upload_id, "scanning", None, store)
+    return _decide(landed, Version.from_item(item or {}), item or {}, store, attempt)
+
+
+def _decide(landed: Landed, version: Version, item: dict[str, Any], store: Store, attempt: int) -> str:
+    """Finish a ``scanning`` version whose result for its exact object version is on ``item``."""
+    scan = scanning.recorded(item, version.s3_version_id)
+    if scan is None or not scanning.matches(scan, version.etag):
+        return "scanning"
+    outcome = str(scan.get("outcome") or "unscannable")
+    if outcome == "clean":
+        return _accept(landed, version, version.s3_version_id, store, attempt, scan_status="clean")
+    threats = [str(t) for t in scan.get("threats") or []]
+    return _quarantine(landed, version, outcome, threats, store, attempt)
+
+
+def _quarantine(landed: Landed, version: Version, outcome: str, threats: list[str], store: Store, attempt: int) -> str:
+    """An infected or unscannable version: kept (evidence; a purge removes it), never served."""
+    status = scanning.VERSION_STATUS.get(outcome, "unscannable")
+    details: dict[str, Any] = {"version_id": version.id, "number": version.number}
+    if threats:
+        details["threats"] = threats[:5]
+    event = AuditEvent(
+        f"version.{status}",
+        Actor.system(),
+        workspace_id=landed.workspace_id,
+        document_id=landed.document_id,
+        details=details,
+    )
+    sets = {"status": status, "scan_status": status, "scanned_at": clock.iso(clock.now())}
+    if _transition(landed, version, sets, event, store) is not None:
+        return handle(landed, store, attempt=attempt + 1)
+    reason = (
+        "a threat was found: " + ", ".join(threats[:3]) if status == "infected" and threats else
+        "a threat was found" if status == "infected" else
+        "the file could not be scanned for malware; an owner may release it"
+    )  # fmt: skip
+    _finish_session(version.upload_id, "failed", reason, store)
+    current_version.mark_unclean(landed.document_id, status, store)
+    count(BusinessMetric.UPLOADS_INFECTED if status == "infected" else BusinessMetric.UPLOADS_UNSCANNABLE)
+    logger.warning("version quarantined by its scan result", extra={"version_id": version.id, "status": status})
+    if status == "infected":
+        _notify_threat(landed, version, threats, store)
+    return status
+
+
+def _notify_threat(landed: Landed, version: Version, threats: list[str], store: Store) -> None:
+    """Mail the owners and admins; a mail outage never undoes or retries the decision."""
+    try:
+        from docuserve import notify  # imported here: mail is needed only on this rare path
+
+        item = store.get(keys.document(landed.document_id)) or {}
+        notify.threat_found(
+            landed.workspace_id, landed.document_id, str(item.get("name") or ""), version.number, threats
+        )
+    except Exception:
+        logger.exception("could not send the threat mail", extra={"version_id": version.id})
+
+
+def _accept(
+    landed: Landed, version: Version, s3_version_id: str | None, store: Store, attempt: int, *, scan_status: str
+) -> str:
     at = clock.iso(clock.now())
     event = AuditEvent(
         "version.available",
@@ -247,7 +377,7 @@ def _accept(landed: Landed, version: Version, s3_version_id: str | None, store: 
         document_id=landed.document_id,
         details={"version_id": version.id, "number": version.number, "size": version.size},
     )
-    sets = {"status": "available", "s3_version_id": s3_version_id, "available_at": at}
+    sets = {"status": "available", "s3_version_id": s3_version_id, "available_at": at, "scan_status": scan_status}
     guards = (
         _document_takes_versions(landed.document_id),
         holds_role(landed.workspace_id, version.created_by, Role.EDITOR),
@@ -265,14 +395,15 @@ def _accept(landed: Landed, version: Version, s3_version_id: str | None, store: 
             logger.info("version refused: its document is being purged", extra={"version_id": version.id})
             return "refused_document_purged"
         return handle(landed, store, attempt=attempt + 1)  # another delivery decided first: follow it
-    version.status, version.s3_version_id = "available", s3_version_id
+    version.status, version.s3_version_id, version.scan_status = "available", s3_version_id, scan_status
     _finish_session(version.upload_id, "completed", None, store)
     count(BusinessMetric.UPLOADS_COMPLETED)
-    _make_current(landed, version, store)
+    make_current(landed, version, store)
     return "available"
 
 
-def _make_current(landed: Landed, version: Version, store: Store) -> None:
+def make_current(landed: Landed, version: Version, store: Store) -> None:
+    """Make a version that became available current (if newest) and let its links follow."""
     doc = current_version.advance_current(landed.document_id, version, store)
     if doc is not None:
         links.document_changed(doc, store)

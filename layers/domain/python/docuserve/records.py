@@ -64,6 +64,9 @@ class Document:
     # Every link of it has a ref in its partition (``keys.link_ref``); False for a document made
     # before refs existed, whose older links only the document-shares index (gsi2) knows.
     link_refs: bool = False
+    # The malware scan status of the current version, or, while none is current, of the newest
+    # version that finished its checks (see ``scanning``); None before scanning existed.
+    scan_status: str | None = None
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Document:
@@ -82,12 +85,16 @@ class Version:
     size: int
     sha256: str
     content_type: str
-    status: str  # "pending" | "available" | "failed"
+    status: str  # "pending" | "scanning" | "available" | "infected" | "unscannable" | "failed"
     created_at: str
     created_by: str
     upload_id: str
     s3_version_id: str | None = None
     failure_reason: str | None = None
+    etag: str | None = None  # of the S3 object version the checksum step verified
+    # "pending" | "clean" | "infected" | "unscannable" | "released" | "not_scanned" (scanning off);
+    # None for a version that landed before scanning existed.
+    scan_status: str | None = None
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Version:

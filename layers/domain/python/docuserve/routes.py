@@ -62,6 +62,7 @@ ROUTES: tuple[Route, ...] = (
     _r("POST", "/documents/{document_id}/restore", M),
     _r("POST", "/documents/{document_id}/versions", M),
     _r("POST", "/documents/{document_id}/versions/{version_id}/restore", M),
+    _r("POST", "/documents/{document_id}/versions/{version_id}/release", M),
     _r("GET", "/documents/{document_id}/download", M),
     _r("GET", "/uploads/{upload_id}", M),
     _r("POST", "/uploads/{upload_id}/parts", M),

@@ -200,6 +200,7 @@ class Landed:
     s3_version_id: str | None
     checksum: str | None  # S3's stored ChecksumSHA256 as HEAD returns it, full-object or composite
     checksum_type: str | None  # "FULL_OBJECT", "COMPOSITE", or None when S3 did not say
+    etag: str | None = None  # without quotes, as GuardDuty's scan result names it
 
     @property
     def full_object_sha256(self) -> str | None:
@@ -225,6 +226,7 @@ def inspect(key: str, s3_version_id: str | None) -> Landed | None:
         s3_version_id=raw.get("VersionId") or s3_version_id,
         checksum=raw.get("ChecksumSHA256") or None,
         checksum_type=raw.get("ChecksumType") or None,
+        etag=str(raw.get("ETag") or "").strip('"') or None,
     )
 
 
@@ -238,6 +240,25 @@ def stream_sha256(key: str, s3_version_id: str | None, *, chunk: int = 8 * 1024 
     for block in iter(lambda: body.read(chunk), b""):
         digest.update(block)
     return base64.b64encode(digest.digest()).decode("ascii")
+
+
+RELEASE_TAG = "DocuServeScanRelease"  # the bucket policy serves an unscanned object carrying it
+
+
+def tag_released(key: str, s3_version_id: str | None) -> None:
+    """Mark an object version an owner released although it could not be scanned.
+
+    The bucket policy denies reading an object whose GuardDuty tag is not ``NO_THREATS_FOUND``
+    unless it carries this tag (and only the members function may set it).
+    """
+    params: dict[str, Any] = {
+        "Bucket": get_settings().bucket_name,
+        "Key": key,
+        "Tagging": {"TagSet": [{"Key": RELEASE_TAG, "Value": "released"}]},
+    }
+    if s3_version_id:
+        params["VersionId"] = s3_version_id
+    aws.s3().put_object_tagging(**params)
 
 
 def delete_version(key: str, s3_version_id: str | None) -> None:

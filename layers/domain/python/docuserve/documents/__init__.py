@@ -17,6 +17,7 @@ from docuserve.documents.download import download
 from docuserve.documents.items import DELETED, PURGED, PURGING, document_item, tag_item
 from docuserve.documents.lifecycle import purge, purge_trashed, restore, trash, update
 from docuserve.documents.listing import get, list_documents
+from docuserve.documents.release import release
 from docuserve.documents.restore_version import restore_version
 from docuserve.documents.versions import new_version
 
@@ -32,6 +33,7 @@ __all__ = [
     "new_version",
     "purge",
     "purge_trashed",
+    "release",
     "restore",
     "restore_version",
     "tag_item",

@@ -67,6 +67,9 @@ class DocumentView(Model):
     updated_at: str
     updated_by: str
     deleted_at: str | None = None
+    # The malware scan status of the current version (or, while none is current, of the newest
+    # checked one): pending | clean | infected | unscannable | released | not_scanned.
+    scan_status: str = "not_scanned"
 
     @classmethod
     def of(cls, doc: Document) -> DocumentView:
@@ -88,6 +91,7 @@ class DocumentView(Model):
             updated_at=doc.updated_at,
             updated_by=doc.updated_by,
             deleted_at=doc.deleted_at,
+            scan_status=doc.scan_status or ("pending" if doc.status == "pending" else "not_scanned"),
         )
 
 
@@ -108,6 +112,8 @@ class VersionView(Model):
     created_by: str
     failure_reason: str | None = None
     current: bool = False
+    # pending | clean | infected | unscannable | released | not_scanned (see DocumentView)
+    scan_status: str = "not_scanned"
 
     @classmethod
     def of(cls, version: Version, *, current: bool) -> VersionView:
@@ -122,6 +128,7 @@ class VersionView(Model):
             created_by=version.created_by,
             failure_reason=version.failure_reason,
             current=current,
+            scan_status=version.scan_status or ("pending" if version.status == "pending" else "not_scanned"),
         )
 
 
