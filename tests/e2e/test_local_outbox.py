@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 import uuid
 from typing import Any
@@ -75,6 +76,38 @@ def test_a_partner_download_mails_the_creator_and_the_outbox_is_newest_first(loc
     entries = _outbox(local_stack)
     assert entries[0]["to"] == later  # newest first
     assert [e["at"] for e in entries] == sorted((e["at"] for e in entries), reverse=True)
+
+
+def test_concurrent_downloads_in_the_same_hour_send_one_mail(local_stack: LocalStack) -> None:
+    owner = local_stack.create_user()
+    token = local_stack.sign_in_user(owner)
+    document = available_document(local_stack, token, b"%PDF-1.7 race", "race.pdf")
+    link = local_stack.api("POST", f"/documents/{document['id']}/shares", token=token, json={}).json()
+    public = f"{local_stack.api_url}/public/shares/{link['token']}/download"
+    start = threading.Barrier(4)
+    answers: list[int] = []
+
+    def download() -> None:
+        start.wait()
+        answers.append(requests.post(public, json={}, timeout=30).status_code)
+
+    threads = [threading.Thread(target=download) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [200] * 4
+
+    _wait_for(local_stack, owner.email, "Your link was downloaded")
+    deadline = time.monotonic() + 20  # every download's audit event has been through the stream
+    while time.monotonic() < deadline:
+        activity = local_stack.api("GET", f"/shares/{link['id']}/activity", token=token).json()["items"]
+        if [e["action"] for e in activity].count("share.downloaded") == 4:
+            break
+        time.sleep(0.2)
+    mails = [m for m in _outbox(local_stack) if m["to"] == owner.email]
+    assert len(mails) == 1, mails
+    assert local_stack.api("GET", f"/shares/{link['id']}", token=token).json()["download_count"] == 4
 
 
 def test_the_outbox_takes_no_writes(local_stack: LocalStack) -> None:
