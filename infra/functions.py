@@ -243,6 +243,10 @@ class Functions(Construct):
         # Append-only: it puts audit items (conditionally new) and reads nothing but its stream,
         # whose read grant comes with the event source (``infra/audit_stream.py``).
         _grant_items(audit_stream, table, key, "AppendAuditEventsOnly", keys.AUDIT_PREFIX, "dynamodb:PutItem")
+        # "Your link was downloaded": claim the hourly mail on the link item (one conditional
+        # update, docuserve.notify) and read its creator's preferences; nothing else.
+        _grant_items(audit_stream, table, key, "ClaimDownloadMail", keys.LINK_PREFIX, "dynamodb:UpdateItem")
+        _grant_items(audit_stream, table, key, "ReadNotificationPreferences", keys.NOTIFY_PREFIX, "dynamodb:GetItem")
 
         events = self[UPLOAD_EVENTS]
         table.grant_read_write_data(events)
@@ -261,6 +265,12 @@ class Functions(Construct):
             )
         )
         key.grant(events, "kms:Decrypt")
+        # "A threat was found" goes to the workspace's owners and the deployment's admins.
+        events.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="FindAdminsToWarn", actions=["cognito-idp:ListUsersInGroup"], resources=[user_pool.user_pool_arn]
+            )
+        )
 
         upload_jobs = self[UPLOAD_JOBS]
         table.grant_read_write_data(upload_jobs)

@@ -27,8 +27,9 @@ from infra.waf import ApiFirewall
 from infra.web import Web
 
 # The functions that send mail (SPEC phase 2): links to recipients and codes (members, public),
-# "files arrived" and "a threat was found" (upload events), the downloaded digest (trash sweeper).
-MAIL_SENDERS = (Function.MEMBERS.value, Function.PUBLIC.value, UPLOAD_EVENTS, TRASH_SWEEPER)
+# "files arrived" and "a threat was found" (upload events), "your link was downloaded" (the
+# audit-stream function, after it appends the download event), the trash sweeper.
+MAIL_SENDERS = (Function.MEMBERS.value, Function.PUBLIC.value, UPLOAD_EVENTS, TRASH_SWEEPER, AUDIT_STREAM)
 
 
 @jsii.implements(IAspect)

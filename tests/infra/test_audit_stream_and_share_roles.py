@@ -44,9 +44,17 @@ def test_the_public_function_reaches_link_items_only_and_only_gets_and_updates_t
 
 
 def test_the_audit_stream_function_can_only_append_audit_items(template: Any) -> None:
-    (statement,) = _item_statements(_role_statements(template, AUDIT_STREAM))
-    assert statement["Action"] == "dynamodb:PutItem"
-    assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["AUDIT#*"]}}
+    """Append audit items; besides, for the download mail, claim it on the link item and read the
+    creator's preferences: nothing else, no query, no delete."""
+    found = {
+        (s["Action"], tuple(s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]))
+        for s in _item_statements(_role_statements(template, AUDIT_STREAM))
+    }
+    assert found == {
+        ("dynamodb:PutItem", ("AUDIT#*",)),
+        ("dynamodb:UpdateItem", ("LINK#*",)),
+        ("dynamodb:GetItem", ("NOTIFY#*",)),
+    }
 
 
 def test_the_table_stream_feeds_link_events_to_the_audit_function_with_retries_and_a_failure_queue(

@@ -346,7 +346,10 @@ def _quarantine(landed: Landed, version: Version, outcome: str, threats: list[st
     )  # fmt: skip
     _finish_session(version.upload_id, "failed", reason, store)
     current_version.mark_unclean(landed.document_id, status, store)
-    count(BusinessMetric.UPLOADS_INFECTED if status == "infected" else BusinessMetric.UPLOADS_UNSCANNABLE)
+    if status == "infected":
+        count(BusinessMetric.UPLOADS_INFECTED)
+    else:
+        count(BusinessMetric.UPLOADS_UNSCANNABLE)
     logger.warning("version quarantined by its scan result", extra={"version_id": version.id, "status": status})
     if status == "infected":
         _notify_threat(landed, version, threats, store)
