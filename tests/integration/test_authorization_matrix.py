@@ -174,6 +174,19 @@ def _complete(w: World) -> Request:
     return Request({"upload_id": upload_id}, body={"parts": parts})
 
 
+def _unscannable_version(w: World) -> Request:
+    """A fresh document whose only version the scanner could not scan (releasing needs one)."""
+    from local import scanner
+
+    created = create_document(w.users["editor"], w.ws, b"one", content_type="text/plain")
+    scanner.force("UNSUPPORTED")
+    try:
+        upload(w.resources, created["upload"]["upload_id"], b"one")
+    finally:
+        scanner.force(None)
+    return Request({"document_id": created["document"]["id"], "version_id": created["upload"]["version_id"]})
+
+
 def _older_version(w: World) -> Request:
     """A fresh document with two landed versions, naming the older one (restore needs one)."""
     created = create_document(w.users["editor"], w.ws, b"one", content_type="text/plain")
@@ -262,6 +275,7 @@ ROWS: list[Row] = [
         lambda w: Request({"document_id": w.doc}, {"size": 3, "sha256": sha256_b64(b"abc")}),
     ),
     Row("POST", "/documents/{document_id}/versions/{version_id}/restore", EDITORS, _older_version),
+    Row("POST", "/documents/{document_id}/versions/{version_id}/release", OWNERS, _unscannable_version),
     Row("GET", "/documents/{document_id}/download", MEMBERS_READ, doc),
     Row("GET", "/uploads/{upload_id}", UPLOADER, _upload),
     Row(
