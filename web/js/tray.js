@@ -18,13 +18,15 @@ import { UploadTask } from "./upload.js";
 
 const STORE_KEY = "docuserve.uploads";
 const ACTIVE = new Set(["queued", "hashing", "uploading", "processing"]);
-const ENDED = new Set(["available", "failed", "cancelled"]);
+// "scanning": uploaded and verified, waiting for the malware scan (the document page shows the rest).
+const ENDED = new Set(["available", "failed", "cancelled", "scanning"]);
 /** What each upload state reads as (the tray and the document page's version uploads). */
 export const STATE_TEXT = {
   queued: "Waiting",
   hashing: "Checking the file",
   uploading: "Uploading",
   processing: "Verifying",
+  scanning: "Scanning for malware",
   available: "Available",
   paused: "Paused",
   failed: "Failed",
@@ -178,6 +180,10 @@ class UploadTray {
     } else if (state === "failed") {
       mount(entry.noteSlot, h("span", { class: "error", role: "alert" }, entry.note || describeError(task && task.error)));
       mount(entry.actions);
+    } else if (state === "scanning") {
+      mount(entry.noteSlot, h("span", {}, entry.note
+        || "Uploaded and verified. It becomes available once the malware scan finds it clean."));
+      mount(entry.actions);
     } else if (ACTIVE.has(state)) {
       mount(entry.noteSlot);
       mount(entry.actions, state === "processing" ? null : cancel("Cancel"));
@@ -312,6 +318,14 @@ class UploadTray {
       status = await api.get(`/uploads/${seg(record.upload_id)}`);
     } catch (error) {
       refuse(describeError(error));
+      return;
+    }
+    if (status.status === "scanning") {
+      this.forget(entry);
+      entry.state = "scanning";
+      entry.note = "Uploaded and verified before the reload. It becomes available once the malware scan finds it clean.";
+      this.render(entry);
+      this.emit("ended", entry);
       return;
     }
     if (status.status !== "pending") {

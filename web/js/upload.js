@@ -69,7 +69,7 @@ export class UploadTask {
     this.file = file;
     this.start = start;
     this.onChange = onChange;
-    // queued, hashing, uploading, processing, available, paused, failed, cancelled
+    // queued, hashing, uploading, processing, scanning, available, paused, failed, cancelled
     this.state = "queued";
     this.progress = 0; // 0..1 of the bytes sent
     this.error = null;
@@ -116,7 +116,7 @@ export class UploadTask {
 
   /** Stop: abort what is in flight and, once the API knows the upload, abort it there too. */
   async cancel() {
-    if (["available", "failed", "cancelled"].includes(this.state)) return;
+    if (["available", "failed", "cancelled", "scanning"].includes(this.state)) return;
     this.cancelled = true;
     for (const xhr of this.requests) xhr.abort();
     this.set({ state: "cancelled", error: null, speed: 0 });
@@ -331,6 +331,13 @@ export class UploadTask {
         const reason = status.reason || status.failure_reason || "the file did not match what was declared";
         this.set({ state: "failed", error: new Error(`The upload failed: ${reason}.`) });
         return;
+      }
+      if (state === "scanning") {
+        // Verified; the malware scan decides. Keep polling a while, then leave it to the page.
+        if (this.state !== "scanning") this.set({ state: "scanning", progress: 1, speed: 0 });
+        if (Date.now() > deadline) return;
+        await sleep(POLL_MS);
+        continue;
       }
       if (Date.now() > deadline) {
         throw new Error("The file was sent but is still being checked. Reload in a minute to see it.");

@@ -42,6 +42,8 @@ export function uploadList(api, onDone) {
           h("button", { type: "button", onclick: () => task.resume().then(finished) }, "Resume upload"));
       } else if (t.state === "failed") {
         mount(note, h("span", { class: "error", role: "alert" }, describeError(t.error)));
+      } else if (t.state === "scanning") {
+        mount(note, h("span", {}, "Uploaded and verified. It becomes available once the malware scan finds it clean."));
       } else {
         mount(note);
       }
@@ -49,6 +51,9 @@ export function uploadList(api, onDone) {
     const finished = (t) => {
       if (t.state === "available") {
         announce(`${file.name} is uploaded and available.`);
+        onDone(t);
+      } else if (t.state === "scanning") {
+        announce(`${file.name} is uploaded; the malware scan has not finished yet.`);
         onDone(t);
       }
       return t;
@@ -339,6 +344,7 @@ function detailText(event) {
   if (d.role) parts.push(`role ${d.role}`);
   if (d.email && d.email !== actor.email) parts.push(d.email);
   if (d.reason) parts.push(`reason: ${d.reason}`);
+  if (Array.isArray(d.threats) && d.threats.length) parts.push(`threat: ${d.threats.join(", ")}`);
   if (actor.ip) parts.push(`from ${actor.ip}`);
   if (actor.user_agent) parts.push(readableAgent(actor.user_agent));
   return parts.join(" · ");

@@ -7,7 +7,7 @@ import {
   auditTable, can, download, dropZone, explicitFolders, mergeFolders, normalizeFolder, parseTags, pickFolder, tagList, uploadList,
 } from "./common.js";
 import { renderLinks } from "./share.js";
-import { run, statusText } from "./workspace.js";
+import { run, shownStatus, statusText } from "./workspace.js";
 
 export async function renderDocument(main, ctx, documentId) {
   const { api } = ctx;
@@ -81,7 +81,10 @@ export async function renderDocument(main, ctx, documentId) {
     return h("tr", {},
       h("td", {}, `v${number}`, id === doc.current_version ? " (current)" : ""),
       h("td", {}, formatSize(v.size)), h("td", {}, time(v.created_at)), h("td", {}, people.get(v.created_by) || v.created_by || ""),
-      h("td", {}, v.status && v.status !== "available" ? statusText(v.status) :
+      h("td", {}, v.status === "unscannable" && can(role, "owner")
+        ? [statusText(v.status), " ", h("button", { type: "button", class: "small", onclick: () => releaseVersion(ctx, doc, { id, number }, message) },
+          "Release…", h("span", { class: "visually-hidden" }, ` version ${number}`))]
+        : v.status && v.status !== "available" ? statusText(v.status) :
         h("button", { type: "button", onclick: () => run(message, () => download(api, doc.id, id)) }, "Download",
           h("span", { class: "visually-hidden" }, ` version ${number}`))),
       restorable ? h("td", {}, older
@@ -92,7 +95,8 @@ export async function renderDocument(main, ctx, documentId) {
   const versionHeads = ["Version", "Size", "Uploaded", "By", "Download", ...(restorable ? ["Restore"] : [])];
 
   const details = h("dl", { class: "details" },
-    h("dt", {}, "Status"), h("dd", {}, statusText(doc.status)),
+    h("dt", {}, "Status"), h("dd", {}, statusText(shownStatus(doc))),
+    h("dt", {}, "Malware scan"), h("dd", {}, SCAN_TEXT[doc.scan_status] || doc.scan_status || "Not scanned"),
     h("dt", {}, "Size"), h("dd", {}, formatSize(doc.size)),
     h("dt", {}, "Type"), h("dd", {}, doc.content_type || ""),
     h("dt", {}, "Folder"), h("dd", { class: "folder-cell" }, folder,
@@ -149,6 +153,29 @@ export async function renderDocument(main, ctx, documentId) {
 }
 
 /** Ask, then restore `version` (its bytes become the newest version) and wait until it has landed. */
+/** What a document's or version's `scan_status` reads as. */
+const SCAN_TEXT = {
+  pending: "Scanning",
+  clean: "No threats found",
+  infected: "A threat was found: never served",
+  unscannable: "Could not be scanned: not served until an owner releases it",
+  released: "Could not be scanned; released by an owner",
+  not_scanned: "Not scanned",
+};
+
+async function releaseVersion(ctx, doc, version, message) {
+  const sure = await confirmAction(`Release version ${version.number} unscanned?`,
+    "The malware scan could not read this file (for example, it is encrypted or password-protected), so nobody " +
+    "can download it. Release it only if you know the file is safe: members and share links will serve it, and " +
+    "the release is recorded in the activity under your name.", "Release unscanned");
+  if (!sure) return;
+  await run(message, async () => {
+    await ctx.api.post(`/documents/${seg(doc.id)}/versions/${seg(version.id)}/release`);
+    announce(`Version ${version.number} released.`);
+    ctx.navigate(location.pathname, { replace: true });
+  });
+}
+
 async function restoreVersion(ctx, doc, version, message) {
   const next = (doc.version_count || 0) + 1;
   const sure = await confirmAction(`Restore version ${version.number}?`,
@@ -162,7 +189,9 @@ async function restoreVersion(ctx, doc, version, message) {
     if (settled.status === "failed") throw new Error(`The restore failed: ${settled.failure_reason || "unknown reason"}.`);
     announce(settled.status === "completed"
       ? `Version ${version.number} restored as version ${restored.number}.`
-      : `Version ${restored.number} is still being copied; it appears here when it has landed.`);
+      : settled.status === "scanning"
+        ? `Version ${restored.number} is being scanned for malware; it becomes current when the scan is clean.`
+        : `Version ${restored.number} is still being copied; it appears here when it has landed.`);
     ctx.navigate(location.pathname, { replace: true });
   });
 }
@@ -172,7 +201,7 @@ async function settle(api, uploadId) {
   const deadline = Date.now() + 60_000;
   for (;;) {
     const session = await api.get(`/uploads/${seg(uploadId)}`);
-    if (!["pending", "completing"].includes(session.status) || Date.now() > deadline) return session;
+    if (!["pending", "completing", "scanning"].includes(session.status) || Date.now() > deadline) return session;
     await new Promise((resolve) => setTimeout(resolve, 400));
   }
 }

@@ -315,7 +315,7 @@ function documentTable(ctx, items, { folder, searching, folderUrl, reload, messa
     return h("tr", { dataset: { documentId: doc.id } },
       h("td", { class: "name" }, h("a", { href: `/d/${seg(doc.id)}`, "data-link": true }, doc.name),
         searching ? h("small", { class: "muted" }, ` in ${normalizeFolder(doc.folder)}`) : null, tagList(doc.tags)),
-      h("td", {}, h("span", { class: `status status-${doc.status}` }, statusText(doc.status))),
+      h("td", {}, h("span", { class: `status status-${doc.status}` }, statusText(shownStatus(doc)))),
       h("td", {}, formatSize(doc.size)),
       h("td", {}, time(doc.updated_at || doc.created_at)),
       h("td", { class: "row-actions" }, actions));
@@ -326,8 +326,17 @@ function documentTable(ctx, items, { folder, searching, folderUrl, reload, messa
     h("tbody", {}, folderRows, docRows)));
 }
 
+/** A document's status as people need it: a first upload blocked by its scan says so. */
+export function shownStatus(doc) {
+  if (doc.status === "pending" && ["infected", "unscannable"].includes(doc.scan_status)) return doc.scan_status;
+  return doc.status;
+}
+
 export function statusText(status) {
-  return { available: "Available", pending: "Uploading", deleted: "In trash" }[status] || status;
+  return {
+    available: "Available", pending: "Uploading", deleted: "In trash", scanning: "Scanning for malware",
+    infected: "Blocked: a threat was found", unscannable: "Blocked: could not be scanned",
+  }[status] || status;
 }
 
 /** Run an action, showing its error in `message`. */
