@@ -42,7 +42,8 @@ def _settled(stack: LocalStack, token: str, upload_id: str, timeout: float = 60)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         status = stack.api("GET", f"/uploads/{upload_id}", token=token).json()
-        if status["status"] not in ("pending", "completing"):  # completing: the job assembles it
+        # completing: the job assembles it; scanning: verified, the malware scan decides
+        if status["status"] not in ("pending", "completing", "scanning"):
             return dict(status)
         time.sleep(0.2)
     pytest.fail(f"upload {upload_id} never settled:\n{stack.log()[-3000:]}")
