@@ -53,6 +53,7 @@ def test_a_partner_opens_a_password_link_downloads_the_exact_bytes_and_then_meet
         "downloads_remaining": 1,
         "sender": "member@example.com",  # the creator's verified e-mail, frozen on the link
         "message": None,
+        "verification_required": False,
     }
 
     asked = _partner(local_stack, "POST", f"/public/shares/{token}/download", json={})

@@ -29,6 +29,7 @@ from local.authorizer import CognitoAuthorizer
 from local.events import rest_event
 from tests.support.documents import User, add_member, create_document, make_user, ok, sha256_b64, upload
 from tests.support.gateway import FakeContext, call
+from tests.support.recipients import last_code
 
 ROLES = ("owner", "editor", "viewer", "nonmember", "admin", "anonymous")
 SMALL_PART = 5 * MIB  # S3's minimum part size; the matrix stack uses it as threshold and part size
@@ -206,6 +207,25 @@ def _share(w: World) -> dict[str, Any]:
     return created
 
 
+RECIPIENT = "recipient@example.org"
+
+
+def _verify(w: World) -> Request:
+    """A fresh recipient-restricted link (its own flood window) and its recipient's address."""
+    created = ok(
+        call("POST", f"/documents/{w.doc}/shares", claims=w.users["owner"].claims, body={"recipients": [RECIPIENT]}),
+        201,
+    )
+    return Request({"token": created["token"]}, {"email": RECIPIENT})
+
+
+def _confirm(w: World) -> Request:
+    """As ``_verify``, with the code mailed to the recipient."""
+    asked = _verify(w)
+    ok(call("POST", _path("/public/shares/{token}/verify", asked.params), body=asked.body), 202)
+    return Request(asked.params, {"email": RECIPIENT, "code": last_code(RECIPIENT)})
+
+
 def _empty_folder(w: World) -> Request:
     """A fresh empty folder, created by the owner, named in the query."""
     w._n += 1
@@ -306,6 +326,8 @@ ROWS: list[Row] = [
     Row("GET", "/shares/{share_id}/activity", EDITORS, lambda w: Request({"share_id": _share(w)["id"]})),
     Row("GET", "/public/shares/{token}", ANYONE, lambda w: Request({"token": _share(w)["token"]})),
     Row("POST", "/public/shares/{token}/download", ANYONE, lambda w: Request({"token": _share(w)["token"]}, {})),
+    Row("POST", "/public/shares/{token}/verify", ANYONE, _verify),
+    Row("POST", "/public/shares/{token}/verify/confirm", ANYONE, _confirm),
     # system routes
     Row("GET", "/me", SIGNED_IN),
     # e-mail (issue 16): one's own mail preferences

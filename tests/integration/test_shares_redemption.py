@@ -55,6 +55,7 @@ def test_the_partner_page_shows_what_the_link_offers_and_is_never_cached() -> No
         "downloads_remaining": 3,
         "sender": "alice@example.com",  # the creator's verified e-mail (tests/support/links.claims)
         "message": None,
+        "verification_required": False,
     }
     assert reply.headers["cache-control"] == "no-store"
     assert reply.headers["referrer-policy"] == "no-referrer"

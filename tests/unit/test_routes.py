@@ -37,7 +37,14 @@ def test_no_route_is_listed_twice() -> None:
 
 def test_only_health_openapi_and_public_share_routes_skip_the_authorizer() -> None:
     public = {r.path for r in ROUTES if r.public}
-    assert public <= {"/health", "/openapi.json", "/public/shares/{token}", "/public/shares/{token}/download"}
+    assert public <= {
+        "/health",
+        "/openapi.json",
+        "/public/shares/{token}",
+        "/public/shares/{token}/verify",
+        "/public/shares/{token}/verify/confirm",
+        "/public/shares/{token}/download",
+    }
 
 
 def test_a_literal_segment_wins_over_a_parameter() -> None:

@@ -11,6 +11,7 @@
 | link ref | ``DOC#{doc}`` | ``LINK#{share}`` | | | |
 | upload | ``UPLOAD#{upload}`` | ``UPLOAD`` | ``UPLOADER#{ws}#{user}`` / ``{upload}`` | | |
 | share link | ``LINK#{sha256(token)}`` | ``LINK`` | ``SHARE#{share}`` / ``SHARE`` | ``DOCSHARES#{doc}`` / ``{created_at}`` | ``WSLINKS#{ws}`` / ``{created_at}#{share}`` |
+| link verification | ``LINK#{sha256(token)}`` | ``VERIFY#{hmac(token, address)}`` | | | |
 | account status | ``ACCOUNT#{user}`` | ``STATUS`` | | | |
 | audit event | ``AUDIT#{ws or "admin"}`` | ``{at}#{event}`` | | ``AUDITDOC#{doc}`` / ``{at}#{event}`` | ``AUDITSHARE#{share}`` / ``{at}#{event}`` |
 
@@ -144,6 +145,19 @@ LINK_PREFIX = "LINK#"
 
 def link(token_hash: str) -> Key:
     return {"pk": f"{LINK_PREFIX}{token_hash}", "sk": "LINK"}
+
+
+VERIFY_PREFIX = "VERIFY#"
+
+
+def link_verification(token_hash: str, address_id: str) -> Key:
+    """One address's code, try count, flood window and grant on one link (``sharing.recipients``).
+
+    It lives in the link's partition (the public function may touch only ``LINK#`` partitions),
+    keyed by a MAC of the address under the link's token, so the table never names an address
+    that asked for a code and an item of one link is never found from another.
+    """
+    return {"pk": f"{LINK_PREFIX}{token_hash}", "sk": f"{VERIFY_PREFIX}{address_id}"}
 
 
 def link_ref(doc: str, share_id: str) -> Key:

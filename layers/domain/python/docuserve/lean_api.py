@@ -52,7 +52,8 @@ class LeanRoute:
     rule: str  # Powertools style: /public/shares/<token>
     endpoint: Endpoint
     body: str | None = None  # "module:Model" documented as the (optional) JSON body
-    response: str | None = None  # "module:Model" documented as the 200 answer
+    response: str | None = None  # "module:Model" documented as the answer
+    status: int = 200  # the success status (202 for a request accepted without saying what it did)
 
     @property
     def template(self) -> str:
@@ -90,10 +91,10 @@ class LeanResolver:
         self.current_event: dict[str, Any] = {}
 
     def route(
-        self, method: str, rule: str, *, body: str | None = None, response: str | None = None
+        self, method: str, rule: str, *, body: str | None = None, response: str | None = None, status: int = 200
     ) -> Callable[[Endpoint], Endpoint]:
         def register(endpoint: Endpoint) -> Endpoint:
-            self.routes.append(LeanRoute(method.upper(), rule, endpoint, body, response))
+            self.routes.append(LeanRoute(method.upper(), rule, endpoint, body, response, status))
             return endpoint
 
         return register
@@ -102,9 +103,9 @@ class LeanResolver:
         return self.route("GET", rule, response=response)
 
     def post(
-        self, rule: str, *, body: str | None = None, response: str | None = None
+        self, rule: str, *, body: str | None = None, response: str | None = None, status: int = 200
     ) -> Callable[[Endpoint], Endpoint]:
-        return self.route("POST", rule, body=body, response=response)
+        return self.route("POST", rule, body=body, response=response, status=status)
 
     # --- request helpers for endpoints ------------------------------------------------------------
 
@@ -147,7 +148,7 @@ class LeanResolver:
             if route is None:
                 return error(404, "not_found", "no such route")
             params = {k: str(v) for k, v in (event.get("pathParameters") or {}).items()}
-            return response(200, route.endpoint(**params))
+            return response(route.status, route.endpoint(**params))
         except Invalid as exc:
             names = ", ".join(sorted(exc.fields))
             return error(422, "validation_error", f"invalid request: {names}", exc.fields)

@@ -90,6 +90,8 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "/me/notifications", M),
     _r("PUT", "/me/notifications", M),
     _r("GET", "/public/shares/{token}", P, public=True),
+    _r("POST", "/public/shares/{token}/verify", P, public=True),
+    _r("POST", "/public/shares/{token}/verify/confirm", P, public=True),
     _r("POST", "/public/shares/{token}/download", P, public=True),
 )
 

@@ -11,13 +11,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, Field, StrictInt
+from pydantic import AfterValidator, AwareDatetime, Field, StrictBool, StrictInt
 
 from docuserve import validation
 from docuserve.models.base import Body, Model
 
 PASSWORD_MAX = 256  # scrypt hashes any length; this bounds the work a request can ask for
 LABEL_MAX = 200
+RECIPIENTS_MAX = 50  # = docuserve.sharing.recipients.MAX_RECIPIENTS
+EMAIL_MAX = 254
+GRANT_MAX = 200  # a grant is 76 characters; anything much longer is not one
+CODE_PATTERN = "^[0-9]{6}$"
 
 
 class Masked(str):
@@ -44,7 +48,22 @@ def _password(value: str) -> Masked:
     return Masked(value)
 
 
+def _email(value: str) -> str:
+    try:
+        return validation.email(value)
+    except ValueError:
+        raise ValueError("must be an e-mail address") from None
+
+
+def _unique(values: list[str]) -> list[str]:
+    # Normalised (trimmed, lower-cased) by each item's validator; the first spelling's order kept.
+    return list(dict.fromkeys(values))
+
+
 Password = Annotated[str, Field(max_length=PASSWORD_MAX), AfterValidator(_password)]
+Email = Annotated[str, Field(max_length=EMAIL_MAX), AfterValidator(_email)]
+# Who may open a recipient-restricted link; an empty list lifts the restriction.
+Recipients = Annotated[list[Email], Field(max_length=RECIPIENTS_MAX), AfterValidator(_unique)]
 Moment = Annotated[AwareDatetime, AfterValidator(_in_utc)]
 # A label follows the rules of names (no control, format or bidi characters) but may hold "/";
 # blank or all-space clears it.
@@ -61,6 +80,8 @@ class _LinkTerms(Body):
     password: Password | None = None
     max_downloads: StrictInt | None = None
     label: Label | None = None
+    recipients: Recipients | None = None
+    notify_recipients: StrictBool = False  # mail the link to its recipients (never the password)
 
 
 class CreateShare(_LinkTerms):
@@ -71,7 +92,13 @@ class CreateShare(_LinkTerms):
 
 
 class EditShare(_LinkTerms):
-    """``PATCH /shares/{share_id}``: only the fields present change; ``null`` removes password, limit or label."""
+    """``PATCH /shares/{share_id}``: only the fields present change; ``null`` removes password, limit or label.
+
+    ``notify_recipients: true`` re-sends the link to its (new) recipients; only the token's hash is
+    stored, so the member gives the ``token`` they were shown, which must be this link's.
+    """
+
+    token: str | None = Field(default=None, max_length=64)
 
 
 class ShareView(Model):
@@ -98,6 +125,7 @@ class ShareView(Model):
     message: str | None = None  # the note the partner page shows (set at creation)
     sender: str | None = None  # what the partner page names as the sender: the creator's verified e-mail
     last_used_at: str | None = None  # the latest partner download
+    recipients: list[str] = []  # empty: anyone holding the link (and its password) may download
 
 
 class CreatedShare(ShareView):
@@ -123,10 +151,37 @@ class PublicShare(Model):
     downloads_remaining: int | None
     sender: str | None  # the link creator's verified e-mail, frozen at creation (null: none was verified)
     message: str | None  # the creator's note; plain text, shown as text, never as HTML
+    verification_required: bool  # recipients are set: verify an e-mail address first (never says which)
 
 
 class DownloadRequest(Body):
     password: str | None = Field(default=None, max_length=PASSWORD_MAX)
+    grant: str | None = Field(default=None, max_length=GRANT_MAX)  # from verify/confirm, for a restricted link
+
+
+class VerifyRequest(Body):
+    """``POST /public/shares/{token}/verify``: mail a code to this address if it is a recipient."""
+
+    email: Email
+
+
+class VerificationStarted(Model):
+    """The 202 answer, the same for every address."""
+
+    message: str
+    code_valid_minutes: int
+
+
+class ConfirmRequest(Body):
+    """``POST /public/shares/{token}/verify/confirm``: the address and the code mailed to it."""
+
+    email: Email
+    code: str = Field(pattern=CODE_PATTERN)
+
+
+class VerificationGrant(Model):
+    grant: str  # opaque; give it to the download within 15 minutes
+    expires_at: str
 
 
 class DownloadGrant(Model):

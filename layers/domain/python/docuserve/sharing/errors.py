@@ -7,7 +7,7 @@ so a client must not treat a link password prompt as a sign-out.
 
 from __future__ import annotations
 
-from docuserve.errors import Forbidden, Gone, Throttled
+from docuserve.errors import Conflict, Forbidden, Gone, Throttled
 
 
 class LinkExpired(Gone):
@@ -38,3 +38,48 @@ class PasswordIncorrect(Forbidden):
 
 class LinkLocked(Throttled):
     code = "link_locked"
+
+
+# --- recipient-restricted links (``docuserve.sharing.recipients``) ---
+
+
+class VerificationRequired(Forbidden):
+    """The link is restricted to recipients and the download named no grant."""
+
+    code = "verification_required"
+
+
+class VerificationNotRequired(Conflict):
+    """A code was asked for (or confirmed) on a link without recipients: it needs none."""
+
+    code = "verification_not_required"
+
+
+class GrantInvalid(Forbidden):
+    """A grant that this link never issued, or one whose address is no longer a recipient."""
+
+    code = "grant_invalid"
+
+
+class GrantExpired(Forbidden):
+    code = "grant_expired"
+
+
+class CodeIncorrect(Forbidden):
+    code = "code_incorrect"
+
+
+class CodeExpired(Forbidden):
+    """No live code for this address: never asked for, expired, replaced by a newer one, or used."""
+
+    code = "code_expired"
+
+
+class CodeAttemptsExhausted(Forbidden):
+    """Five wrong codes: this code is dead; a new one must be asked for."""
+
+    code = "code_attempts_exhausted"
+
+
+class CodeRateLimited(Throttled):
+    code = "code_rate_limited"

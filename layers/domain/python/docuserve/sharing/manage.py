@@ -29,8 +29,9 @@ from docuserve.roles import Role
 from docuserve.settings import get_settings
 from docuserve.sharing.links import TIDY_DAYS, document_copy, pointer, ref_item
 from docuserve.sharing.passwords import hash_password
+from docuserve.sharing.recipients import MAX_RECIPIENTS
 from docuserve.sharing.state import LinkState, downloads_remaining, state_of
-from docuserve.sharing.tokens import new_token, token_hash
+from docuserve.sharing.tokens import is_well_formed, new_token, token_hash
 
 _EXPIRY_GRACE = timedelta(minutes=5)  # a client's "90 days from now" computed on a slightly fast clock
 
@@ -50,13 +51,19 @@ class Terms:
     label: str | None = None
     version_id: str | None = None
     message: str | None = None  # the note to the partner
+    recipients: list[str] | None = None  # normalised and de-duplicated at the edge; empty: no restriction
+    notify_recipients: bool = False  # mail the link to its recipients once it is saved
 
 
 @dataclass(frozen=True)
 class Changes(Terms):
-    """An edit: only the fields named in ``given`` change; ``None`` there removes password, limit or label."""
+    """An edit: only the fields named in ``given`` change; ``None`` there removes password, limit or label.
+
+    ``token`` is needed only to re-send the link (``notify_recipients``): only its hash is stored.
+    """
 
     given: frozenset[str] = field(default_factory=frozenset)
+    token: str | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,7 @@ class Link:
     message: str | None = None
     sender: str | None = None
     last_used_at: str | None = None
+    recipients: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -119,6 +127,7 @@ def view_of(item: dict[str, Any], now_epoch: int | None = None) -> Link:
         message=item.get("message"),
         sender=item.get("sender_email"),
         last_used_at=item.get("last_downloaded_at"),
+        recipients=tuple(item.get("recipients") or ()),
     )
 
 
@@ -162,6 +171,14 @@ def _label(value: str) -> str | None:
     return value or None
 
 
+def _recipients(value: list[str] | None) -> list[str]:
+    # The model has normalised, validated and de-duplicated the addresses; this bounds the count.
+    addresses = list(value or [])
+    if len(addresses) > MAX_RECIPIENTS:
+        raise InvalidInput("recipients", f"at most {MAX_RECIPIENTS} addresses")
+    return addresses
+
+
 def _expiry_attributes(moment: datetime) -> dict[str, Any]:
     return {
         "expires_at": clock.iso(moment),
@@ -189,6 +206,8 @@ def create_share(
     (``sharing.links.hold``).
     """
     store = store or Store()
+    if body.notify_recipients and not body.recipients:
+        raise InvalidInput("notify_recipients", "give recipients to send the link to")
     for _ in range(CREATE_ATTEMPTS):
         access = document_access(
             caller, document_id, Role.EDITOR, version_id=body.version_id, what="sharing", store=store
@@ -230,6 +249,8 @@ def create_share(
             continue  # the document changed since it was read: look again
         count(BusinessMetric.LINKS_CREATED)
         url = f"{get_settings().web_origin}/s/{token}"
+        if body.notify_recipients:
+            send_link(caller, item, url, ip=ip, store=store)
         return Created(link=view_of(item, clock.epoch(clock.now())), token=token, url=url)
     raise Conflict("the document is changing concurrently; try again")
 
@@ -306,6 +327,8 @@ def _new_link(
         item["label"] = _label(body.label)
     if body.message:
         item["message"] = body.message
+    if recipients := _recipients(body.recipients):
+        item["recipients"] = recipients
     # The partner page names the sender: the creator's *verified* e-mail (never the user id, the
     # workspace or other members), frozen here so the partner's read stays one GetItem.
     if caller.email:
@@ -344,6 +367,7 @@ def _new_link(
                 "label": item.get("label"),
                 "document_name": document.name,
                 "message": True if item.get("message") else None,
+                "recipients": len(item["recipients"]) if item.get("recipients") else None,
             }.items()
             if v is not None
         },
@@ -431,14 +455,22 @@ def edit_share(
 ) -> Link:
     """Change expiry, password, limit, label or message; the next partner request sees the change."""
     store = store or Store()
-    given = body.given
+    given = body.given - {"token"}
     if not given:
         raise InvalidInput(
-            "body", "name at least one of expires_at, expires_in_days, password, max_downloads, label, message"
+            "body",
+            "name at least one of expires_at, expires_in_days, password, max_downloads, label, message,"
+            " recipients, notify_recipients",
         )
     item = _load(caller, share_id, store, "editing a link")
     if item.get("revoked_at"):
         raise Conflict("a revoked link cannot be edited")
+    if body.notify_recipients:
+        _check_resend(item, body)
+    if not given - {"notify_recipients"}:  # only a re-send: nothing to change
+        if body.notify_recipients:
+            send_link(caller, item, _link_url(body.token), ip=ip, store=store)
+        return view_of(item)
     now = clock.now()
     sets: dict[str, Any] = {"updated_at": clock.iso(now), "updated_by": caller.user_id}
     removes: list[str] = ["last_event"]  # the stream must not see the last partner event again
@@ -473,6 +505,12 @@ def edit_share(
         else:
             sets["label"] = label
         changed.append("label")
+    if "recipients" in given:  # the next partner request sees the new list (no cache anywhere)
+        if recipients := _recipients(body.recipients):
+            sets["recipients"] = recipients
+        else:
+            removes.append("recipients")
+        changed.append("recipients")
     if "message" in given:  # already checked and trimmed at the edge; blank or null removes it
         if body.message:
             sets["message"] = body.message
@@ -492,6 +530,8 @@ def edit_share(
         details["expires_at"] = sets["expires_at"]
     if "max_downloads" in changed:
         details["max_downloads"] = body.max_downloads
+    if "recipients" in changed:
+        details["recipients"] = len(sets.get("recipients", []))
     event = audit.AuditEvent(
         action="share.edited",
         actor=audit.Actor.member(caller, ip=ip),
@@ -532,7 +572,64 @@ def edit_share(
         if cancelled.reasons and cancelled.reasons[0] == "ConditionalCheckFailed":
             raise Conflict("the link was revoked meanwhile; a revoked link cannot be edited") from None
         raise
-    return get_share(caller, share_id, store=store)
+    edited = _load(caller, share_id, store, "editing a link")
+    if body.notify_recipients:
+        send_link(caller, edited, _link_url(body.token), ip=ip, store=store)
+    return view_of(edited)
+
+
+def _link_url(token: str | None) -> str:
+    return f"{get_settings().web_origin}/s/{token}"
+
+
+def _check_resend(item: dict[str, Any], body: Changes) -> None:
+    """A re-send names this link's token (only its hash is stored) and leaves recipients to mail."""
+    token = body.token
+    if not token or not is_well_formed(token) or keys.link(token_hash(token)) != {"pk": item["pk"], "sk": item["sk"]}:
+        raise InvalidInput("token", "to send the link again, give the token this link was created with")
+    after = body.recipients if "recipients" in body.given else item.get("recipients")
+    if not after:
+        raise InvalidInput("notify_recipients", "the link has no recipients to send it to")
+
+
+def send_link(
+    caller: Caller, item: dict[str, Any], url: str, *, ip: str | None = None, store: Store | None = None
+) -> int:
+    """Mail ``url`` to each of the link's recipients (never a password); how many SES accepted.
+
+    Sent after the link is saved: a failing mail never undoes the link. One ``share.sent`` event
+    records how many of how many went out.
+    """
+    # Imported here: only the routes that mail render and send.
+    from docuserve import messages
+    from docuserve.adapters import mail
+
+    recipients = list(item.get("recipients") or [])
+    rendered = messages.share_link(
+        url=url,
+        sender_name=None,
+        sender_email=caller.email or item.get("sender_email") or "A DocuServe member",
+        document_name=str(item.get("document_name", "")),
+        expires_at=item["expires_at"],
+        message=item.get("message"),
+        password_required=bool(item.get("password_hash")),
+    )
+    sent = sum(
+        mail.send_quietly(address, rendered.subject, rendered.text, rendered.html, what="share_link")
+        for address in recipients
+    )
+    audit.record(
+        audit.AuditEvent(
+            action="share.sent",
+            actor=audit.Actor.member(caller, ip=ip),
+            workspace_id=item["workspace_id"],
+            document_id=item["document_id"],
+            share_id=item["share_id"],
+            details={"recipients": len(recipients), "sent": sent, "document_name": item.get("document_name")},
+        ),
+        store,
+    )
+    return sent
 
 
 def revoke_share(caller: Caller, share_id: str, *, ip: str | None = None, store: Store | None = None) -> None:

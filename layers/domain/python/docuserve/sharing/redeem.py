@@ -37,13 +37,19 @@ from docuserve.adapters.store import ConditionFailed, Store
 from docuserve.errors import Conflict, DomainError, NotFound
 from docuserve.observability import BusinessMetric, count
 from docuserve.settings import get_settings
-from docuserve.sharing.errors import LinkLocked, PasswordIncorrect, PasswordRequired
+from docuserve.sharing.errors import (
+    GrantInvalid,
+    LinkLocked,
+    PasswordIncorrect,
+    PasswordRequired,
+    VerificationRequired,
+)
 from docuserve.sharing.passwords import verify_password
 from docuserve.sharing.state import downloads_remaining, locked_for, refuse_unusable
 from docuserve.sharing.tokens import is_well_formed, token_hash
 
 USER_AGENT_MAX = 512
-_UNKNOWN_LINK = "no such link"  # never name the token: it is a secret and the path parameter
+UNKNOWN_LINK = "no such link"  # never name the token: it is a secret and the path parameter
 
 # Shared by every redemption: the link is live, under its limit, unlocked, its document available.
 _REDEEMABLE = (
@@ -66,6 +72,7 @@ class PublicLink:
     downloads_remaining: int | None
     sender: str | None  # the creator's verified e-mail, copied onto the link at creation
     message: str | None
+    verification_required: bool = False  # recipients are set (never which ones)
 
 
 @dataclass(frozen=True)
@@ -83,13 +90,13 @@ class Visitor:
     user_agent: str | None
 
 
-def _link_key(token: str) -> dict[str, str]:
+def link_key(token: str) -> dict[str, str]:
     if not is_well_formed(token):
-        raise NotFound(_UNKNOWN_LINK)
+        raise NotFound(UNKNOWN_LINK)
     return keys.link(token_hash(token))
 
 
-def _event(action: str, visitor: Visitor, at: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+def partner_event(action: str, visitor: Visitor, at: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
     """The ``last_event`` map; the stream adds the share, workspace and document from the item."""
     actor: dict[str, Any] = {"type": "partner"}
     if visitor.ip:
@@ -104,10 +111,10 @@ def _event(action: str, visitor: Visitor, at: str, details: dict[str, Any] | Non
 
 def public_info(token: str, *, store: Store | None = None) -> PublicLink:
     """What the partner page shows; 404 unknown, 410 expired/revoked/used up, 429 locked."""
-    key = _link_key(token)
+    key = link_key(token)
     item = (store or Store()).get(key)
     if item is None:
-        raise NotFound(_UNKNOWN_LINK)
+        raise NotFound(UNKNOWN_LINK)
     refuse_unusable(item, clock.epoch(clock.now()))
     return PublicLink(
         name=item["document_name"],
@@ -118,48 +125,76 @@ def public_info(token: str, *, store: Store | None = None) -> PublicLink:
         downloads_remaining=downloads_remaining(item),
         sender=item.get("sender_email"),
         message=item.get("message"),
+        verification_required=bool(item.get("recipients")),
     )
 
 
-def redeem(token: str, password: str | None, visitor: Visitor, *, store: Store | None = None) -> Grant:
-    """Count one download atomically, record its audit event, and mint a presigned GET (≤ 60 s)."""
-    key = _link_key(token)
+def redeem(
+    token: str, password: str | None, visitor: Visitor, *, grant: str | None = None, store: Store | None = None
+) -> Grant:
+    """Count one download atomically, record its audit event, and mint a presigned GET (≤ 60 s).
+
+    A recipient-restricted link needs ``grant`` (``sharing.recipients``): the grant's address must
+    still be a recipient at the moment of the counting write.
+    """
+    key = link_key(token)
     store = store or Store()
     moment = clock.now()
     now = clock.epoch(moment)
     verified_hash: str | None = None
+    verified_email: str | None = None
+    if grant is not None:
+        from docuserve.sharing.recipients import check_grant  # the grant's module imports this one
+
+        try:
+            verified_email = check_grant(store, token, grant, now)
+        except DomainError as refused:
+            audit_refusal(store, key, visitor, moment, refused)
+            raise
     if password is not None:
         item = store.get(key)
         if item is None:
-            raise NotFound(_UNKNOWN_LINK)
+            raise NotFound(UNKNOWN_LINK)
         try:
             refuse_unusable(item, now)  # no password work for a link that cannot be used anyway
         except DomainError as refused:
-            _audit_refusal(store, key, visitor, moment, refused)
+            audit_refusal(store, key, visitor, moment, refused)
             raise
         verified_hash = item.get("password_hash")
         if verified_hash is not None and not verify_password(password, verified_hash):
             _count_failure(store, key, visitor, moment)
-    link = _consume(store, key, visitor, moment, verified_hash)
+    link = _consume(store, key, visitor, moment, verified_hash, verified_email)
     count(BusinessMetric.PARTNER_DOWNLOADS)
     return _grant(link, moment)
 
 
 def _consume(
-    store: Store, key: dict[str, str], visitor: Visitor, moment: datetime, verified_hash: str | None
+    store: Store,
+    key: dict[str, str],
+    visitor: Visitor,
+    moment: datetime,
+    verified_hash: str | None,
+    verified_email: str | None = None,
 ) -> dict[str, Any]:
     now = clock.epoch(moment)
+    details = {"recipient": verified_email} if verified_email else None
     values: dict[str, Any] = {
         ":now": now,
         ":available": "available",
         ":one": 1,
-        ":event": _event("share.downloaded", visitor, clock.iso(moment)),
+        ":event": partner_event("share.downloaded", visitor, clock.iso(moment), details),
         ":at": clock.iso(moment),
     }
     # An edit of the password between our read and this write makes the verified one stale.
     guard = "attribute_not_exists(password_hash)" if verified_hash is None else "password_hash = :verified"
     if verified_hash is not None:
         values[":verified"] = verified_hash
+    # The recipients as they are now, not as they were when the grant was issued.
+    if verified_email is None:
+        guard += " AND attribute_not_exists(recipients)"
+    else:
+        guard += " AND (attribute_not_exists(recipients) OR contains(recipients, :email))"
+        values[":email"] = verified_email
     try:
         link = store.update(
             key,
@@ -169,21 +204,26 @@ def _consume(
         )
     except ConditionFailed as failed:
         try:
-            _explain(failed.item, now, verified_hash)
+            _explain(failed.item, now, verified_hash, verified_email)
         except (NotFound, PasswordIncorrect, Conflict):
             raise  # unknown link; a wrong password is audited where it is counted; a retryable race
         except DomainError as refused:
-            _audit_refusal(store, key, visitor, moment, refused)
+            audit_refusal(store, key, visitor, moment, refused)
             raise
     assert link is not None  # ALL_NEW of an update whose condition required the item
     return link
 
 
-def _explain(old: dict[str, Any] | None, now: int, verified_hash: str | None) -> Any:
+def _explain(old: dict[str, Any] | None, now: int, verified_hash: str | None, verified_email: str | None) -> Any:
     """Turn a failed redemption condition into the partner's answer (always raises)."""
     if old is None:
-        raise NotFound(_UNKNOWN_LINK)
+        raise NotFound(UNKNOWN_LINK)
     refuse_unusable(old, now)
+    recipients = old.get("recipients") or []
+    if recipients and verified_email is None:
+        raise VerificationRequired("this link is restricted to its recipients: verify your e-mail address first")
+    if recipients and verified_email not in recipients:
+        raise GrantInvalid("this e-mail address is no longer a recipient of the link")
     current = old.get("password_hash")
     if current is not None and verified_hash is None:
         raise PasswordRequired("this link needs its password")
@@ -209,7 +249,7 @@ def _count_failure(store: Store, key: dict[str, str], visitor: Visitor, moment: 
                 expression_values={
                     **base,
                     ":one": 1,
-                    ":event": _event("share.password_failed", visitor, clock.iso(moment)),
+                    ":event": partner_event("share.password_failed", visitor, clock.iso(moment)),
                 },
                 return_values="NONE",
             )
@@ -217,10 +257,10 @@ def _count_failure(store: Store, key: dict[str, str], visitor: Visitor, moment: 
         except ConditionFailed as failed:
             old = failed.item
         if old is None:
-            raise NotFound(_UNKNOWN_LINK)
+            raise NotFound(UNKNOWN_LINK)
         if wait := locked_for(old, now):
             locked = LinkLocked(f"too many wrong passwords; try again in {wait} seconds", retry_after=wait)
-            _audit_refusal(store, key, visitor, moment, locked)
+            audit_refusal(store, key, visitor, moment, locked)
             raise locked
         if int(old.get("failed_attempts", 0)) < last:
             continue  # the count was reset meanwhile (new password): count again
@@ -236,7 +276,7 @@ def _count_failure(store: Store, key: dict[str, str], visitor: Visitor, moment: 
                     ":one": 1,
                     ":until": clock.epoch(until),
                     ":until_iso": clock.iso(until),
-                    ":event": _event(
+                    ":event": partner_event(
                         "share.locked",
                         visitor,
                         clock.iso(moment),
@@ -252,9 +292,9 @@ def _count_failure(store: Store, key: dict[str, str], visitor: Visitor, moment: 
     raise PasswordIncorrect("the password is not correct")
 
 
-def _audit_refusal(store: Store, key: dict[str, str], visitor: Visitor, moment: datetime, refused: DomainError) -> None:
+def audit_refusal(store: Store, key: dict[str, str], visitor: Visitor, moment: datetime, refused: DomainError) -> None:
     """Record a refused attempt on an existing link (the stream appends it, as for downloads)."""
-    event = _event("share.download_refused", visitor, clock.iso(moment), {"reason": refused.code})
+    event = partner_event("share.download_refused", visitor, clock.iso(moment), {"reason": refused.code})
     # A link deleted meanwhile leaves nothing to audit against.
     with suppress(ConditionFailed):
         store.update(
