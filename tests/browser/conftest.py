@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect, sync_playwright
 
+from tests.e2e.client import LocalStack, User
 from tests.e2e.conftest import local_stack  # noqa: F401  (the same session fixture as the e2e tier)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,6 +62,35 @@ def browser() -> Iterator[Browser]:
         instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield instance
         instance.close()
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    """A desktop-sized browser context (1280 by 900) that accepts downloads; a module that needs
+    another size defines its own ``context``."""
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(20_000)
+    yield context
+    context.close()
+
+
+def member_with_workspace(stack: LocalStack, name: str) -> tuple[User, str]:
+    """A new member of the local stack and the id of a new workspace of theirs."""
+    user = stack.create_user()
+    token = stack.sign_in_user(user)
+    reply = stack.api("POST", "/workspaces", token=token, json={"name": name})
+    assert reply.status_code == 201, reply.text
+    return user, str(reply.json()["id"])
+
+
+def signed_in_page(context: BrowserContext, console: ConsoleLog, stack: LocalStack, user: User, path: str) -> Page:
+    """A new page of ``context``, watched by ``console``, opened at ``path`` and signed in as ``user``."""
+    page = console.watch(context.new_page(), "member")
+    page.goto(stack.base_url + path)
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(user.password)
+    page.get_by_role("button", name="Sign in").click()
+    return page
 
 
 @pytest.fixture

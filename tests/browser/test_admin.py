@@ -5,10 +5,9 @@ Members see no admin link, and /admin tells them it is for administrators."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+from playwright.sync_api import BrowserContext, Locator, Page, expect
 
 from tests.browser.conftest import ConsoleLog, screenshot
 from tests.e2e.client import LocalStack, User
@@ -16,14 +15,6 @@ from tests.e2e.client import LocalStack, User
 pytestmark = pytest.mark.e2e
 
 PAGE_SIZE = 50  # web/js/views/admin.js
-
-
-@pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(20_000)
-    yield context
-    context.close()
 
 
 def _sign_in(page: Page, stack: LocalStack, user: User, path: str = "/") -> None:

@@ -8,12 +8,11 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.browser.conftest import ConsoleLog, axe_violations, screenshot
 from tests.e2e.client import LocalStack, User, available_document
@@ -51,14 +50,6 @@ class Owner:
 @pytest.fixture
 def owner(local_stack: LocalStack) -> Owner:
     return Owner(local_stack)
-
-
-@pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(20_000)
-    yield context
-    context.close()
 
 
 def sign_in(context: BrowserContext, console: ConsoleLog, owner: Owner, path: str) -> Page:

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, expect
+from playwright.sync_api import BrowserContext, expect
 
 from tests.browser.conftest import ConsoleLog, axe_violations, screenshot
 from tests.e2e.client import LocalStack, available_document
@@ -23,14 +22,6 @@ def _wait_for_mail(stack: LocalStack, to: str) -> None:
             return
         time.sleep(0.2)
     pytest.fail(f"no mail to {to} in the outbox")
-
-
-@pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(20_000)
-    yield context
-    context.close()
 
 
 def test_the_outbox_lists_the_mail_the_stack_sent_as_text(

@@ -4,48 +4,22 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
+from playwright.sync_api import BrowserContext, Route, expect
 
-from tests.browser.conftest import ConsoleLog, screenshot
-from tests.e2e.client import LocalStack, User
+from tests.browser.conftest import ConsoleLog, member_with_workspace, screenshot, signed_in_page
+from tests.e2e.client import LocalStack
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(20_000)
-    yield context
-    context.close()
-
-
-def _workspace(stack: LocalStack) -> tuple[User, str]:
-    user = stack.create_user()
-    token = stack.sign_in_user(user)
-    reply = stack.api("POST", "/workspaces", token=token, json={"name": f"Empty {uuid.uuid4().hex[:6]}"})
-    assert reply.status_code == 201, reply.text
-    return user, str(reply.json()["id"])
-
-
-def _sign_in(context: BrowserContext, console: ConsoleLog, stack: LocalStack, user: User, path: str) -> Page:
-    page = console.watch(context.new_page(), "member")
-    page.goto(stack.base_url + path)
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(user.password)
-    page.get_by_role("button", name="Sign in").click()
-    return page
 
 
 def test_an_empty_file_uploads_and_is_listed_with_zero_bytes(
     context: BrowserContext, local_stack: LocalStack, console: ConsoleLog, tmp_path: Path
 ) -> None:
-    user, ws = _workspace(local_stack)
-    page = _sign_in(context, console, local_stack, user, f"/w/{ws}")
+    user, ws = member_with_workspace(local_stack, f"Empty {uuid.uuid4().hex[:6]}")
+    page = signed_in_page(context, console, local_stack, user, f"/w/{ws}")
     expect(page.get_by_text("This folder is empty.")).to_be_visible()
     empty = tmp_path / "notes.txt"
     empty.write_bytes(b"")
@@ -63,8 +37,8 @@ def test_an_empty_file_uploads_and_is_listed_with_zero_bytes(
 def test_a_cancelled_upload_leaves_no_uploading_document_in_the_list(
     context: BrowserContext, local_stack: LocalStack, console: ConsoleLog, tmp_path: Path
 ) -> None:
-    user, ws = _workspace(local_stack)
-    page = _sign_in(context, console, local_stack, user, f"/w/{ws}")
+    user, ws = member_with_workspace(local_stack, f"Empty {uuid.uuid4().hex[:6]}")
+    page = signed_in_page(context, console, local_stack, user, f"/w/{ws}")
     expect(page.get_by_text("This folder is empty.")).to_be_visible()
     held: list[Route] = []
 

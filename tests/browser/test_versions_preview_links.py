@@ -11,13 +11,12 @@ import struct
 import time
 import uuid
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.browser.conftest import ConsoleLog, screenshot
 from tests.e2e.client import LocalStack, User, available_document
@@ -63,14 +62,6 @@ def member(local_stack: LocalStack) -> Member:
         "POST", "/workspaces", token=token, json={"name": f"Versions {uuid.uuid4().hex[:6]}"}
     ).json()
     return Member(user=user, token=token, workspace_id=workspace["id"])
-
-
-@pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(20_000)
-    yield context
-    context.close()
 
 
 def sign_in(page: Page, stack: LocalStack, user: User, path: str) -> None:

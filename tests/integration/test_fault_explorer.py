@@ -27,6 +27,7 @@ from tests.support.documents import (
     land,
     make_user,
     ok,
+    scan_landed,
     sha256_b64,
     upload,
 )
@@ -212,6 +213,14 @@ def _deliver(bodies: list[tuple[str, str]]) -> dict[str, Any]:
     return result
 
 
+def _land_scanned(aws: Any, upload_id: str, data: bytes) -> dict[str, Any]:
+    """The client's PUT, with the malware scan's (clean) result already recorded: so the S3 event's
+    delivery alone decides the version, which is what these tests crash and reorder."""
+    landed = land(aws, upload_id, data)
+    scan_landed(aws, landed)
+    return landed
+
+
 def _start_version(user: User, doc: str, data: bytes) -> str:
     body = {"size": len(data), "sha256": sha256_b64(data)}
     return str(ok(call("POST", f"/documents/{doc}/versions", claims=user.claims, body=body), 201)["upload_id"])
@@ -227,7 +236,7 @@ def test_duplicated_and_reordered_s3_events_land_each_version_once_and_keep_the_
 ) -> None:
     doc = _document(aws, alice, ws)
     two, three = _start_version(alice, doc, b"version two"), _start_version(alice, doc, b"version three")
-    landed_two, landed_three = land(aws, two, b"version two"), land(aws, three, b"version three")
+    landed_two, landed_three = _land_scanned(aws, two, b"version two"), _land_scanned(aws, three, b"version three")
     # Version 3's event first, then version 2's, then both again (SQS: at least once, any order).
     m3, m2 = _message(aws, landed_three), _message(aws, landed_two)
     assert _deliver([("a", m3), ("b", m2)]) == {"batchItemFailures": []}
@@ -246,7 +255,7 @@ def test_a_landing_whose_link_refresh_failed_finishes_it_when_redelivered(aws: A
     and must still refresh the links, or they serve version 1 for good."""
     doc = _document(aws, alice, ws)
     link = _link(alice, doc)
-    landed = land(aws, _start_version(alice, doc, b"version two"), b"version two")
+    landed = _land_scanned(aws, _start_version(alice, doc, b"version two"), b"version two")
     faults = Faults("throttle", at=1, targets=frozenset({"Query"}))  # the refresh's read of the links
     with faults.armed():
         assert _deliver([("m", _message(aws, landed))])["batchItemFailures"]
@@ -345,7 +354,7 @@ def test_an_upload_consumer_crashing_anywhere_mid_batch_lands_every_version_exac
     for nth in range(1, 50):
         doc = _document(aws, alice, ws)
         uploads = [_start_version(alice, doc, data) for data in (b"version two", b"version three")]
-        landed = [land(aws, u, d) for u, d in zip(uploads, (b"version two", b"version three"), strict=True)]
+        landed = [_land_scanned(aws, u, d) for u, d in zip(uploads, (b"version two", b"version three"), strict=True)]
         batch = [(f"m{i}", _message(aws, x)) for i, x in enumerate(landed)]
         with crash_at(nth, WRITES) as seen:
             try:
@@ -416,7 +425,7 @@ def test_a_record_that_fails_mid_batch_is_reported_and_the_rest_follow_on_redeli
 def test_a_batch_of_several_landings_with_one_failing_reports_only_that_message(aws: Any, alice: User, ws: str) -> None:
     doc = _document(aws, alice, ws)
     uploads = [_start_version(alice, doc, data) for data in (b"version two", b"version three")]
-    landed = [land(aws, u, d) for u, d in zip(uploads, (b"version two", b"version three"), strict=True)]
+    landed = [_land_scanned(aws, u, d) for u, d in zip(uploads, (b"version two", b"version three"), strict=True)]
     batch = [(f"m{i}", _message(aws, x)) for i, x in enumerate(landed)]
     faults = Faults("throttle", at=1, targets=frozenset({"TransactWriteItems"}), persistent=True)
     with faults.armed():
