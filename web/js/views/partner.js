@@ -1,6 +1,8 @@
 // The partner page /s/{token}: no account. Shows what is shared, asks for the password when
 // there is one, and downloads. Expired, revoked, used-up and locked links get plain messages.
 // The page is served with Referrer-Policy: no-referrer, so the token never leaks onward.
+// A recipient-restricted link first asks for the e-mail address, then the code mailed to it;
+// the grant that the code gives is kept in this page's memory only (never stored), for 15 minutes.
 
 import { ApiError, seg } from "../api.js";
 import { busy, field, formatSize, h, mount, showError, startDownload, time } from "../ui.js";
@@ -34,6 +36,93 @@ export function goneReason(error) {
 function isWrongPassword(error) {
   const code = String((error && error.code) || "").toLowerCase();
   return error instanceof ApiError && (error.status === 403 || code.includes("password"));
+}
+
+// Plain words for the verification answers (SPEC "Recipient-restricted links").
+const CODE_TEXT = {
+  code_incorrect: "That code is not right.",
+  code_expired: "That code has expired or was already used. Ask for a new code.",
+  code_attempts_exhausted: "Too many wrong codes. Ask for a new code; it will come by e-mail.",
+  code_rate_limited: "Too many codes were asked for this address.",
+  grant_expired: "Your verification has expired. Confirm your e-mail address again.",
+  grant_invalid: "Your e-mail address can no longer open this link, or the verification is not valid. Confirm your address again.",
+  verification_required: "Confirm your e-mail address first.",
+};
+
+function codeError(error) {
+  const code = error instanceof ApiError ? String(error.code || "") : "";
+  const text = CODE_TEXT[code];
+  if (!text) return null;
+  // The server's own sentence carries the tries left or the seconds to wait.
+  const tries = /(\d+) tr(?:y|ies) left/.exec(error.message || "");
+  if (code === "code_incorrect" && tries) return new Error(`${text} ${tries[1]} ${tries[1] === "1" ? "try" : "tries"} left.`);
+  const wait = /(\d+) seconds/.exec(error.message || "");
+  if (code === "code_rate_limited") {
+    const minutes = wait ? Math.max(1, Math.ceil(Number(wait[1]) / 60)) : 15;
+    return new Error(`${text} Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`);
+  }
+  return new Error(text);
+}
+
+/** The e-mail, then the code: resolves the grant through `onVerified(grant)`. */
+function verification(api, path, onVerified, notice) {
+  const box = h("div", { class: "verify stack" });
+  const message = h("div", { class: "message" });
+  const email = h("input", { type: "email", autocomplete: "email", required: true, maxlength: 254, name: "email" });
+  const askEmail = (text) => {
+    const form = h("form", { class: "stack verify-email" },
+      h("p", {}, "This link is only for the people it was sent to. Enter your e-mail address: if it is one of them, we send you a 6-digit code."),
+      message,
+      field("Your e-mail address", email),
+      h("button", { type: "submit", class: "primary" }, "Send me a code"));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      showError(message, null);
+      try {
+        await busy(form, () => api.post(`${path}/verify`, { email: email.value }, { anonymous: true }));
+        askCode();
+      } catch (error) {
+        const reason = goneReason(error);
+        if (reason && error.code !== "code_rate_limited") return notice(reason);
+        showError(message, error.status === 422 ? new Error("Enter a valid e-mail address.") : codeError(error) || error);
+      }
+    });
+    mount(box, form);
+    if (text) showError(message, new Error(text));
+    email.focus();
+  };
+  const askCode = () => {
+    const code = h("input", {
+      type: "text", inputmode: "numeric", autocomplete: "one-time-code", pattern: "[0-9]{6}", maxlength: 6,
+      required: true, name: "code",
+    });
+    const again = h("button", { type: "button", onclick: () => askEmail() }, "Send a new code or use another address");
+    const form = h("form", { class: "stack verify-code" },
+      h("p", { role: "status" }, "If ", h("strong", {}, email.value.trim().toLowerCase()),
+        " may open this link, a 6-digit code is on its way to it. It is valid for 10 minutes."),
+      message,
+      field("Code from the e-mail", code, "6 digits. Check your spam folder if it does not arrive."),
+      h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Confirm"), again));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      showError(message, null);
+      try {
+        const answer = await busy(form, () => api.post(`${path}/verify/confirm`,
+          { email: email.value, code: code.value.replace(/\s+/g, "") }, { anonymous: true }));
+        onVerified(answer.grant, email.value.trim().toLowerCase());
+      } catch (error) {
+        const reason = goneReason(error);
+        if (reason) return notice(reason);
+        if (error.status === 422) return showError(message, new Error("Enter the 6 digits of the code."));
+        showError(message, codeError(error) || error);
+        code.select();
+      }
+    });
+    mount(box, form);
+    code.focus();
+  };
+  askEmail();
+  return { box, restart: askEmail };
 }
 
 export async function renderPartner(main, ctx, token) {
@@ -87,10 +176,29 @@ export async function renderPartner(main, ctx, token) {
     message,
     share.password_required ? field("Password", password, "The sender gave you this password separately.") : null,
     button);
+  // A restricted link: the download form appears once the code is confirmed; the grant lives here only.
+  let grant = null;
+  const verifiedAs = h("p", { class: "ok verified-as", role: "status" });
+  const step = h("div", { class: "partner-step" });
+  const verify = share.verification_required
+    ? verification(api, path, (value, address) => {
+      grant = value;
+      verifiedAs.textContent = `Confirmed: ${address}.`;
+      mount(step, verifiedAs, form);
+      if (share.password_required) password.focus(); else button.focus();
+    }, showGone)
+    : null;
+  const reverify = (text) => {
+    grant = null;
+    verify.restart(text);
+    mount(step, verify.box);
+  };
+  mount(step, verify ? verify.box : form);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     showError(message, null);
     const body = share.password_required ? { password: password.value } : {};
+    if (grant) body.grant = grant;
     try {
       const answer = await busy(form, () => api.post(`${path}/download`, body, { anonymous: true }));
       password.value = "";
@@ -103,6 +211,9 @@ export async function renderPartner(main, ctx, token) {
     } catch (error) {
       const reason = goneReason(error);
       if (reason) return showGone(reason);
+      if (verify && ["grant_expired", "grant_invalid", "verification_required"].includes(error.code)) {
+        return reverify(CODE_TEXT[error.code]);
+      }
       if (isWrongPassword(error)) {
         const text = error.code === "password_required"
           ? "Enter the password the sender gave you."
@@ -117,9 +228,10 @@ export async function renderPartner(main, ctx, token) {
 
   mount(main, h("section", { class: "narrow card partner" },
     h("p", { class: "muted" }, "A document has been shared with you"),
-    h("h1", { class: "doc-name" }, share.name), note, facts, form,
+    h("h1", { class: "doc-name" }, share.name), note, facts, step,
     h("p", { class: "muted small link-terms" }, "No account is needed. This link works until the date above",
       limited ? " or until its downloads are used up" : "", ". Download starts the file at once.")));
   ctx.focusMain();
-  if (share.password_required) password.focus();
+  if (verify) verify.restart();
+  else if (share.password_required) password.focus();
 }

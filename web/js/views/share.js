@@ -14,6 +14,20 @@ export const LINK_STATE_TEXT = {
   unavailable: "Unavailable (document in the trash, or restored without its links)",
 };
 
+/** The addresses typed in a recipients box: split on commas, semicolons, spaces and lines. */
+export function recipientList(text) {
+  return [...new Set(String(text || "").split(/[\s,;]+/).map((a) => a.trim().toLowerCase()).filter(Boolean))];
+}
+
+function recipientsField(value = []) {
+  const input = h("textarea", { rows: 3, autocomplete: "off", spellcheck: "false", name: "recipients" }, value.join("\n"));
+  return {
+    input,
+    field: field("Only for these e-mail addresses (optional)", input,
+      "Up to 50 addresses, one per line. Each must confirm a code mailed to them before downloading. Empty: anyone with the link."),
+  };
+}
+
 function optionalNumber(input) {
   const text = input.value.trim();
   return text === "" ? undefined : Number(text);
@@ -40,7 +54,10 @@ export function openShareDialog(ctx, doc, onCreated = () => {}) {
     const message = h("div", { class: "message" });
     const f = shareFields({});
     const note = h("textarea", { maxlength: 1000, rows: 3 });
-    const form = h("form", { class: "stack" }, message, f.fields,
+    const who = recipientsField();
+    const notify = h("input", { type: "checkbox", name: "notify_recipients" });
+    const form = h("form", { class: "stack" }, message, f.fields, who.field,
+      h("label", { class: "check" }, notify, " Send the link to the recipients by e-mail (never the password)"),
       field("Message to the recipient (optional)", note, "Shown on the download page, as plain text. Up to 1,000 characters."),
       h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Create link"),
         h("button", { type: "button", onclick: close }, "Cancel")));
@@ -53,6 +70,16 @@ export function openShareDialog(ctx, doc, onCreated = () => {}) {
       if (limit !== undefined) request.max_downloads = limit;
       if (f.labelInput.value.trim()) request.label = f.labelInput.value.trim();
       if (note.value.trim()) request.message = note.value;
+      const recipients = recipientList(who.input.value);
+      if (recipients.length) request.recipients = recipients;
+      if (notify.checked) {
+        if (!recipients.length) {
+          showError(message, new Error("Add at least one e-mail address to send the link to."));
+          who.input.focus();
+          return;
+        }
+        request.notify_recipients = true;
+      }
       try {
         const share = await busy(form, () => ctx.api.post(`/documents/${seg(doc.id)}/shares`, request));
         f.password.value = "";
@@ -81,6 +108,9 @@ function showCreated(body, share, close) {
     field("Share link", url),
     h("div", { class: "actions" }, copy, copied),
     h("p", {}, "Expires ", time(share.expires_at), "."),
+    share.recipients && share.recipients.length
+      ? h("p", { class: "recipients-note" }, `Only ${share.recipients.join(", ")} can download it, each after confirming a code mailed to them.`)
+      : null,
     h("div", { class: "actions" }, h("button", { type: "button", onclick: close }, "Done")));
   url.addEventListener("focus", () => url.select());
   copy.focus();
@@ -121,7 +151,8 @@ function linkRow(ctx, s, message, reload) {
     h("div", {},
       h("strong", {}, name), " ",
       h("span", { class: `badge state-${s.state}` }, LINK_STATE_TEXT[s.state] || s.state),
-      h("div", { class: "muted" }, count, " · expires ", time(s.expires_at), s.password_required ? " · password" : "")),
+      h("div", { class: "muted" }, count, " · expires ", time(s.expires_at), s.password_required ? " · password" : "",
+        s.recipients && s.recipients.length ? ` · for ${s.recipients.join(", ")}` : "")),
     h("span", { class: "row-actions" },
       h("button", { type: "button", onclick: () => showActivity(ctx, s) }, "Activity",
         h("span", { class: "visually-hidden" }, ` of ${name}`)),
@@ -156,7 +187,8 @@ function editLink(ctx, s, reload) {
     });
     const removePassword = h("input", { type: "checkbox" });
     const note = h("textarea", { maxlength: 1000, rows: 3 }, s.message || "");
-    const form = h("form", { class: "stack" }, message, f.fields,
+    const who = recipientsField(s.recipients || []);
+    const form = h("form", { class: "stack" }, message, f.fields, who.field,
       s.password_required ? h("label", { class: "check" }, removePassword, " Remove the password") : null,
       field("Message to the recipient (optional)", note,
         "Shown on the download page, as plain text, from the recipient's next visit. Empty removes it."),
@@ -170,6 +202,8 @@ function editLink(ctx, s, reload) {
       if (f.password.value) patch.password = f.password.value;
       else if (removePassword.checked) patch.password = null;
       if (note.value.trim() !== (s.message || "")) patch.message = note.value.trim() ? note.value : null;
+      const recipients = recipientList(who.input.value);
+      if (recipients.join("\n") !== (s.recipients || []).join("\n")) patch.recipients = recipients;
       try {
         await busy(form, () => ctx.api.patch(`/shares/${seg(s.id)}`, patch));
         close();
