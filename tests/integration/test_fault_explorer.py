@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import boto3
 import pytest
 
 from docuserve import audit
@@ -374,6 +375,53 @@ def test_an_upload_consumer_crashing_anywhere_mid_batch_lands_every_version_exac
             positions = nth - 1
             break
     assert positions >= 4  # every write position of the batch was crashed at once
+
+
+def _scan_result_message(aws: Any, landed: dict[str, Any], result: str = "NO_THREATS_FOUND") -> str:
+    """The scan-results queue's message for one object version, as EventBridge delivers it."""
+    from local.scanner import Scanner
+
+    etag = boto3.client("s3", region_name=aws.region).head_object(
+        Bucket=aws.bucket_name, Key=landed["key"], VersionId=landed["version_id"]
+    )["ETag"]
+    entry = Scanner(bucket=aws.bucket_name, region=aws.region).entry(
+        landed["key"], landed["version_id"], etag.strip('"'), result, None
+    )
+    return json.dumps(
+        {"detail-type": entry["DetailType"], "source": entry["Source"], "detail": json.loads(entry["Detail"])}
+    )
+
+
+@pytest.mark.parametrize("result", ["NO_THREATS_FOUND", "THREATS_FOUND"])
+def test_a_scan_result_consumer_crashing_anywhere_decides_the_version_exactly_once(
+    aws: Any, alice: User, ws: str, result: str
+) -> None:
+    """The checksum step passed (the version is ``scanning``); the result's delivery dies before
+    each of its writes in turn, and SQS delivers it again: one decision, one audit event."""
+    action = "version.available" if result == "NO_THREATS_FOUND" else "version.infected"
+    positions = 0
+    for nth in range(1, 30):
+        doc = _document(aws, alice, ws)
+        data = b"version two"
+        landed = land(aws, _start_version(alice, doc, data), data)
+        assert _deliver([("s3", _message(aws, landed))]) == {"batchItemFailures": []}
+        message = [("scan", _scan_result_message(aws, landed, result))]
+        with crash_at(nth, WRITES) as seen:
+            try:
+                _deliver(message)
+                crashed = False
+            except Crash:
+                crashed = True
+        assert _until_done(lambda message=message: _deliver(message)) == {"batchItemFailures": []}  # type: ignore[misc]
+        document = ok(call("GET", f"/documents/{doc}", claims=alice.claims))
+        (newest,) = [v for v in document["versions"] if v["number"] == 2]
+        assert newest["status"] == ("available" if result == "NO_THREATS_FOUND" else "infected"), (nth, seen)
+        assert (document["current_version"] == newest["id"]) == (result == "NO_THREATS_FOUND"), (nth, seen)
+        assert _audited(doc, action) == (2 if action == "version.available" else 1), (nth, seen)
+        if not crashed:
+            positions = nth - 1
+            break
+    assert positions >= 2  # every write position of the delivery was crashed at once
 
 
 def test_an_audit_stream_consumer_crashing_anywhere_mid_batch_audits_every_event_exactly_once(

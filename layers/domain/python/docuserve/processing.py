@@ -163,12 +163,9 @@ def handle(landed: Landed, store: Store | None = None, *, attempt: int = 0, full
             # A second PUT to the same presigned URL: versions are immutable, so the extra goes.
             objects.delete_version(landed.key, landed.s3_version_id)
             return "duplicate_object_deleted"
-        if version.status == "available":
-            make_current(landed, version, store)  # idempotent: finishes what a crashed delivery began
-            return "already_available"
         if version.status == "scanning":
             return _decide(landed, version, item, store, attempt)  # a redelivery looks for the result again
-        return f"already_{version.status}"  # infected or unscannable: kept, never served
+        return _finish_decided(landed, version, item, store)
     if version.status == "failed":
         objects.delete_version(landed.key, landed.s3_version_id)
         return "already_failed"
@@ -194,10 +191,12 @@ def handle_scan(scan: scanning.ScanResult, store: Store | None = None) -> str:
     if item is None:
         return "orphan_result"  # the version was purged (or never existed): nothing to decide
     version = Version.from_item(item)
-    if version.status != "scanning":
-        return "recorded"  # the checksum step has not passed yet (it decides then), or it is decided
+    if version.status not in VERIFIED:
+        return "recorded"  # the checksum step has not passed yet: it decides then
     if version.s3_version_id and landed.s3_version_id and version.s3_version_id != landed.s3_version_id:
         return "recorded"  # a result for another object version (a duplicate PUT): never counts
+    if version.status != "scanning":
+        return _finish_decided(landed, version, item, store)
     return _decide(landed, version, item, store, 0)
 
 
@@ -339,13 +338,7 @@ def _quarantine(landed: Landed, version: Version, outcome: str, threats: list[st
     sets = {"status": status, "scan_status": status, "scanned_at": clock.iso(clock.now())}
     if _transition(landed, version, sets, event, store) is not None:
         return handle(landed, store, attempt=attempt + 1)
-    reason = (
-        "a threat was found: " + ", ".join(threats[:3]) if status == "infected" and threats else
-        "a threat was found" if status == "infected" else
-        "the file could not be scanned for malware; an owner may release it"
-    )  # fmt: skip
-    _finish_session(version.upload_id, "failed", reason, store)
-    current_version.mark_unclean(landed.document_id, status, store)
+    _finish_quarantine(landed, version, status, threats, store)
     if status == "infected":
         count(BusinessMetric.UPLOADS_INFECTED)
     else:
@@ -354,6 +347,29 @@ def _quarantine(landed: Landed, version: Version, outcome: str, threats: list[st
     if status == "infected":
         _notify_threat(landed, version, threats, store)
     return status
+
+
+def _finish_quarantine(landed: Landed, version: Version, status: str, threats: list[str], store: Store) -> None:
+    """What follows the decision (idempotent; a redelivery repeats it after a crash)."""
+    reason = (
+        "a threat was found: " + ", ".join(threats[:3]) if status == "infected" and threats else
+        "a threat was found" if status == "infected" else
+        "the file could not be scanned for malware; an owner may release it"
+    )  # fmt: skip
+    _finish_session(version.upload_id, "failed", reason, store)
+    current_version.mark_unclean(landed.document_id, status, store)
+
+
+def _finish_decided(landed: Landed, version: Version, item: dict[str, Any], store: Store) -> str:
+    """A redelivery (S3 event or scan result) of a version already decided: finish the idempotent
+    steps a crashed delivery may have left undone, and decide nothing anew."""
+    if version.status == "available":
+        _finish_session(version.upload_id, "completed", None, store)
+        make_current(landed, version, store)
+        return "already_available"
+    scan = scanning.recorded(item, version.s3_version_id) or {}
+    _finish_quarantine(landed, version, version.status, [str(t) for t in scan.get("threats") or []], store)
+    return f"already_{version.status}"  # kept, never served
 
 
 def _notify_threat(landed: Landed, version: Version, threats: list[str], store: Store) -> None:
