@@ -364,6 +364,46 @@ def test_codes_are_rate_limited_per_link_and_address_alike(monkeypatch: pytest.M
     assert _verify(token, address).status == 202
 
 
+@pytest.mark.usefixtures("one_writer_per_item")
+def test_concurrent_code_requests_mail_at_most_three() -> None:
+    token = _link(seed(), recipients=[PARTNER])["token"]
+    aws.dynamodb(), aws.sesv2()  # the shared clients, before the threads race to create them
+    start = threading.Barrier(8)
+
+    def ask(_: int) -> str:
+        start.wait()
+        try:
+            recipients.request_code(token, PARTNER, VISITOR)
+        except DomainError as exc:
+            return exc.code
+        return "sent"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = Counter(pool.map(ask, range(8)))
+    assert outcomes == {"sent": 3, "code_rate_limited": 5}
+    assert len(mailed_codes(PARTNER)) == 3
+
+
+def test_an_address_gets_at_most_ten_codes_a_day_on_a_link(monkeypatch: pytest.MonkeyPatch) -> None:
+    token = _link(seed(), recipients=[PARTNER])["token"]
+    start = clock.now()
+    answers = []
+    for quarter in range(4):  # 3 + 3 + 3 + 1 codes in four quarter hours: the day's 10
+        moment = start + timedelta(minutes=15 * quarter, seconds=quarter)
+        monkeypatch.setattr(clock, "now", lambda moment=moment: moment)
+        answers += [_verify(token, PARTNER).status for _ in range(3 if quarter < 3 else 2)]
+    assert answers == [202] * 10 + [429]
+    assert len(mailed_codes(PARTNER)) == 10
+    late = start + timedelta(hours=23, minutes=59)
+    monkeypatch.setattr(clock, "now", lambda: late)
+    refused = _verify(token, PARTNER)
+    assert refused.status == 429
+    assert int(refused.headers["retry-after"]) <= 60
+    next_day = start + timedelta(days=1, seconds=1)
+    monkeypatch.setattr(clock, "now", lambda: next_day)
+    assert _verify(token, PARTNER).status == 202
+
+
 # --- binding ----------------------------------------------------------------------------------
 
 

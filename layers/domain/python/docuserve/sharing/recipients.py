@@ -28,7 +28,8 @@ Secrets and their storage:
   with its expiry and the verified address. A newer grant for the same address replaces it.
 
 Limits: a code lives 10 minutes and allows 5 tries; at most 3 codes per address and link per
-15-minute window (then 429 ``code_rate_limited`` with Retry-After); a grant lives 15 minutes.
+15-minute window and 10 per day (then 429 ``code_rate_limited`` with Retry-After); a grant
+lives 15 minutes.
 """
 
 from __future__ import annotations
@@ -63,8 +64,10 @@ CODE_TTL = timedelta(minutes=10)
 CODE_TRIES = 5
 CODES_PER_WINDOW = 3
 CODE_WINDOW = timedelta(minutes=15)
+CODES_PER_DAY = 10  # bounds a patient guesser: 50 tries a day, not 480 (see docs/share-links.md)
+CODE_DAY = timedelta(days=1)
 GRANT_TTL = timedelta(minutes=15)
-_KEEP = timedelta(days=1)  # DynamoDB TTL tidies a verification item a day after its last use
+_KEEP = timedelta(days=2)  # DynamoDB TTL tidies a verification item after its day window has passed
 _CLAIM_ATTEMPTS = 5
 # Copied from the link onto the verification item, so the audit stream names the link's event.
 _AUDIT_COPIES = ("share_id", "workspace_id", "document_id", "document_name", "label")
@@ -150,6 +153,11 @@ def request_code(token: str, email: str, visitor: Visitor, *, store: Store | Non
         mail.send_quietly(email, rendered.subject, rendered.text, rendered.html, what="recipient_code")
 
 
+# The flood windows: (name, length, codes allowed). Each opens at its first code and is counted
+# by conditional writes; a request over either limit is 429 until that window ends.
+_WINDOWS = (("window", CODE_WINDOW, CODES_PER_WINDOW), ("day", CODE_DAY, CODES_PER_DAY))
+
+
 def _claim_code(
     store: Store,
     key: dict[str, str],
@@ -159,16 +167,19 @@ def _claim_code(
     visitor: Visitor,
     details: dict[str, Any],
 ) -> None:
-    """One conditional write: count the code in the address's window and store its hash, or 429."""
+    """One conditional write: count the code in the address's windows and store its hash, or 429.
+
+    The common case (both windows open and under their limits) is one increment conditioned on
+    exactly that; otherwise the new counts are computed from the item the failed write returned
+    and written on condition that nobody changed them meanwhile (retried a few times).
+    """
     now = clock.epoch(moment)
-    window = int(CODE_WINDOW.total_seconds())
     copies = _copies(link)
     names = {"#ttl": "ttl", "#type": "type", **{f"#c{i}": name for i, name in enumerate(copies)}}
     values: dict[str, Any] = {
         ":code": digest,
         ":exp": clock.epoch(moment + CODE_TTL),
         ":zero": 0,
-        ":one": 1,
         ":ttl": clock.epoch(moment + _KEEP),
         ":type": "link_verification",
         ":event": partner_event("share.code_requested", visitor, clock.iso(moment), details),
@@ -178,40 +189,65 @@ def _claim_code(
         "code_hash = :code, code_expires_epoch = :exp, code_tries = :zero, last_event = :event,"
         " #ttl = :ttl, #type = :type" + "".join(f", #c{i} = :c{i}" for i in range(len(copies)))
     )
+    cutoffs = {name: now - int(length.total_seconds()) for name, length, _ in _WINDOWS}
+    fast = " AND ".join(
+        f"{name}_start_epoch > :{name}_cutoff AND {name}_codes < :{name}_max" for name, _, _ in _WINDOWS
+    )
+    limits = {f":{name}_max": allowed for name, _, allowed in _WINDOWS}
+    try:
+        store.update(
+            key,
+            f"SET {', '.join(f'{name}_codes = {name}_codes + :one' for name, _, _ in _WINDOWS)}, {common}",
+            condition=f"attribute_exists(pk) AND {fast}",
+            names=names,
+            expression_values={
+                **values,
+                **limits,
+                **{f":{n}_cutoff": c for n, c in cutoffs.items()},
+                ":one": 1,
+            },
+            return_values="NONE",
+        )
+        return
+    except ConditionFailed as failed:
+        old = failed.item
     for _ in range(_CLAIM_ATTEMPTS):
+        sets: dict[str, Any] = {}
+        same: list[str] = []
+        for name, length, allowed in _WINDOWS:
+            start, codes = f"{name}_start_epoch", f"{name}_codes"
+            opened = int((old or {}).get(start, 0))
+            counted = int((old or {}).get(codes, 0))
+            if opened > cutoffs[name]:
+                if counted >= allowed:
+                    wait = max(1, opened + int(length.total_seconds()) - now)
+                    refused = {**details, "reason": CodeRateLimited.code}
+                    _audit(store, key, partner_event("share.code_refused", visitor, clock.iso(moment), refused))
+                    raise CodeRateLimited(
+                        f"too many codes were asked for this address; try again in {wait} seconds", retry_after=wait
+                    )
+                sets[start], sets[codes] = opened, counted + 1
+            else:
+                sets[start], sets[codes] = now, 1
+            for attribute in (start, codes):
+                if old is not None and attribute in old:
+                    same.append(f"{attribute} = :old_{attribute}")
+                else:
+                    same.append(f"attribute_not_exists({attribute})")
+        condition = "attribute_not_exists(pk)" if old is None else "attribute_exists(pk) AND " + " AND ".join(same)
+        olds = {f":old_{a}": old[a] for a in sets if old is not None and a in old}
         try:
             store.update(
                 key,
-                f"SET codes_sent = codes_sent + :one, {common}",
-                condition="attribute_exists(pk) AND window_start_epoch > :cutoff AND codes_sent < :max",
+                "SET " + ", ".join(f"{a} = :new_{a}" for a in sets) + f", {common}",
+                condition=condition,
                 names=names,
-                expression_values={**values, ":cutoff": now - window, ":max": CODES_PER_WINDOW},
+                expression_values={**values, **{f":new_{a}": v for a, v in sets.items()}, **olds},
                 return_values="NONE",
             )
             return
         except ConditionFailed as failed:
-            old = failed.item
-        if old is not None and int(old.get("window_start_epoch", 0)) > now - window:
-            if int(old.get("codes_sent", 0)) < CODES_PER_WINDOW:
-                continue  # a concurrent request opened this window: count in it
-            wait = max(1, int(old["window_start_epoch"]) + window - now)
-            refused = {**details, "reason": CodeRateLimited.code}
-            _audit(store, key, partner_event("share.code_refused", visitor, clock.iso(moment), refused))
-            raise CodeRateLimited(
-                f"too many codes were asked for this address; try again in {wait} seconds", retry_after=wait
-            )
-        try:
-            store.update(
-                key,
-                f"SET window_start_epoch = :now, codes_sent = :one, {common}",
-                condition="attribute_not_exists(pk) OR window_start_epoch <= :cutoff",
-                names=names,
-                expression_values={**values, ":now": now, ":cutoff": now - window},
-                return_values="NONE",
-            )
-            return
-        except ConditionFailed:
-            continue  # another request opened a new window first: count in it
+            old = failed.item  # another request counted meanwhile: count again from what it left
     raise CodeRateLimited("too many codes are being asked for at once; try again", retry_after=1)
 
 
