@@ -97,6 +97,21 @@ def test_a_partner_verifies_by_code_then_downloads(
     screenshot(page, "92-recipient-downloaded")
     assert console.entries == [] or all(e[1] == "console" and "403" in e[2] for e in console.entries)
 
+    # The member's link activity names the verified address (the stream writes it a moment later).
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        events = local_stack.api("GET", f"/shares/{link['id']}/activity", token=token).json()["items"]
+        if any(e["action"] == "share.downloaded" for e in events):
+            break
+        time.sleep(0.2)
+    member = context.new_page()
+    member.goto(f"{local_stack.base_url}/d/{document['id']}")
+    member.get_by_label("Email").fill(owner.email)
+    member.get_by_label("Password").fill(owner.password)
+    member.get_by_role("button", name="Sign in").click()
+    member.locator(f"li[data-share-id='{link['id']}']").get_by_role("button", name="Activity").click()
+    expect(member.get_by_role("dialog")).to_contain_text(f"verified as {partner}")
+
 
 def test_a_stranger_is_told_the_same_and_a_used_up_code_is_explained(
     context: BrowserContext, local_stack: LocalStack

@@ -265,7 +265,11 @@ def test_every_refused_try_is_audited_with_its_address() -> None:
     for _ in range(6):
         _confirm(token, PARTNER, _wrong(code))
     _confirm(token, STRANGER, "000000")  # never asked: no code
-    failed = [e["details"] for e in _activity(link["id"]) if e["action"] == "share.code_failed"]
+    _verify(token, STRANGER)
+    events = _activity(link["id"])
+    requested = [e["details"] for e in events if e["action"] == "share.code_requested"]
+    assert sorted((d["email"], d["is_recipient"]) for d in requested) == [(PARTNER, True), (STRANGER, False)]
+    failed = [e["details"] for e in events if e["action"] == "share.code_failed"]
     assert Counter((d["email"], d["reason"]) for d in failed) == {
         (PARTNER, "code_incorrect"): 5,
         (PARTNER, "code_attempts_exhausted"): 1,

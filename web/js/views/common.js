@@ -343,6 +343,8 @@ function detailText(event) {
   if (d.size !== undefined && d.size !== null) parts.push(formatSize(d.size));
   if (d.role) parts.push(`role ${d.role}`);
   if (d.email && d.email !== actor.email) parts.push(d.email);
+  if (typeof d.recipient === "string") parts.push(`verified as ${d.recipient}`);
+  if (d.is_recipient === false) parts.push("not a recipient");
   if (d.reason) parts.push(`reason: ${d.reason}`);
   if (Array.isArray(d.threats) && d.threats.length) parts.push(`threat: ${d.threats.join(", ")}`);
   if (actor.ip) parts.push(`from ${actor.ip}`);

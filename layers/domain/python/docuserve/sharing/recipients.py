@@ -140,7 +140,7 @@ def request_code(token: str, email: str, visitor: Visitor, *, store: Store | Non
     recipient = email in recipients
     code = f"{secrets.randbelow(10**6):06d}"
     key = keys.link_verification(token_hash(token), address_id(token, email))
-    details = {"email": email, "recipient": recipient}
+    details = {"email": email, "is_recipient": recipient}
     _claim_code(store, key, link, code_hash(token, email, code), moment, visitor, details)
     if recipient:
         # Imported here: only this route renders and sends mail.
