@@ -173,7 +173,7 @@ class UploadStatus(Model):
     document_id: str
     version_id: str
     method: str
-    status: str  # pending | completing | completed | failed | aborted
+    status: str  # pending | completing | scanning (verified; the malware scan decides) | completed | failed | aborted
     failure_reason: str | None = None
     size: int
     created_at: str
