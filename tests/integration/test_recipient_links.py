@@ -228,6 +228,20 @@ def test_a_stranger_gets_the_same_answer_and_no_mail() -> None:
     assert stranger.json()["message"] == "the code is not correct; 4 tries left"
 
 
+def test_a_strangers_request_takes_about_as_long_as_a_send(monkeypatch: pytest.MonkeyPatch) -> None:
+    token = _link(seed(), recipients=[PARTNER])["token"]
+    estimate = recipients._send_time.estimate
+    _verify(token, PARTNER)  # a real send moves the estimate towards what it took
+    assert recipients._send_time.estimate != estimate
+    waits: list[float] = []
+    monkeypatch.setattr(recipients.time, "sleep", waits.append)
+    _verify(token, PARTNER)
+    assert waits == []  # a recipient waits for SES, not for a timer
+    _verify(token, STRANGER)
+    [wait] = waits
+    assert 0.75 * recipients._send_time.estimate <= wait <= 1.25 * recipients._send_time.estimate
+
+
 def test_verification_on_an_unrestricted_or_unusable_link_keeps_its_usual_answers() -> None:
     s = seed()
     plain = _link(s)
