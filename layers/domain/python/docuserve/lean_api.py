@@ -195,6 +195,13 @@ class LeanResolver:
                     )
                 )
             returns = _import(route.response) if route.response else inspect.Signature.empty
+            # A route that answers another success status documents its model under that status.
+            responses: dict[int, Any] | None = None
+            if route.status != 200 and route.response:
+                responses = {
+                    route.status: {"description": "Accepted", "content": {JSON: {"model": returns}}},
+                }
+                returns = inspect.Signature.empty
 
             def stub(*args: Any, **kwargs: Any) -> Any:  # pragma: no cover - documentation only
                 raise NotImplementedError
@@ -202,7 +209,7 @@ class LeanResolver:
             stub.__name__ = route.endpoint.__name__
             stub.__doc__ = route.endpoint.__doc__
             stub.__signature__ = inspect.Signature(parameters, return_annotation=returns)  # type: ignore[attr-defined]
-            twin.route(route.rule, route.method)(stub)
+            twin.route(route.rule, route.method, responses=responses)(stub)
         return twin
 
     def get_openapi_json_schema(self, **kwargs: Any) -> str:
