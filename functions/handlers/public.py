@@ -106,6 +106,7 @@ def show(token: str) -> dict[str, Any]:
     body=f"{MODELS}:VerifyRequest",
     response=f"{MODELS}:VerificationStarted",
     status=202,
+    body_required=True,
 )
 def verify(token: str) -> dict[str, Any]:
     """The same answer for every address: it never says whether the address is a recipient."""
@@ -118,7 +119,10 @@ def verify(token: str) -> dict[str, Any]:
 
 
 @app.post(
-    "/public/shares/<token>/verify/confirm", body=f"{MODELS}:ConfirmRequest", response=f"{MODELS}:VerificationGrant"
+    "/public/shares/<token>/verify/confirm",
+    body=f"{MODELS}:ConfirmRequest",
+    response=f"{MODELS}:VerificationGrant",
+    body_required=True,
 )
 def confirm(token: str) -> dict[str, Any]:
     body = _object({"email", "code"}, optional=False)

@@ -54,6 +54,7 @@ class LeanRoute:
     body: str | None = None  # "module:Model" documented as the (optional) JSON body
     response: str | None = None  # "module:Model" documented as the answer
     status: int = 200  # the success status (202 for a request accepted without saying what it did)
+    body_required: bool = False  # documented as required (the endpoint refuses an empty body itself)
 
     @property
     def template(self) -> str:
@@ -91,10 +92,17 @@ class LeanResolver:
         self.current_event: dict[str, Any] = {}
 
     def route(
-        self, method: str, rule: str, *, body: str | None = None, response: str | None = None, status: int = 200
+        self,
+        method: str,
+        rule: str,
+        *,
+        body: str | None = None,
+        response: str | None = None,
+        status: int = 200,
+        body_required: bool = False,
     ) -> Callable[[Endpoint], Endpoint]:
         def register(endpoint: Endpoint) -> Endpoint:
-            self.routes.append(LeanRoute(method.upper(), rule, endpoint, body, response, status))
+            self.routes.append(LeanRoute(method.upper(), rule, endpoint, body, response, status, body_required))
             return endpoint
 
         return register
@@ -103,9 +111,15 @@ class LeanResolver:
         return self.route("GET", rule, response=response)
 
     def post(
-        self, rule: str, *, body: str | None = None, response: str | None = None, status: int = 200
+        self,
+        rule: str,
+        *,
+        body: str | None = None,
+        response: str | None = None,
+        status: int = 200,
+        body_required: bool = False,
     ) -> Callable[[Endpoint], Endpoint]:
-        return self.route("POST", rule, body=body, response=response, status=status)
+        return self.route("POST", rule, body=body, response=response, status=status, body_required=body_required)
 
     # --- request helpers for endpoints ------------------------------------------------------------
 
@@ -188,6 +202,10 @@ class LeanResolver:
                 model = _import(route.body)
                 parameters.append(
                     inspect.Parameter(
+                        "body", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Annotated[model, Body()]
+                    )
+                    if route.body_required
+                    else inspect.Parameter(
                         "body",
                         inspect.Parameter.POSITIONAL_OR_KEYWORD,
                         default=None,
