@@ -1,7 +1,9 @@
 """Materialise the audit events that link writes carry in ``last_event`` (from the table's stream).
 
 A partner-side write (download, wrong password, lockout) sets ``last_event`` on the link item in
-the same atomic write that changes the counters. The audit-stream function reads each new image
+the same atomic write that changes the counters; a recipient's code request or try sets it on the
+address's verification item in the link's partition, which copies the link's share, workspace,
+document and label for this (``docuserve.sharing.recipients``). The audit-stream function reads each new image
 and appends the event as an audit item with ``attribute_not_exists``, so a retried or duplicated
 stream record can never write it twice or overwrite anything.
 """

@@ -8,7 +8,9 @@ append-only audit item (``docuserve.sharing.activity``), so count and event are 
 The updated item carries the object key and S3 version, so the presigned GET costs no further call.
 
 Round trips: without a password exactly one (the UpdateItem); with one, two (GetItem for the hash
-and lock state, then the same UpdateItem).
+and lock state, then the same UpdateItem); a grant of a recipient-restricted link adds one GetItem
+(its verification item), and the UpdateItem's condition then requires that the grant's address is
+still a recipient (``contains(recipients, :email)``), so an edit of the list counts at once.
 
 Lockout: ``limits.lockout_threshold`` wrong passwords lock the link for ``limits.lockout_minutes``
 (429 with ``Retry-After``); while locked even the right password is refused. Failures are counted
