@@ -253,6 +253,16 @@ def test_verification_on_an_unrestricted_or_unusable_link_keeps_its_usual_answer
     assert sent() == []
 
 
+def test_a_try_on_a_revoked_link_is_refused_and_audited() -> None:
+    link = _link(seed(), recipients=[PARTNER])
+    code = _code_for(link["token"], PARTNER)
+    call("DELETE", f"/shares/{link['id']}", claims=claims(OWNER))
+    late = _confirm(link["token"], PARTNER, code)
+    assert (late.status, late.json()["code"]) == (410, "link_revoked")
+    failed = [e["details"] for e in _activity(link["id"]) if e["action"] == "share.code_failed"]
+    assert failed == [{"email": PARTNER, "reason": "link_revoked", "document_name": "Launch plan.pdf"}]
+
+
 def test_a_code_expires_after_ten_minutes(monkeypatch: pytest.MonkeyPatch) -> None:
     token = _link(seed(), recipients=[PARTNER])["token"]
     code = _code_for(token, PARTNER)

@@ -56,7 +56,7 @@ from docuserve.sharing.errors import (
     GrantInvalid,
     VerificationNotRequired,
 )
-from docuserve.sharing.redeem import UNKNOWN_LINK, Visitor, audit_refusal, link_key, partner_event
+from docuserve.sharing.redeem import UNKNOWN_LINK, Visitor, link_key, partner_event
 from docuserve.sharing.state import refuse_unusable
 from docuserve.sharing.tokens import token_hash
 
@@ -288,7 +288,8 @@ def confirm(token: str, email: str, code: str, visitor: Visitor, *, store: Store
     try:
         refuse_unusable(link, now)
     except DomainError as refused:
-        audit_refusal(store, link_item_key, visitor, moment, refused)
+        details = {"email": email, "reason": refused.code}
+        _audit(store, link_item_key, partner_event("share.code_failed", visitor, at, details))
         raise
     recipients = link.get("recipients") or []
     if not recipients:
