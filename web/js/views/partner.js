@@ -47,6 +47,7 @@ const CODE_TEXT = {
   grant_expired: "Your verification has expired. Confirm your e-mail address again.",
   grant_invalid: "Your e-mail address can no longer open this link, or the verification is not valid. Confirm your address again.",
   verification_required: "Confirm your e-mail address first.",
+  verification_not_required: "The sender has opened this link to anyone who has it: reload the page to download.",
 };
 
 function codeError(error) {
