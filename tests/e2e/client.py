@@ -206,7 +206,7 @@ def available_document(
     assert created.status_code == 201, created.text
     document, upload = created.json()["document"], created.json()["upload"]
     assert requests.put(upload["url"], data=body, headers=upload["headers"], timeout=10).status_code == 200
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60  # verification, then the malware scan: queue hops on a loaded machine
     while time.monotonic() < deadline:
         if stack.api("GET", f"/documents/{document['id']}", token=token).json()["status"] == "available":
             return dict(document)
