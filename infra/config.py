@@ -66,6 +66,8 @@ class StageConfig:
     mail_from: str | None = None
     malware_scanning: str = "guardduty"
     scan_timeout_minutes: int = 60
+    # A workspace's storage quota unless an admin sets its own (``PATCH /admin/workspaces/{id}``).
+    default_quota_bytes: int = 100 * 1024**3
 
     @property
     def scanning(self) -> bool:
@@ -143,6 +145,7 @@ def load_stage(context: dict[str, Any], stage: str) -> StageConfig:
         "retain_data", "deletion_protection", "mfa", "waf", "log_retention_days", "web_origins",
         "api_throttle", "public_throttle", "limits", "waf_public_rate_per_5min", "domain_name",
         "certificate_arn", "alarm_email", "mail_from", "malware_scanning", "scan_timeout_minutes",
+        "default_quota_bytes",
     }  # fmt: skip
     unknown = sorted(set(raw) - known)
     if unknown:
@@ -191,6 +194,9 @@ def load_stage(context: dict[str, Any], stage: str) -> StageConfig:
     low, high = SCAN_TIMEOUT_MINUTES
     if not isinstance(timeout, int) or isinstance(timeout, bool) or not low <= timeout <= high:
         raise ConfigError(f"{where}.scan_timeout_minutes must be an integer from {low} to {high}, got {timeout!r}")
+    quota = raw.get("default_quota_bytes", 100 * 1024**3)
+    if not isinstance(quota, int) or isinstance(quota, bool) or quota < 0:
+        raise ConfigError(f"{where}.default_quota_bytes must be a whole number of bytes (0 or more), got {quota!r}")
     waf_rate = raw.get("waf_public_rate_per_5min", 300)
     if not isinstance(waf_rate, int) or isinstance(waf_rate, bool) or not 10 <= waf_rate <= 2_000_000_000:
         raise ConfigError(f"{where}.waf_public_rate_per_5min must be an integer of at least 10")
@@ -217,4 +223,5 @@ def load_stage(context: dict[str, Any], stage: str) -> StageConfig:
         mail_from=mail_from,
         malware_scanning=scanning,
         scan_timeout_minutes=timeout,
+        default_quota_bytes=quota,
     )

@@ -132,6 +132,7 @@ class Functions(Construct):
             scan_timeout_minutes=config.scan_timeout_minutes,
             mail_from=config.mail_from or "",
             mail_configuration_set=configuration_set_name(config),
+            default_quota_bytes=config.default_quota_bytes,
         )
         self.by_name: dict[str, lambda_.Function] = {}
         for spec in SPECS:
@@ -205,6 +206,8 @@ class Functions(Construct):
         admin = self[Function.ADMIN.value]
         # Audit events for user administration: append and read, never update or delete.
         _grant_table(admin, table, key, "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query")
+        # A workspace's quota (PATCH /admin/workspaces/{id}): updates in workspace partitions only.
+        _grant_items(admin, table, key, "SetWorkspaceQuotas", keys.workspace_pk(""), "dynamodb:UpdateItem")
         admin.add_to_role_policy(
             iam.PolicyStatement(
                 sid="AdministerUsers",

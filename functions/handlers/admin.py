@@ -6,11 +6,11 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
-from docuserve import users
+from docuserve import quota, users
 from docuserve.adapters.users import User
 from docuserve.api import build_resolver, current_caller
-from docuserve.models.requests import InviteUser
-from docuserve.models.responses import Page, UserView
+from docuserve.models.requests import InviteUser, SetWorkspaceQuota
+from docuserve.models.responses import Page, UserView, WorkspaceQuotaView
 from docuserve.observability import api_entry
 
 app = build_resolver()
@@ -18,6 +18,7 @@ app = build_resolver()
 Limit = Annotated[int, Query(ge=1, le=200)]
 Cursor = Annotated[str | None, Query(max_length=4096)]
 UserId = Annotated[str, Path(max_length=128)]
+WorkspaceId = Annotated[str, Path(max_length=128)]
 
 
 def _view(user: User) -> UserView:
@@ -43,6 +44,11 @@ def disable(user_id: UserId) -> UserView:
 @app.post("/admin/users/<user_id>/enable")
 def enable(user_id: UserId) -> UserView:
     return _view(users.set_enabled(current_caller(app), user_id, enabled=True))
+
+
+@app.patch("/admin/workspaces/<workspace_id>")
+def set_workspace_quota(workspace_id: WorkspaceId, body: Annotated[SetWorkspaceQuota, Body()]) -> WorkspaceQuotaView:
+    return WorkspaceQuotaView.of(quota.set_quota(current_caller(app), workspace_id, body.quota_bytes))
 
 
 handler = api_entry(app.resolve)

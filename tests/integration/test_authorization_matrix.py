@@ -316,6 +316,8 @@ ROWS: list[Row] = [
     Row("GET", "/admin/users", ADMINS),
     Row("POST", "/admin/users/{user_id}/disable", ADMINS, lambda w: Request({"user_id": w.fresh_user().id})),
     Row("POST", "/admin/users/{user_id}/enable", ADMINS, lambda w: Request({"user_id": w.fresh_user().id})),
+    # quotas (issue 17)
+    Row("PATCH", "/admin/workspaces/{workspace_id}", ADMINS, lambda w: Request(ws(w).params, {"quota_bytes": 10**12})),
     # sharing issue
     Row("POST", "/documents/{document_id}/shares", EDITORS, lambda w: Request({"document_id": w.doc}, {})),
     Row("GET", "/documents/{document_id}/shares", EDITORS, doc),

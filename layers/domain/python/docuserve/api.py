@@ -33,10 +33,14 @@ SECURITY_HEADERS = {
 }
 
 
-def error_response(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> Response:
+def error_response(
+    status: int, code: str, message: str, fields: dict[str, str] | None = None, details: dict[str, Any] | None = None
+) -> Response:
     body: dict[str, Any] = {"code": code, "message": message}
     if fields:
         body["fields"] = fields
+    if details:
+        body["details"] = details
     return Response(status_code=status, content_type=JSON, body=body, headers=dict(SECURITY_HEADERS))
 
 
@@ -72,7 +76,7 @@ def build_resolver() -> APIGatewayRestResolver:
 
     @app.exception_handler(DomainError)
     def _domain(exc: DomainError) -> Response:
-        response = error_response(exc.status, exc.code, exc.message, exc.fields)
+        response = error_response(exc.status, exc.code, exc.message, exc.fields, exc.details)
         if isinstance(exc, Throttled) and exc.retry_after:
             response.headers["Retry-After"] = str(exc.retry_after)
         return response

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DomainError(Exception):
     """Base of every error a caller may see: a stable ``code`` and a human ``message``."""
@@ -9,10 +11,13 @@ class DomainError(Exception):
     status: int = 400
     code: str = "bad_request"
 
-    def __init__(self, message: str, *, fields: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, message: str, *, fields: dict[str, str] | None = None, details: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
+        self.details = details or {}  # machine-readable figures a client shows (e.g. bytes left)
 
 
 class Unauthorized(DomainError):
@@ -37,6 +42,12 @@ class Gone(DomainError):
 
 class PayloadTooLarge(DomainError):
     status, code = 413, "too_large"
+
+
+class QuotaExceeded(PayloadTooLarge):
+    """The workspace has not enough room left; ``details`` say how much (``remaining_bytes``)."""
+
+    code = "quota_exceeded"
 
 
 class InvalidInput(DomainError):

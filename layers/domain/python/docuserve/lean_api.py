@@ -67,15 +67,19 @@ def response(status: int, body: Any) -> dict[str, Any]:
     return {
         "statusCode": status,
         "headers": {"Content-Type": JSON, **SECURITY_HEADERS},
-        "body": json.dumps(body, separators=(",", ":")),  # as Powertools serializes
+        "body": "" if status == 204 else json.dumps(body, separators=(",", ":")),  # as Powertools serializes
         "isBase64Encoded": False,
     }
 
 
-def error(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> dict[str, Any]:
+def error(
+    status: int, code: str, message: str, fields: dict[str, str] | None = None, details: dict[str, Any] | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "message": message}
     if fields:
         body["fields"] = fields
+    if details:
+        body["details"] = details
     return response(status, body)
 
 
@@ -167,7 +171,7 @@ class LeanResolver:
             names = ", ".join(sorted(exc.fields))
             return error(422, "validation_error", f"invalid request: {names}", exc.fields)
         except DomainError as exc:
-            answer = error(exc.status, exc.code, exc.message, exc.fields)
+            answer = error(exc.status, exc.code, exc.message, exc.fields, exc.details)
             if isinstance(exc, Throttled) and exc.retry_after:
                 answer["headers"]["Retry-After"] = str(exc.retry_after)
             return answer

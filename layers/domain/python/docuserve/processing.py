@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
-from docuserve import audit, clock, current_version, ids, keys, scanning
+from docuserve import audit, clock, current_version, ids, keys, scanning, uploads
 from docuserve.access import holds_role
 from docuserve.adapters import jobs, objects
 from docuserve.adapters.store import ConditionFailed, Store, TransactionCancelled
@@ -446,7 +446,11 @@ def _reject(
         details={"version_id": version.id, "reason": reason},
     )
     sets = {"status": "failed", "failure_reason": reason, "failed_at": clock.iso(clock.now())}
-    if _transition(landed, version, sets, event, store) is not None:
+    # The bytes go, so the reservations the upload made go back, with this one transition: a
+    # redelivered event finds the version failed already and releases nothing again.
+    session = store.get(keys.upload(version.upload_id)) if version.upload_id else None
+    releases = tuple(uploads.release_actions(session)) if session else ()
+    if _transition(landed, version, sets, event, store, releases) is not None:
         return handle(landed, store, attempt=attempt + 1)
     _finish_session(version.upload_id, "failed", reason, store)
     objects.delete_version(landed.key, s3_version_id)

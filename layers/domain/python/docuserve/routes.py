@@ -78,6 +78,8 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "/admin/users", A),
     _r("POST", "/admin/users/{user_id}/disable", A),
     _r("POST", "/admin/users/{user_id}/enable", A),
+    # quotas (issue 17): an admin sets a workspace's quota
+    _r("PATCH", "/admin/workspaces/{workspace_id}", A),
     # sharing issue
     _r("POST", "/documents/{document_id}/shares", M),
     _r("GET", "/documents/{document_id}/shares", M),

@@ -19,6 +19,7 @@ REQUIRED = ("STAGE", "TABLE_NAME", "BUCKET_NAME", "KMS_KEY_ARN", "USER_POOL_ID",
 
 
 UPLOAD_JOBS_QUEUE_URL = "UPLOAD_JOBS_QUEUE_URL"
+DEFAULT_QUOTA_BYTES = 100 * 1024**3  # 100 GiB: a workspace's quota unless the stage or an admin says otherwise
 
 
 class MissingSetting(RuntimeError):
@@ -40,11 +41,13 @@ def function_environment(
     scan_timeout_minutes: int = 60,
     mail_from: str = "",
     mail_configuration_set: str = "",
+    default_quota_bytes: int = DEFAULT_QUOTA_BYTES,
 ) -> dict[str, str]:
     """The environment every DocuServe function runs with (``cors_origins``: comma-separated).
 
     ``malware_scanning``: versions wait for a scan result (GuardDuty in AWS, the stand-in scanner
     locally) before they become available. ``mail_from`` empty: the stage sends no mail.
+    ``default_quota_bytes``: the quota of a workspace whose admins set none (``docuserve.quota``).
     """
     return {
         "STAGE": stage,
@@ -61,6 +64,7 @@ def function_environment(
         "SCAN_TIMEOUT_MINUTES": str(scan_timeout_minutes),
         "MAIL_FROM": mail_from,
         "MAIL_CONFIGURATION_SET": mail_configuration_set,
+        "DEFAULT_QUOTA_BYTES": str(default_quota_bytes),
         **limits.to_env(),
     }
 
@@ -88,6 +92,7 @@ class Settings:
     scan_timeout_minutes: int = 60
     mail_from: str = ""  # empty: this stage sends no mail
     mail_configuration_set: str = ""
+    default_quota_bytes: int = DEFAULT_QUOTA_BYTES
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -120,6 +125,7 @@ class Settings:
             scan_timeout_minutes=int(e.get("SCAN_TIMEOUT_MINUTES") or 60),
             mail_from=e.get("MAIL_FROM", ""),
             mail_configuration_set=e.get("MAIL_CONFIGURATION_SET", ""),
+            default_quota_bytes=int(e.get("DEFAULT_QUOTA_BYTES") or DEFAULT_QUOTA_BYTES),
         )
 
 

@@ -176,8 +176,19 @@ class Planned:
     instructions: Instructions
 
 
-def plan(caller: Caller, *, document_id: str, number: int, declared: Declared) -> Planned:
-    """Create the S3 side of an upload (multipart only) and the version and session items."""
+def plan(
+    caller: Caller,
+    *,
+    document_id: str,
+    number: int,
+    declared: Declared,
+    reservations: Sequence[dict[str, Any]] = (),
+) -> Planned:
+    """Create the S3 side of an upload (multipart only) and the version and session items.
+
+    ``reservations``: the counters the transaction that starts this upload increments (see
+    ``release_actions``); the session records them, the version the bytes its workspace counts.
+    """
     check_size(declared.size)
     settings = get_settings()
     workspace_id = document_id.split(".", 1)[0]
@@ -227,6 +238,7 @@ def plan(caller: Caller, *, document_id: str, number: int, declared: Declared) -
     method = "PUT" if declared.size <= settings.limits.single_put_threshold else "MULTIPART"
     due = clock.iso(_due(now, method, declared.size))
     upload_item |= {"number": number, "due_at": due, **due_index_keys(due, upload_id)}
+    record_reservations(version_item, upload_item, reservations)
     if method == "PUT":
         upload_item["method"] = "PUT"
         url = objects.presign_put(key, content_type=declared.content_type, sha256=declared.sha256, size=declared.size)
@@ -241,6 +253,57 @@ def plan(caller: Caller, *, document_id: str, number: int, declared: Declared) -
         # No part URLs yet: each is granted for its part's SHA-256 (POST /uploads/{id}/parts).
         instructions = Instructions(method="MULTIPART", part_size=part_size, part_count=part_count, **common)
     return Planned(version_item=version_item, upload_item=upload_item, instructions=instructions)
+
+
+def record_reservations(
+    version_item: dict[str, Any], upload_item: dict[str, Any], reservations: Sequence[dict[str, Any]]
+) -> None:
+    """Write ``reservations`` on the session and, on the version, the ``used_bytes`` its workspace
+    counts for it (``counted_bytes``: what a purge gives back)."""
+    if not reservations:
+        return
+    upload_item["reservations"] = [dict(r) for r in reservations]
+    counted = sum(int(r["add"].get("used_bytes", 0)) for r in reservations)
+    if counted:
+        version_item["counted_bytes"] = counted
+
+
+def release_actions(
+    upload: dict[str, Any], *, also: dict[tuple[str, str], dict[str, int]] | None = None
+) -> list[dict[str, Any]]:
+    """Transaction actions giving back every counter ``upload`` incremented when it began.
+
+    They ride in the same transaction as the conditional status change that ends the upload
+    without its bytes landing (failed, aborted, expired), so a redelivered event or a retried
+    sweep, whose transition fails, never releases twice. A session from before reservations
+    releases nothing. ``also``: more amounts to ADD on the same items (a transaction holds one
+    action per item), e.g. a discard's ``document_count``. Unconditional: a release never
+    blocks the transition it rides on.
+    """
+    adds: dict[tuple[str, str], dict[str, int]] = {}
+    for entry in upload.get("reservations") or []:
+        target = adds.setdefault((str(entry["pk"]), str(entry["sk"])), {})
+        for name, amount in dict(entry["add"]).items():
+            target[name] = target.get(name, 0) - int(amount)
+    for key, extra in (also or {}).items():
+        target = adds.setdefault(key, {})
+        for name, amount in extra.items():
+            target[name] = target.get(name, 0) + amount
+    actions = []
+    for (pk, sk), amounts in adds.items():
+        names = {f"#a{i}": name for i, name in enumerate(amounts)}
+        values = {f":a{i}": amount for i, amount in enumerate(amounts.values())}
+        actions.append(
+            {
+                "Update": {
+                    "Key": {"pk": pk, "sk": sk},
+                    "UpdateExpression": "ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(amounts))),
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": values,
+                }
+            }
+        )
+    return actions
 
 
 def _part_url(upload: dict[str, Any], number: int, sha256: str) -> PartGrant:
@@ -306,7 +369,12 @@ def _pending_multipart(upload: dict[str, Any]) -> None:
 
 def grant_parts(caller: Caller, upload_id: str, parts: Sequence[tuple[int, str]]) -> PartGrants:
     """Part URLs for ``(part number, SHA-256)`` pairs, each signing its checksum (also to resume)."""
-    upload = _session(caller, upload_id, Role.EDITOR)
+    return grant_parts_of(_session(caller, upload_id, Role.EDITOR), parts)
+
+
+def grant_parts_of(upload: dict[str, Any], parts: Sequence[tuple[int, str]]) -> PartGrants:
+    """``grant_parts`` for a session its caller has already been checked against (a partner's too)."""
+    upload_id = str(upload["id"])
     _pending_multipart(upload)
     if clock.now() >= resumable_until(upload):
         raise Conflict("this upload expired; upload the file again")
@@ -334,7 +402,12 @@ def complete(caller: Caller, upload_id: str, parts: Sequence[Completed]) -> Stat
 
     Repeating the same request (the answer was lost) queues the job again; S3 completes once.
     """
-    upload = _session(caller, upload_id, Role.EDITOR)
+    return complete_of(_session(caller, upload_id, Role.EDITOR), parts)
+
+
+def complete_of(upload: dict[str, Any], parts: Sequence[Completed]) -> Status:
+    """``complete`` for a session its caller has already been checked against (a partner's too)."""
+    upload_id = str(upload["id"])
     if upload["method"] != "MULTIPART":
         raise Conflict("this is a single-PUT upload; start a new version to upload again")
     numbers = [p.part_number for p in parts]
@@ -440,6 +513,7 @@ def fail_completing(upload: dict[str, Any], reason: str, store: Store) -> bool:
                     }
                 },
                 audit.put_action(event),
+                *release_actions(upload),
             ]
         )
     except TransactionCancelled:
@@ -464,6 +538,12 @@ def abort(caller: Caller, upload_id: str) -> None:
         raise Conflict("this upload has already finished") from None
 
 
+def cancel(upload: dict[str, Any], actor: Actor, *, store: Store | None = None) -> int:
+    """Cancel a pending session whose caller was checked elsewhere (a partner's): as ``abort``;
+    0 when it had finished meanwhile."""
+    return _abort(upload, actor, "aborted", store=store)
+
+
 def expire(upload: dict[str, Any], *, store: Store | None = None) -> int:
     """Fail a pending session past its deadline with reason ``expired`` (see the module docstring)."""
     return _abort(upload, Actor.system(), EXPIRED, outcome="failed", action="upload.expired", store=store)
@@ -480,9 +560,12 @@ def _discardable(doc: dict[str, Any] | None, upload: dict[str, Any]) -> bool:
     )
 
 
-def _discard_actions(doc: dict[str, Any], reason: str, actor: Actor) -> list[dict[str, Any]]:
+def _discard_actions(
+    doc: dict[str, Any], reason: str, actor: Actor, *, count_down: bool = True
+) -> list[dict[str, Any]]:
     """Delete a never-landed document (if unchanged since read) and its tag items, count the
-    workspace down, audit it; the version item's action is the caller's."""
+    workspace down (unless ``count_down`` is False: the caller merges it into its release of the
+    workspace's bytes, one action per item), audit it; the version item's action is the caller's."""
     event = AuditEvent(
         "document.discarded",
         actor,
@@ -500,14 +583,20 @@ def _discard_actions(doc: dict[str, Any], reason: str, actor: Actor) -> list[dic
             }
         },
         *({"Delete": {"Key": keys.document_tag(doc["id"], tag)}} for tag in doc.get("tags") or []),
-        {
-            "Update": {
-                "Key": keys.workspace(doc["workspace_id"]),
-                "UpdateExpression": "ADD document_count :minus",
-                "ConditionExpression": "attribute_exists(pk)",
-                "ExpressionAttributeValues": {":minus": -1},
-            }
-        },
+        *(
+            [
+                {
+                    "Update": {
+                        "Key": keys.workspace(doc["workspace_id"]),
+                        "UpdateExpression": "ADD document_count :minus",
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeValues": {":minus": -1},
+                    }
+                }
+            ]
+            if count_down
+            else []
+        ),
         audit.put_action(event),
     ]
 
@@ -593,6 +682,12 @@ def _end_actions(
                 "ExpressionAttributeValues": pending,
             }
         }
+    workspace = keys.workspace(upload["workspace_id"])
+    releases_workspace = any(
+        (r.get("pk"), r.get("sk")) == (workspace["pk"], workspace["sk"]) for r in upload.get("reservations") or []
+    )
+    merged = discard is not None and releases_workspace
+    also = {(workspace["pk"], workspace["sk"]): {"document_count": -1}} if merged else None
     actions: list[dict[str, Any]] = [
         {
             "Update": {
@@ -604,11 +699,12 @@ def _end_actions(
             }
         },
         version,
-        *(_discard_actions(discard, reason, actor) if discard is not None else []),
+        *(_discard_actions(discard, reason, actor, count_down=not merged) if discard is not None else []),
         audit.put_action(event),
+        *release_actions(upload, also=also),
     ]
     if guard is not None:
-        actions.append(guard)
+        actions.append(guard)  # last: ``lost_role`` reads the last reason
     return actions
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from docuserve import audit, clock, ids, keys, uploads
+from docuserve import audit, clock, ids, quota, uploads
 from docuserve.access import holds_role, lost_role, refuse_lost_role, workspace_access
+from docuserve.adapters import objects
 from docuserve.adapters.store import Store, TransactionCancelled
 from docuserve.audit import Actor, AuditEvent
 from docuserve.documents.items import document_item, tag_item
-from docuserve.errors import NotFound
+from docuserve.errors import Conflict, DomainError, NotFound
 from docuserve.identity import Caller
 from docuserve.records import Document
 from docuserve.roles import Role
@@ -27,7 +28,8 @@ def create(
 ) -> tuple[Document, uploads.Instructions]:
     """A pending document and the instructions to upload its first version."""
     uploads.check_size(declared.size)
-    workspace_access(caller, workspace_id, Role.EDITOR, what="adding documents")
+    store = Store()
+    access = workspace_access(caller, workspace_id, Role.EDITOR, what="adding documents", store=store)
     at = clock.iso(clock.now())
     doc = Document(
         id=ids.new_child_id(workspace_id),
@@ -47,7 +49,12 @@ def create(
         version_count=1,
         link_refs=True,
     )
-    planned = uploads.plan(caller, document_id=doc.id, number=1, declared=declared)
+    # Before S3 is asked for anything: a full workspace is a 413 at once.
+    reserve = quota.workspace_update(
+        workspace_id, add_bytes=declared.size, add_documents=1, store=store, workspace=access.workspace
+    )
+    reservations = [quota.reservation_entry(workspace_id, declared.size)]
+    planned = uploads.plan(caller, document_id=doc.id, number=1, declared=declared, reservations=reservations)
     event = AuditEvent(
         "document.created",
         Actor.member(caller),
@@ -57,14 +64,7 @@ def create(
     )
     actions: list[dict[str, Any]] = [
         {"Put": {"Item": document_item(doc, 1), "ConditionExpression": "attribute_not_exists(pk)"}},
-        {
-            "Update": {
-                "Key": keys.workspace(workspace_id),
-                "UpdateExpression": "ADD document_count :one",
-                "ConditionExpression": "attribute_exists(pk)",
-                "ExpressionAttributeValues": {":one": 1},
-            }
-        },
+        reserve,  # WORKSPACE: the quota's reservation and the document count, one action on one item
         {"Put": {"Item": planned.version_item}},
         {"Put": {"Item": planned.upload_item}},
         *({"Put": {"Item": tag_item(doc, t)}} for t in tags),
@@ -72,11 +72,32 @@ def create(
         holds_role(workspace_id, caller.user_id, Role.EDITOR),
     ]
     try:
-        Store().transact(actions)
-    except TransactionCancelled as cancelled:
-        if lost_role(cancelled.reasons):
-            refuse_lost_role(
-                caller, workspace_id, Role.EDITOR, what="adding documents", not_found="workspace not found"
-            )
-        raise NotFound("workspace not found") from None
+        _commit(caller, workspace_id, declared.size, actions, store)
+    except DomainError:
+        if planned.upload_item.get("s3_upload_id"):  # refused: S3's multipart upload is of no use
+            objects.abort_multipart(planned.upload_item["object_key"], s3_upload_id=planned.upload_item["s3_upload_id"])
+        raise
     return doc, planned.instructions
+
+
+WORKSPACE = 1  # the index of the workspace's action in the creation's transaction
+RETRIES = 3
+
+
+def _commit(caller: Caller, workspace_id: str, size: int, actions: list[dict[str, Any]], store: Store) -> None:
+    """Run the creation's transaction; a failed workspace condition is a 413 (the quota), a 404
+    (no workspace), or, when an admin changed the quota meanwhile, another try."""
+    for _ in range(RETRIES):
+        try:
+            store.transact(actions)
+            return
+        except TransactionCancelled as cancelled:
+            if lost_role(cancelled.reasons):
+                refuse_lost_role(
+                    caller, workspace_id, Role.EDITOR, what="adding documents", not_found="workspace not found"
+                )
+            if cancelled.reasons[WORKSPACE] != "ConditionalCheckFailed" or not quota.explain(workspace_id, size, store):
+                raise NotFound("workspace not found") from None
+            # An admin changed the quota since it was read and the upload still fits: read it again.
+            actions[WORKSPACE] = quota.workspace_update(workspace_id, add_bytes=size, add_documents=1, store=store)
+    raise Conflict("the workspace's quota kept changing; try again")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from docuserve import audit, clock, keys
+from docuserve import audit, clock, keys, quota
 from docuserve.access import document_access, holds_role, lost_role
 from docuserve.adapters import objects
 from docuserve.adapters.store import Store, TransactionCancelled
@@ -210,7 +210,7 @@ def purge_trashed(
                 objects.abort_multipart(session["object_key"], s3_upload_id=session["s3_upload_id"])
     objects.delete_everything_under(f"{DOCUMENTS_PREFIX}{doc.workspace_id}/{document_id}/")
     for child in children:
-        store.delete({"pk": child["pk"], "sk": child["sk"]})
+        _delete_child(child, doc.workspace_id, store)
     event = AuditEvent(
         action,
         actor,
@@ -248,6 +248,30 @@ def purge_trashed(
     doc.revision += 1
     doc.current_object_key = doc.current_s3_version_id = doc.current_version = None
     links.document_changed(doc, store, links=found)
+
+
+def _delete_child(child: dict[str, Any], workspace_id: str, store: Store) -> None:
+    """Delete a version or tag item. A version whose bytes the workspace counts (``counted_bytes``)
+    gives them back in the same transaction, conditioned on the item still being there and not
+    ``failed`` (a failed upload gave them back when it failed), so a retried purge, or an upload
+    failing meanwhile, never releases twice."""
+    key = {"pk": child["pk"], "sk": child["sk"]}
+    counted = int(child.get("counted_bytes") or 0)
+    if child.get("type") == "version" and counted and child.get("status") != "failed":
+        delete = {
+            "Delete": {
+                "Key": key,
+                "ConditionExpression": "attribute_exists(pk) AND #s <> :failed",
+                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": {":failed": "failed"},
+            }
+        }
+        try:
+            store.transact([delete, quota.release_action(workspace_id, counted)])
+            return
+        except TransactionCancelled:
+            pass  # gone already, or failed meanwhile (and released then): delete what is left
+    store.delete(key)
 
 
 def _claim_for_purge(doc: Document, store: Store, guards: tuple[dict[str, Any], ...]) -> Document:

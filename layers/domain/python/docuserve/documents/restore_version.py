@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from docuserve import audit, clock, ids, keys, uploads
+from docuserve import audit, clock, ids, keys, quota, uploads
 from docuserve.access import document_access, holds_role, lost_role
 from docuserve.adapters import copies, objects
 from docuserve.adapters.store import Store, TransactionCancelled
@@ -31,6 +31,7 @@ from docuserve.roles import Role
 from docuserve.uploads import SESSION_DAYS
 
 WHAT = "restoring versions"
+RESERVE = 4  # the index of the quota's reservation in the restore's transaction
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ def restore_version(caller: Caller, document_id: str, version_id: str) -> Restor
     for _ in range(RETRIES):
         _check_document(doc, source)
         number = doc.version_count + 1
+        reserve = quota.workspace_update(doc.workspace_id, add_bytes=source.size, store=store)
         version_item, upload_item = _items(caller, doc, source, number)
         event = AuditEvent(
             "version.restored",
@@ -84,12 +86,15 @@ def restore_version(caller: Caller, document_id: str, version_id: str) -> Restor
                     {"Put": {"Item": version_item}},
                     {"Put": {"Item": upload_item}},
                     audit.put_action(event),
+                    reserve,
                     holds_role(doc.workspace_id, caller.user_id, Role.EDITOR),
                 ]
             )
         except TransactionCancelled as cancelled:
             if lost_role(cancelled.reasons):
                 refuse(caller, doc, Role.EDITOR, WHAT)
+            if cancelled.reasons[RESERVE] == "ConditionalCheckFailed":
+                quota.explain(doc.workspace_id, source.size, store)  # the 413; else the quota changed
             doc, _ = load(document_id, store)
             continue
         _copy(version_item, upload_item, source, store)
@@ -153,6 +158,7 @@ def _items(caller: Caller, doc: Document, source: Version, number: int) -> tuple
         "restored_from": source.id,
         "ttl": clock.epoch(now + timedelta(days=SESSION_DAYS)),
     }
+    uploads.record_reservations(version_item, upload_item, [quota.reservation_entry(doc.workspace_id, source.size)])
     return version_item, upload_item
 
 

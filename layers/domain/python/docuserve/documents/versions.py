@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from docuserve import audit, keys, uploads
+from docuserve import audit, keys, quota, uploads
 from docuserve.access import document_access, holds_role, lost_role
 from docuserve.adapters import objects
 from docuserve.adapters.store import Store, TransactionCancelled
@@ -29,7 +29,12 @@ def new_version(caller: Caller, document_id: str, declared: uploads.Declared) ->
         if doc.status == DELETED:
             raise Conflict("the document is in the trash; restore it first")
         number = doc.version_count + 1
-        planned = uploads.plan(caller, document_id=document_id, number=number, declared=declared)
+        # Before S3 is asked for anything: a full workspace is a 413 at once.
+        reserve = quota.workspace_update(doc.workspace_id, add_bytes=declared.size, store=store)
+        reservations = [quota.reservation_entry(doc.workspace_id, declared.size)]
+        planned = uploads.plan(
+            caller, document_id=document_id, number=number, declared=declared, reservations=reservations
+        )
         event = AuditEvent(
             "version.started",
             Actor.member(caller),
@@ -44,6 +49,7 @@ def new_version(caller: Caller, document_id: str, declared: uploads.Declared) ->
                     {"Put": {"Item": planned.version_item}},
                     {"Put": {"Item": planned.upload_item}},
                     audit.put_action(event),
+                    reserve,
                     holds_role(doc.workspace_id, caller.user_id, Role.EDITOR),
                 ]
             )
@@ -55,8 +61,13 @@ def new_version(caller: Caller, document_id: str, declared: uploads.Declared) ->
                 )
             if lost_role(cancelled.reasons):
                 refuse(caller, doc, Role.EDITOR, "uploading versions")
+            if cancelled.reasons[RESERVE] == "ConditionalCheckFailed":
+                quota.explain(doc.workspace_id, declared.size, store)  # the 413; else the quota changed
             doc, _ = load(document_id, store)
     raise Conflict("other versions are being started at the same time; try again")
+
+
+RESERVE = 4  # the index of the quota's reservation in the transaction that starts a version
 
 
 def claim_number(document_id: str, number: int) -> dict[str, Any]:

@@ -96,3 +96,9 @@ class CompleteUpload(Body):
 
 class InviteUser(Body):
     email: Email
+
+
+class SetWorkspaceQuota(Body):
+    """An admin's change of a workspace's quota (bytes; lower than its usage is allowed)."""
+
+    quota_bytes: Annotated[StrictInt, Field(ge=0, le=2**62)]

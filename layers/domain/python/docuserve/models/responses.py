@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Generic, Literal, TypeVar
 
+from docuserve import quota
 from docuserve.models.base import Model
 from docuserve.records import Document, Membership, Version
 
@@ -25,6 +26,8 @@ class WorkspaceView(Model):
     created_at: str
     created_by: str
     my_role: str
+    used_bytes: int  # what counts against the quota: uploads under way, versions, the trash
+    quota_bytes: int  # the effective quota: the workspace's own, else the stage default
 
     @classmethod
     def of(cls, item: dict[str, Any], role: str) -> WorkspaceView:
@@ -35,7 +38,22 @@ class WorkspaceView(Model):
             created_at=item["created_at"],
             created_by=item["created_by"],
             my_role=role,
+            used_bytes=quota.used_of(item),
+            quota_bytes=quota.quota_of(item),
         )
+
+
+class WorkspaceQuotaView(Model):
+    """What an admin sees of a workspace whose quota they set (an admin need not be a member)."""
+
+    id: str
+    name: str
+    used_bytes: int
+    quota_bytes: int
+
+    @classmethod
+    def of(cls, item: dict[str, Any]) -> WorkspaceQuotaView:
+        return cls(id=item["id"], name=item["name"], used_bytes=quota.used_of(item), quota_bytes=quota.quota_of(item))
 
 
 class MemberView(Model):
