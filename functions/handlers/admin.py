@@ -11,7 +11,9 @@ from docuserve.adapters.users import User
 from docuserve.api import build_resolver, current_caller
 from docuserve.models.requests import InviteUser, SetWorkspaceQuota
 from docuserve.models.responses import Page, UserView, WorkspaceQuotaView
+from docuserve.models.upload_requests import ChangeDeploymentSettings, DeploymentSettingsView, UploadRequestList
 from docuserve.observability import api_entry
+from docuserve.upload_requests import manage, switch
 
 app = build_resolver()
 
@@ -49,6 +51,33 @@ def enable(user_id: UserId) -> UserView:
 @app.patch("/admin/workspaces/<workspace_id>")
 def set_workspace_quota(workspace_id: WorkspaceId, body: Annotated[SetWorkspaceQuota, Body()]) -> WorkspaceQuotaView:
     return WorkspaceQuotaView.of(quota.set_quota(current_caller(app), workspace_id, body.quota_bytes))
+
+
+# --- upload requests (issue 17): the inventory of open requests and the deployment's switch ---
+
+
+@app.get("/admin/requests")
+def open_requests(limit: Limit = 50, cursor: Cursor = None) -> UploadRequestList:
+    from handlers.routers.upload_requests import request_view
+
+    found, next_cursor = manage.open_requests(current_caller(app), limit=limit, cursor=cursor)
+    return UploadRequestList(items=[request_view(r) for r in found], next_cursor=next_cursor)
+
+
+def _settings_view(settings: switch.DeploymentSettings) -> DeploymentSettingsView:
+    return DeploymentSettingsView(
+        upload_requests=settings.upload_requests, updated_at=settings.updated_at, updated_by=settings.updated_by
+    )
+
+
+@app.get("/admin/settings")
+def read_settings() -> DeploymentSettingsView:
+    return _settings_view(switch.read(current_caller(app)))
+
+
+@app.put("/admin/settings")
+def change_settings(body: Annotated[ChangeDeploymentSettings, Body()]) -> DeploymentSettingsView:
+    return _settings_view(switch.change(current_caller(app), upload_requests=body.upload_requests))
 
 
 handler = api_entry(app.resolve)

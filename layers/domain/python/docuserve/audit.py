@@ -49,6 +49,7 @@ class AuditEvent:
     details: dict[str, Any] = field(default_factory=dict)
     id: str = field(default_factory=ids.new_event_id)
     at: str = field(default_factory=lambda: clock.iso(clock.now()))
+    request_id: str | None = None  # an upload request's events (listed by its activity route)
 
 
 def event_item(event: AuditEvent) -> dict[str, Any]:
@@ -73,6 +74,9 @@ def event_item(event: AuditEvent) -> dict[str, Any]:
         item["gsi2pk"], item["gsi2sk"] = keys.audit_document_pk(event.document_id), sort
     if event.share_id:
         item["gsi3pk"], item["gsi3sk"] = keys.audit_share_pk(event.share_id), sort
+    elif event.request_id:
+        item["request_id"] = event.request_id
+        item["gsi3pk"], item["gsi3sk"] = keys.audit_request_pk(event.request_id), sort
     return item
 
 
@@ -99,6 +103,7 @@ def public_view(item: dict[str, Any]) -> dict[str, Any]:
         "workspace_id": item.get("workspace_id"),
         "document_id": item.get("document_id"),
         "share_id": item.get("share_id"),
+        "request_id": item.get("request_id"),
         "details": item.get("details") or {},
     }
 
@@ -117,4 +122,11 @@ def document_events(document_id: str, *, limit: int, cursor: str | None, store: 
 def share_events(share_id: str, *, limit: int, cursor: str | None, store: Store | None = None) -> Page:
     return (store or Store()).query(
         keys.audit_share_pk(share_id), index="gsi3", forward=False, limit=limit, cursor=cursor
+    )
+
+
+def request_events(request_id: str, *, limit: int, cursor: str | None, store: Store | None = None) -> Page:
+    """An upload request's events, newest first."""
+    return (store or Store()).query(
+        keys.audit_request_pk(request_id), index="gsi3", forward=False, limit=limit, cursor=cursor
     )

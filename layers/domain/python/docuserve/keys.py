@@ -233,3 +233,47 @@ NOTIFY_PREFIX = "NOTIFY#"
 def notification_preferences(user_id: str) -> Key:
     """One user's mail preferences (absent: every mail on)."""
     return {"pk": f"{NOTIFY_PREFIX}{user_id}", "sk": "PREFS"}
+
+
+# --- upload requests (docuserve.upload_requests) ------------------------------------------------
+# | upload request | ``LINK#{sha256(token)}`` | ``REQUEST`` | | | ``WSREQUESTS#{ws}`` / ``{created_at}#{req}`` |
+# | request pointer | ``REQUEST#{req}`` | ``REQUEST`` | | | |
+# | deployment settings | ``SETTINGS#deployment`` | ``SETTINGS`` | | | |
+# The request item lives in a ``LINK#`` partition like a share link (its token follows the same
+# rules; the public function reads it with the one GetItem it uses for links) but under its own
+# sort key, so a share token can never name a request or the other way round. While open it
+# carries the sparse gsi4 keys ``OPEN_REQUESTS`` / ``{expires_at}#{req}`` (the admins' inventory).
+
+REQUEST_SK = "REQUEST"
+REQUEST_PREFIX = "REQUEST#"
+SETTINGS_PREFIX = "SETTINGS#"
+OPEN_REQUESTS_PK = "OPEN_REQUESTS"
+
+
+def upload_request(token_hash: str) -> Key:
+    """An upload request, found by its token's hash (the partner's only handle on it)."""
+    return {"pk": f"{LINK_PREFIX}{token_hash}", "sk": REQUEST_SK}
+
+
+def upload_request_pointer(request_id: str) -> Key:
+    """Members reach a request by its id: this item names its token's hash."""
+    return {"pk": f"{REQUEST_PREFIX}{request_id}", "sk": REQUEST_SK}
+
+
+def workspace_requests_pk(ws: str) -> str:
+    """gsi3 partition of a workspace's upload requests, newest last by ``{created_at}#{req}``."""
+    return f"WSREQUESTS#{ws}"
+
+
+def open_request_index_keys(expires_at: str, request_id: str) -> dict[str, str]:
+    """The sparse gsi4 attributes an open request carries (closing removes them)."""
+    return {"gsi4pk": OPEN_REQUESTS_PK, "gsi4sk": f"{expires_at}#{request_id}"}
+
+
+def audit_request_pk(request_id: str) -> str:
+    return f"AUDITREQUEST#{request_id}"
+
+
+def deployment_settings() -> Key:
+    """Deployment-wide switches an admin sets (``PUT /admin/settings``)."""
+    return {"pk": f"{SETTINGS_PREFIX}deployment", "sk": "SETTINGS"}

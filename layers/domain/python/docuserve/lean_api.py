@@ -47,6 +47,15 @@ class Invalid(Exception):
 
 
 @dataclass(frozen=True)
+class Answer:
+    """An endpoint's answer with a status other than its route's (a bundle's 202 'preparing')."""
+
+    status: int
+    body: Any
+    headers: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
 class LeanRoute:
     method: str
     rule: str  # Powertools style: /public/shares/<token>
@@ -166,7 +175,12 @@ class LeanResolver:
             if route is None:
                 return error(404, "not_found", "no such route")
             params = {k: str(v) for k, v in (event.get("pathParameters") or {}).items()}
-            return response(route.status, route.endpoint(**params))
+            result = route.endpoint(**params)
+            if isinstance(result, Answer):
+                answer = response(result.status, result.body)
+                answer["headers"].update(result.headers or {})
+                return answer
+            return response(route.status, result)
         except Invalid as exc:
             names = ", ".join(sorted(exc.fields))
             return error(422, "validation_error", f"invalid request: {names}", exc.fields)

@@ -67,6 +67,10 @@ class Document:
     # The malware scan status of the current version, or, while none is current, of the newest
     # version that finished its checks (see ``scanning``); None before scanning existed.
     scan_status: str | None = None
+    # Set when a partner uploaded it through an upload request (``docuserve.upload_requests``):
+    # the request's id and ``{"name"?, "email"?}`` as the partner gave them (unverified).
+    request_id: str | None = None
+    uploaded_by_partner: dict[str, str] | None = None
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Document:

@@ -17,7 +17,7 @@ class Function(StrEnum):
     SYSTEM = "system"  # health, OpenAPI, /me: no data access at all
     MEMBERS = "members"  # workspaces, documents, uploads, shares management, audit
     ADMIN = "admin"  # Cognito user administration
-    PUBLIC = "public"  # partner share redemption: reads S3 through presigned GETs only
+    PUBLIC = "public"  # partner share redemption (presigned GETs) and upload-request uploads (presigned PUTs)
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,8 @@ ROUTES: tuple[Route, ...] = (
     _r("PATCH", "/shares/{share_id}", M),
     _r("DELETE", "/shares/{share_id}", M),
     _r("GET", "/shares/{share_id}/activity", M),
+    # bundles (issue 17): one link for several documents of a workspace
+    _r("POST", "/workspaces/{workspace_id}/shares", M),
     # e-mail (issue 16): the caller's mail preferences (members: the table; /me itself is system's)
     _r("GET", "/me/notifications", M),
     _r("PUT", "/me/notifications", M),
@@ -95,6 +97,22 @@ ROUTES: tuple[Route, ...] = (
     _r("POST", "/public/shares/{token}/verify", P, public=True),
     _r("POST", "/public/shares/{token}/verify/confirm", P, public=True),
     _r("POST", "/public/shares/{token}/download", P, public=True),
+    # upload requests (issue 17): members manage, admins oversee, partners upload (public, by token)
+    _r("POST", "/workspaces/{workspace_id}/requests", M),
+    _r("GET", "/workspaces/{workspace_id}/requests", M),
+    _r("GET", "/requests/{request_id}", M),
+    _r("PATCH", "/requests/{request_id}", M),
+    _r("DELETE", "/requests/{request_id}", M),
+    _r("GET", "/requests/{request_id}/activity", M),
+    _r("GET", "/admin/requests", A),
+    _r("GET", "/admin/settings", A),
+    _r("PUT", "/admin/settings", A),
+    _r("GET", "/public/requests/{token}", P, public=True),
+    _r("POST", "/public/requests/{token}/uploads", P, public=True),
+    _r("GET", "/public/requests/{token}/uploads/{upload_id}", P, public=True),
+    _r("DELETE", "/public/requests/{token}/uploads/{upload_id}", P, public=True),
+    _r("POST", "/public/requests/{token}/uploads/{upload_id}/parts", P, public=True),
+    _r("POST", "/public/requests/{token}/uploads/{upload_id}/complete", P, public=True),
 )
 
 

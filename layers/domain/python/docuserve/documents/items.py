@@ -23,6 +23,7 @@ from docuserve.audit import AuditEvent
 from docuserve.records import Document
 
 DELETED, PURGING, PURGED = "deleted", "purging", "purged"
+_PARTNER_FIELDS = frozenset({"request_id", "uploaded_by_partner"})  # docuserve.upload_requests
 
 
 def document_item(doc: Document, revision: int) -> dict[str, Any]:
@@ -37,7 +38,8 @@ def document_item(doc: Document, revision: int) -> dict[str, Any]:
         **keys.document_listing_keys(doc.workspace_id, doc.id, name=doc.name, folder=doc.folder, status=doc.status),
         **trash_index,
         "type": "document",
-        **asdict(doc),
+        # A member's document has no request fields at all (not NULL ones).
+        **{k: v for k, v in asdict(doc).items() if v is not None or k not in _PARTNER_FIELDS},
         "name_lower": doc.name.lower(),
         "revision": revision,
     }

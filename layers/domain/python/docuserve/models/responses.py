@@ -88,6 +88,9 @@ class DocumentView(Model):
     # The malware scan status of the current version (or, while none is current, of the newest
     # checked one): pending | clean | infected | unscannable | released | not_scanned.
     scan_status: str = "not_scanned"
+    # A partner's upload through an upload request: the request and the name or e-mail they gave.
+    request_id: str | None = None
+    uploaded_by_partner: dict[str, str] | None = None
 
     @classmethod
     def of(cls, doc: Document) -> DocumentView:
@@ -110,6 +113,8 @@ class DocumentView(Model):
             updated_by=doc.updated_by,
             deleted_at=doc.deleted_at,
             scan_status=doc.scan_status or ("pending" if doc.status == "pending" else "not_scanned"),
+            request_id=doc.request_id,
+            uploaded_by_partner=dict(doc.uploaded_by_partner) if doc.uploaded_by_partner else None,
         )
 
 
@@ -218,6 +223,7 @@ class AuditEventView(Model):
     workspace_id: str | None = None
     document_id: str | None = None
     share_id: str | None = None
+    request_id: str | None = None  # an upload request's events
     details: dict[str, Any]
 
 

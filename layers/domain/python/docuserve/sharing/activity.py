@@ -29,6 +29,10 @@ def event_from_image(image: dict[str, Any]) -> audit.AuditEvent | None:
     # Which document and which link, as they were named at the time (activity lists show names).
     details.setdefault("document_name", image.get("document_name"))
     details.setdefault("label", image.get("label"))
+    entry = (image.get("entries") or {}).get(details.get("document_id") or "")
+    if entry:  # one file of a bundle: name that file and its version
+        details["document_name"] = entry.get("document_name")
+        details.setdefault("version_id", entry.get("version_id"))
     if carried["action"] == "share.downloaded":
         # Known only after the write: which download this was and which version it served.
         details.setdefault("download_count", image.get("download_count"))
@@ -42,8 +46,9 @@ def event_from_image(image: dict[str, Any]) -> audit.AuditEvent | None:
             user_agent=actor.get("user_agent"),
         ),
         workspace_id=image.get("workspace_id"),
-        document_id=image.get("document_id"),
+        document_id=image.get("document_id") or details.get("document_id"),
         share_id=image.get("share_id"),
+        request_id=image.get("request_id"),  # an upload request's partner events (same partition prefix)
         details={k: v for k, v in details.items() if v is not None},
         id=str(carried["id"]),
         at=str(carried["at"]),
