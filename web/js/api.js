@@ -1,13 +1,14 @@
 // The DocuServe HTTP API: JSON in and out, `Authorization: Bearer <ID token>`, errors as
-// {code, message, fields?}.
+// {code, message, fields?, details?}.
 
 export class ApiError extends Error {
-  constructor(status, code, message, fields) {
+  constructor(status, code, message, fields, details) {
     super(message || defaultMessage(status));
     this.name = "ApiError";
     this.status = status;
     this.code = code || "";
     this.fields = fields;
+    this.details = details; // figures a client shows, e.g. {remaining_bytes} of a 413 quota_exceeded
   }
 }
 
@@ -65,7 +66,7 @@ export class Api {
     if (response.status === 204) return null;
     const data = await response.json().catch(() => null);
     if (!response.ok) {
-      throw new ApiError(response.status, data && data.code, data && data.message, data && data.fields);
+      throw new ApiError(response.status, data && data.code, data && data.message, data && data.fields, data && data.details);
     }
     return data;
   }

@@ -81,6 +81,9 @@ export function describeError(error) {
   if (error.name === "TypeError" && /fetch|network/i.test(error.message)) {
     return "The service could not be reached. Check your connection and try again.";
   }
+  if (error.code === "quota_exceeded" && error.details && typeof error.details.remaining_bytes === "number") {
+    return `Not enough space in this workspace: ${formatSize(error.details.remaining_bytes)} left.`;
+  }
   const sentences = fieldSentences(error.fields);
   if (sentences.length) return sentences.join(" ");
   let text = error.message || "Something went wrong.";

@@ -18,6 +18,20 @@ const TABS = [
 
 export { normalizeFolder };
 
+/** "x of y used" with a bar: what counts against the workspace's quota (uploads under way, versions, trash). */
+export function usageLine(workspace) {
+  if (typeof workspace.quota_bytes !== "number") return null;
+  const used = Number(workspace.used_bytes) || 0;
+  const quota = workspace.quota_bytes;
+  const text = `${formatSize(used)} of ${formatSize(quota)} used`;
+  return h("p", { class: "usage muted" },
+    h("meter", {
+      min: "0", max: String(Math.max(quota, 1)), value: String(Math.min(used, Math.max(quota, 1))),
+      high: String(Math.round(quota * 0.9)), optimum: "0", "aria-label": "Storage used", title: text,
+    }),
+    " ", h("span", {}, text));
+}
+
 export async function renderWorkspace(main, ctx, workspaceId) {
   const { api } = ctx;
   const params = new URLSearchParams(location.search);
@@ -42,6 +56,7 @@ export async function renderWorkspace(main, ctx, workspaceId) {
     h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, h("a", { href: "/", "data-link": true }, "Workspaces"), " / "),
     h("div", { class: "title-row" }, h("h1", {}, workspace.name), h("span", { class: `badge role-${role}` }, role)),
     workspace.description ? h("p", { class: "muted" }, workspace.description) : null,
+    usageLine(workspace),
     h("nav", { class: "tabs", "aria-label": "Workspace sections" },
       TABS.filter(([, , needed]) => can(role, needed)).map(([key, label]) =>
         h("a", {
