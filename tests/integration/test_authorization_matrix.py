@@ -234,6 +234,43 @@ def _empty_folder(w: World) -> Request:
     return Request({"workspace_id": w.ws}, query={"path": path})
 
 
+def _request(w: World) -> dict[str, Any]:
+    """A fresh upload request of the row's workspace, created by its owner (room for a multipart file)."""
+    body = {"folder": "/inbox", "max_files": 5, "max_bytes": 4 * SMALL_PART}
+    created: dict[str, Any] = ok(
+        call("POST", f"/workspaces/{w.ws}/requests", claims=w.users["owner"].claims, body=body), 201
+    )
+    return created
+
+
+def _partner_upload(w: World, *, multipart: bool = False) -> Request:
+    """A partner's pending upload into a fresh request (two parts when ``multipart``)."""
+    token = _request(w)["token"]
+    size = SMALL_PART + 1 if multipart else 3
+    body = {"name": "p.bin", "content_type": "application/octet-stream", "size": size, "sha256": sha256_b64(b"abc")}
+    started = ok(call("POST", f"/public/requests/{token}/uploads", body=body), 201)
+    return Request({"token": token, "upload_id": started["upload_id"]})
+
+
+def _partner_parts(w: World) -> Request:
+    started = _partner_upload(w, multipart=True)
+    return Request(started.params, {"parts": [{"part_number": 1, "sha256": sha256_b64(b"1")}]})
+
+
+def _partner_complete(w: World) -> Request:
+    started = _partner_upload(w, multipart=True)
+    parts = [
+        {"part_number": 1, "etag": '"abc"', "sha256": sha256_b64(b"1")},
+        {"part_number": 2, "etag": '"def"', "sha256": sha256_b64(b"2")},
+    ]
+    return Request(started.params, {"parts": parts})
+
+
+def _partner_file(w: World) -> Request:
+    body = {"name": "p.txt", "content_type": "text/plain", "size": 3, "sha256": sha256_b64(b"abc")}
+    return Request({"token": _request(w)["token"]}, body)
+
+
 ANYONE = (2, 2, 2, 2, 2, 2)
 MEMBERS_READ = (2, 2, 2, 404, 404, 401)
 EDITORS = (2, 2, 403, 404, 404, 401)
@@ -330,6 +367,39 @@ ROWS: list[Row] = [
     Row("POST", "/public/shares/{token}/download", ANYONE, lambda w: Request({"token": _share(w)["token"]}, {})),
     Row("POST", "/public/shares/{token}/verify", ANYONE, _verify),
     Row("POST", "/public/shares/{token}/verify/confirm", ANYONE, _confirm),
+    # upload requests (issue 17)
+    Row(
+        "POST",
+        "/workspaces/{workspace_id}/requests",
+        EDITORS,
+        lambda w: Request(ws(w).params, {"folder": "/", "max_files": 1, "max_bytes": 10}),
+    ),
+    Row("GET", "/workspaces/{workspace_id}/requests", EDITORS, ws),
+    Row("GET", "/requests/{request_id}", EDITORS, lambda w: Request({"request_id": _request(w)["id"]})),
+    Row(
+        "PATCH", "/requests/{request_id}", EDITORS, lambda w: Request({"request_id": _request(w)["id"]}, {"label": "x"})
+    ),
+    Row(
+        "DELETE",
+        "/requests/{request_id}",
+        (2, 2, 403, 404, 2, 401),
+        lambda w: Request({"request_id": _request(w)["id"]}),
+    ),
+    Row(
+        "GET",
+        "/requests/{request_id}/activity",
+        (2, 2, 403, 404, 2, 401),
+        lambda w: Request({"request_id": _request(w)["id"]}),
+    ),
+    Row("GET", "/admin/requests", ADMINS),
+    Row("GET", "/admin/settings", ADMINS),
+    Row("PUT", "/admin/settings", ADMINS, lambda w: Request({}, {"upload_requests": True})),
+    Row("GET", "/public/requests/{token}", ANYONE, lambda w: Request({"token": _request(w)["token"]})),
+    Row("POST", "/public/requests/{token}/uploads", ANYONE, _partner_file),
+    Row("GET", "/public/requests/{token}/uploads/{upload_id}", ANYONE, _partner_upload),
+    Row("DELETE", "/public/requests/{token}/uploads/{upload_id}", ANYONE, _partner_upload),
+    Row("POST", "/public/requests/{token}/uploads/{upload_id}/parts", ANYONE, _partner_parts),
+    Row("POST", "/public/requests/{token}/uploads/{upload_id}/complete", ANYONE, _partner_complete),
     # system routes
     Row("GET", "/me", SIGNED_IN),
     # e-mail (issue 16): one's own mail preferences
