@@ -67,14 +67,15 @@ SPECS: tuple[FunctionSpec, ...] = (
 
 
 def _grant_items(fn: lambda_.Function, table: dynamodb.ITable, key: kms.IKey, sid: str, prefix: str,
-                 *actions: str) -> None:  # fmt: skip
-    """``actions`` on the table's items whose partition key starts with ``prefix`` only (no indexes)."""
+                 *actions: str, prefixes: tuple[str, ...] = ()) -> None:  # fmt: skip
+    """``actions`` on the table's items whose partition key starts with ``prefix`` (or one of
+    ``prefixes``) only (no indexes)."""
     fn.add_to_role_policy(
         iam.PolicyStatement(
             sid=sid,
             actions=list(actions),
             resources=[table.table_arn],
-            conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{prefix}*"]}},
+            conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{p}*" for p in (prefix, *prefixes)]}},
         )
     )
     key.grant(fn, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey")
@@ -241,6 +242,45 @@ class Functions(Construct):
             )
         )
         key.grant(public, "kms:Decrypt")
+        # Upload requests (``docuserve.upload_requests.public``): a partner's upload is the same
+        # items as a member's, written in one transaction (document and version, session, the
+        # workspace's counters and the uploader's role check, the request's budget), reads the
+        # request with the deployment's switch (one BatchGetItem) and the partner's own sessions,
+        # and a cancel or an expiry discards a never-landed document (a Delete conditioned on it
+        # still being pending) with its audit event. Items by partition prefix only: no Query, Scan
+        # or BatchWriteItem, and no membership, account, folder or preference item is written.
+        _grant_items(
+            public,
+            table,
+            key,
+            "PartnerUploadReads",
+            keys.LINK_PREFIX,
+            "dynamodb:BatchGetItem",
+            "dynamodb:GetItem",
+            prefixes=(keys.SETTINGS_PREFIX, keys.UPLOAD_PREFIX, keys.DOCUMENT_PREFIX, keys.WORKSPACE_PREFIX),
+        )
+        _grant_items(
+            public,
+            table,
+            key,
+            "PartnerUploadWrites",
+            keys.DOCUMENT_PREFIX,
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:ConditionCheckItem",
+            prefixes=(keys.UPLOAD_PREFIX, keys.WORKSPACE_PREFIX, keys.AUDIT_PREFIX, keys.LINK_PREFIX),
+        )
+        # Presigned PUTs and multipart parts act with the signer's rights: write (never read back,
+        # delete or list) under documents/, and the key for SSE-KMS.
+        public.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="PresignPartnerUploads",
+                actions=["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+                resources=[objects],
+            )
+        )
+        key.grant(public, "kms:GenerateDataKey")
 
         audit_stream = self[AUDIT_STREAM]
         # Append-only: it puts audit items (conditionally new) and reads nothing but its stream,

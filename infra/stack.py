@@ -98,7 +98,11 @@ class DocuServeStack(Stack):
             bucket=self.storage.bucket,
             handler=self.functions[UPLOAD_EVENTS],
             jobs_handler=self.functions[UPLOAD_JOBS],
-            job_senders=[self.functions[Function.MEMBERS.value], self.functions[UPLOAD_EVENTS]],
+            job_senders=[
+                self.functions[Function.MEMBERS.value],
+                self.functions[UPLOAD_EVENTS],
+                self.functions[Function.PUBLIC.value],  # a partner's multipart completion (upload requests)
+            ],
             max_document_size=config.limits.max_document_size,
         )
         self.audit_stream = AuditStream(

@@ -31,7 +31,7 @@ WEB_ROOT = Path(__file__).resolve().parents[1] / "web"
 # (/s/<token>) can never look like a file; then dot segments, /js/ and known file extensions are
 # files; everything else is a page.
 SPA_ROUTER = """\
-var APP_PREFIXES = ['/s/', '/w/', '/d/', '/admin/'];
+var APP_PREFIXES = ['/s/', '/r/', '/w/', '/d/', '/admin/'];
 var EXTENSIONS = ['css', 'html', 'ico', 'jpg', 'js', 'json', 'map', 'mjs', 'png', 'svg', 'txt',
   'webmanifest', 'webp', 'woff2'];
 
@@ -129,7 +129,7 @@ class Web(Construct):
         router = cloudfront.Function(
             self,
             "Router",
-            comment="Single-page app routing: pages and /s/{token} get index.html",
+            comment="Single-page app routing: pages, /s/{token} and /r/{token} get index.html",
             code=cloudfront.FunctionCode.from_inline(SPA_ROUTER),
             runtime=cloudfront.FunctionRuntime.JS_2_0,
         )

@@ -141,6 +141,8 @@ def _loggable(method: str, raw_path: str) -> str:
         return API_PREFIX + found[0].path if found else API_PREFIX + "/<unrouted>"
     if raw_path.startswith("/s/"):
         return "/s/{token}"
+    if raw_path.startswith("/r/"):  # an upload request's page: its token, as secret as a share's
+        return "/r/{token}"
     return raw_path
 
 
@@ -309,7 +311,7 @@ class FrontHandler(BaseHTTPRequestHandler):
 # Which paths are pages of the app (index.html) and which are files. The CloudFront function in
 # infra/web.py (SPA_ROUTER) applies the same rule; tests/infra/test_web.py runs both over one table.
 # App routes come first, so an id with a dot (/d/<workspace>.<document>) can never look like a file.
-APP_ROUTE_PREFIXES = ("/s/", "/w/", "/d/", "/admin/")
+APP_ROUTE_PREFIXES = ("/s/", "/r/", "/w/", "/d/", "/admin/")
 APP_ROUTES = ("/", "/admin")
 STATIC_PREFIXES = ("/js/",)
 STATIC_EXTENSIONS = frozenset(

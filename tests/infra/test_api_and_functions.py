@@ -138,11 +138,15 @@ def test_system_function_reads_only_account_status_items(template: Any) -> None:
     assert kms <= {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"}
 
 
-def test_public_function_can_read_objects_but_never_write_delete_or_list(template: Any) -> None:
+def test_public_function_can_presign_reads_and_partner_uploads_but_never_delete_or_list_objects(
+    template: Any,
+) -> None:
+    """Share downloads presign GETs; upload requests presign PUTs and multipart parts (issue 17)."""
     actions = _actions(_role_statements(template, Function.PUBLIC.value))
     assert "s3:GetObject" in actions
-    assert not any(a.startswith("s3:") and a not in ("s3:GetObject", "s3:GetObjectVersion") for a in actions)
-    assert not any(a in ("dynamodb:DeleteItem", "dynamodb:Scan", "dynamodb:BatchWriteItem") for a in actions)
+    presigning = ("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:AbortMultipartUpload")
+    assert not any(a.startswith("s3:") and a not in (*presigning, "s3:ListMultipartUploadParts") for a in actions)
+    assert not any(a in ("dynamodb:Scan", "dynamodb:Query", "dynamodb:BatchWriteItem") for a in actions)
     assert not any(a.startswith("cognito-idp:") for a in actions)
 
 

@@ -37,10 +37,23 @@ def _item_statements(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def test_the_public_function_reaches_link_items_only_and_only_gets_and_updates_them(template: Any) -> None:
-    (statement,) = _item_statements(_role_statements(template, Function.PUBLIC.value))
-    assert sorted(statement["Action"]) == ["dynamodb:GetItem", "dynamodb:UpdateItem"]
-    assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["LINK#*"]}}
+def test_the_public_function_reaches_only_the_items_links_and_partner_uploads_need(template: Any) -> None:
+    """Share links: get and update link items. Upload requests (issue 17): a partner's upload
+    writes the same items as a member's (document, version, session, workspace counters, audit),
+    by partition prefix only; never a query, a scan or a batch write, never a membership write."""
+    found = {
+        (tuple(sorted([s["Action"]] if isinstance(s["Action"], str) else s["Action"])),
+         tuple(s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]))
+        for s in _item_statements(_role_statements(template, Function.PUBLIC.value))
+    }  # fmt: skip
+    assert found == {
+        (("dynamodb:GetItem", "dynamodb:UpdateItem"), ("LINK#*",)),
+        (("dynamodb:BatchGetItem", "dynamodb:GetItem"), ("LINK#*", "SETTINGS#*", "UPLOAD#*", "DOC#*", "WS#*")),
+        (
+            ("dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
+            ("DOC#*", "UPLOAD#*", "WS#*", "AUDIT#*", "LINK#*"),
+        ),
+    }
 
 
 def test_the_audit_stream_function_can_only_append_audit_items(template: Any) -> None:

@@ -138,6 +138,8 @@ ROUTING_TABLE = [
     ("/s/Zm9vYmFyLWJhei1xdXV4LXRva2Vu", "/index.html"),
     ("/s/odd.looking.token", "/index.html"),
     ("/s/token-ending.js", "/index.html"),
+    ("/r/Zm9vYmFyLWJhei1xdXV4LXRva2Vu", "/index.html"),
+    ("/r/token-ending.js", "/index.html"),
     ("/w/ws-123", "/index.html"),
     ("/w/0123456789abcdef", "/index.html"),
     ("/d/doc-1/", "/index.html"),

@@ -87,8 +87,8 @@ export class Api {
     return this.request("PATCH", path, body);
   }
 
-  delete(path, params) {
-    return this.request("DELETE", path + query(params));
+  delete(path, params, options) {
+    return this.request("DELETE", path + query(params), undefined, options);
   }
 
   /** Every item of a list route, following next_cursor up to `max` items. */

@@ -86,6 +86,10 @@ export class UploadTask {
     this.samples = []; // [ms, bytes sent] over the last few seconds: the speed
     this.speed = 0; // bytes per second
     this.onInstructions = () => {}; // called once the API has answered with upload instructions
+    // Where the upload's routes live: a member's own (/uploads), or a partner's under an upload
+    // request (/public/requests/{token}/uploads, no sign-in: `options.anonymous`).
+    this.base = "/uploads";
+    this.options = undefined;
   }
 
   set(changes) {
@@ -125,7 +129,7 @@ export class UploadTask {
 
   async abortOnServer() {
     try {
-      await this.api.delete(`/uploads/${seg(this.upload.upload_id)}`);
+      await this.api.delete(`${this.base}/${seg(this.upload.upload_id)}`, undefined, this.options);
     } catch (error) {
       if (error.status !== 409 && error.status !== 404) throw error; // already ended: nothing to abort
     }
@@ -217,11 +221,11 @@ export class UploadTask {
       await this.sendParts();
       this.checkCancelled();
       this.set({ state: "processing", speed: 0 });
-      await this.api.post(`/uploads/${seg(upload.upload_id)}/complete`, {
+      await this.api.post(`${this.base}/${seg(upload.upload_id)}/complete`, {
         parts: [...this.etags]
           .sort((a, b) => a[0] - b[0])
           .map(([part_number, etag]) => ({ part_number, etag, sha256: this.checksums.get(part_number) })),
-      });
+      }, this.options);
     } else {
       await putObject(upload.url, this.file, upload.headers, (loaded) => {
         this.setProgress(this.file.size ? loaded / this.file.size : 1);
@@ -267,9 +271,9 @@ export class UploadTask {
         this.checkCancelled();
       }
       this.grantCalls += 1;
-      const answer = await this.api.post(`/uploads/${seg(upload.upload_id)}/parts`, {
+      const answer = await this.api.post(`${this.base}/${seg(upload.upload_id)}/parts`, {
         parts: wanted.map((m) => ({ part_number: m, sha256: this.checksums.get(m) })),
-      });
+      }, this.options);
       const expiresAt = Date.parse(answer.expires_at || "") || Infinity;
       if (Number.isFinite(expiresAt)) ttlMs = Math.max(URL_MARGIN_MS * 2, expiresAt - Date.now());
       for (const p of answer.parts || []) urls.set(Number(p.part_number), { ...p, expiresAt });
@@ -321,7 +325,7 @@ export class UploadTask {
     const deadline = Date.now() + POLL_LIMIT_MS;
     for (;;) {
       this.checkCancelled();
-      const status = await this.api.get(`/uploads/${id}`);
+      const status = await this.api.get(`${this.base}/${id}`, undefined, this.options);
       const state = status.status || status.state;
       if (state === "completed") {
         this.set({ state: "available", progress: 1 });

@@ -277,3 +277,10 @@ def audit_request_pk(request_id: str) -> str:
 def deployment_settings() -> Key:
     """Deployment-wide switches an admin sets (``PUT /admin/settings``)."""
     return {"pk": f"{SETTINGS_PREFIX}deployment", "sk": "SETTINGS"}
+
+
+# Partition prefixes a role's LeadingKeys condition names (``infra/functions.py``), derived from the
+# builders above so they cannot drift from them.
+WORKSPACE_PREFIX = workspace_pk("")
+DOCUMENT_PREFIX = document_pk("")
+UPLOAD_PREFIX = upload("")["pk"]
