@@ -3,6 +3,7 @@
 
 import { seg } from "../api.js";
 import { announce, busy, field, h, mount, openDialog, showError, time } from "../ui.js";
+import { quotaForm } from "./admin_quota.js";
 
 export const ADMINS_GROUP = "admins";
 const PAGE_SIZE = 50;
@@ -143,7 +144,8 @@ export async function renderAdmin(main, ctx) {
     invite,
     h("h2", {}, "All users"),
     listing,
-    pager);
+    pager,
+    quotaForm(api));
   ctx.focusMain();
   await load(0);
 }
