@@ -1,4 +1,5 @@
-"""Upload jobs from SQS, one per invocation: assemble a multipart upload, or hash a landed object.
+"""Upload jobs from SQS, one per invocation: assemble a multipart upload, hash a landed object, or
+build a bundle's ZIP (``docuserve.sharing.archive``).
 
 Both can take minutes (CompleteMultipartUpload, S3 documents, "can take several minutes"; reading
 a large object once), so they run here with a 900 s timeout rather than in an API request or in the
@@ -28,6 +29,10 @@ def run(job: dict[str, Any]) -> str:
     if kind == jobs.HASH and isinstance(job.get("key"), str):
         version = job.get("s3_version_id")
         return processing.handle_hash_job(job["key"], version if isinstance(version, str) else None)
+    if kind == jobs.ARCHIVE and isinstance(job.get("link"), str) and isinstance(job.get("fingerprint"), str):
+        from docuserve.sharing import archive  # only this job streams ZIPs
+
+        return archive.build(job["link"], job["fingerprint"])
     logger.warning("ignoring a message that is not an upload job")
     return "ignored"
 

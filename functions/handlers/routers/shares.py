@@ -1,5 +1,5 @@
 """Member routes: share links of a document (create, list), of a workspace (list), and of one share
-(read, edit, revoke, activity). ``POST /workspaces/{id}/shares`` stays free for phase-2 bundles."""
+(read, edit, revoke, activity), and bundles: ``POST /workspaces/{id}/shares`` (``sharing.bundles``)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from docuserve import audit
 from docuserve.api import JSON, current_caller
 from docuserve.models.share_edit import EditLink
-from docuserve.models.shares import CreatedShare, CreateShare, ShareList, ShareView
-from docuserve.sharing import manage
+from docuserve.models.shares import CreateBundle, CreatedShare, CreateShare, ShareList, ShareView
+from docuserve.sharing import bundles, manage
 from docuserve.sharing.manage import Changes, Link, Terms
 
 router = APIGatewayRouter()
@@ -32,7 +32,7 @@ def _view(link: Link) -> ShareView:
     return ShareView.model_validate(link, from_attributes=True)
 
 
-def _given(body: CreateShare | EditLink) -> dict[str, Any]:
+def _given(body: CreateShare | CreateBundle | EditLink) -> dict[str, Any]:
     # The validated values themselves (a password stays ``Masked``), only those the request named.
     return {name: getattr(body, name) for name in body.model_fields_set}
 
@@ -48,6 +48,16 @@ def _changes(body: EditLink) -> Changes:
 @router.post("/documents/<document_id>/shares", status_code=201)
 def create_share(document_id: str, body: Annotated[CreateShare, Body()]) -> Response[dict[str, Any]]:
     created = manage.create_share(current_caller(router), document_id, _terms(body), ip=_source_ip())
+    answer = CreatedShare(**_view(created.link).model_dump(), token=created.token, url=created.url)
+    return Response(status_code=201, content_type=JSON, body=answer.model_dump(mode="json"))
+
+
+@router.post("/workspaces/<workspace_id>/shares", status_code=201)
+def create_bundle(workspace_id: str, body: Annotated[CreateBundle, Body()]) -> Response[dict[str, Any]]:
+    terms = {k: v for k, v in _given(body).items() if k != "document_ids"}
+    created = bundles.create_bundle(
+        current_caller(router), workspace_id, list(body.document_ids), Terms(**terms), ip=_source_ip()
+    )
     answer = CreatedShare(**_view(created.link).model_dump(), token=created.token, url=created.url)
     return Response(status_code=201, content_type=JSON, body=answer.model_dump(mode="json"))
 

@@ -7,6 +7,8 @@ Two kinds of job, each one SQS message that the ``upload_jobs`` function takes o
   part's ETag and SHA-256 in order, which is why ``uploads.MAX_PARTS`` bounds the part count.
 - ``hash``: read a landed object once and compare its full SHA-256 with the declared one, for
   objects whose stored checksum is not a full-object SHA-256 (multipart: a composite).
+- ``archive``: build a bundle's ZIP (``docuserve.sharing.archive``), claimed by a partner's
+  'download all' (``sharing.bundles.prepare_archive``); streamed into S3, so no request waits.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from docuserve.settings import UPLOAD_JOBS_QUEUE_URL, MissingSetting, get_settin
 
 ASSEMBLE = "assemble"
 HASH = "hash"
+ARCHIVE = "archive"
 
 
 def assemble(upload_id: str, parts: Sequence[tuple[str, str]]) -> dict[str, Any]:
@@ -30,6 +33,11 @@ def assemble(upload_id: str, parts: Sequence[tuple[str, str]]) -> dict[str, Any]
 def hash_object(key: str, s3_version_id: str | None) -> dict[str, Any]:
     """The job that hashes one landed object version in full."""
     return {"job": HASH, "key": key, "s3_version_id": s3_version_id}
+
+
+def archive(link_pk: str, fingerprint: str, claim: str) -> dict[str, Any]:
+    """The job that builds the ZIP of the bundle ``link_pk`` for the entries named by ``fingerprint``."""
+    return {"job": ARCHIVE, "link": link_pk, "fingerprint": fingerprint, "claim": claim}
 
 
 def send(job: dict[str, Any]) -> None:

@@ -101,11 +101,29 @@ class EditShare(_LinkTerms):
     token: str | None = Field(default=None, max_length=64)
 
 
+class BundleFile(Model):
+    """One file of a bundle: what members and the partner page list."""
+
+    document_id: str
+    name: str
+    size: int
+    content_type: str
+    sha256: str  # base64, as the document's
+    available: bool  # false once its document is trashed, purged or otherwise out of service
+
+
+class CreateBundle(_LinkTerms):
+    """``POST /workspaces/{workspace_id}/shares``: one link for up to 100 documents of the workspace."""
+
+    document_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(min_length=1, max_length=100)
+    message: Message | None = None
+
+
 class ShareView(Model):
     """A link as its document's editors see it."""
 
     id: str
-    document_id: str
+    document_id: str | None  # null for a bundle: ``files`` names its documents
     workspace_id: str
     document_name: str
     state: str  # active | expired | revoked | used_up | locked | unavailable
@@ -126,6 +144,8 @@ class ShareView(Model):
     sender: str | None = None  # what the partner page names as the sender: the creator's verified e-mail
     last_used_at: str | None = None  # the latest partner download
     recipients: list[str] = []  # empty: anyone holding the link (and its password) may download
+    kind: str = "document"  # document | bundle
+    files: list[BundleFile] = []  # a bundle's files, in the order they were shared
 
 
 class CreatedShare(ShareView):
@@ -152,11 +172,23 @@ class PublicShare(Model):
     sender: str | None  # the link creator's verified e-mail, frozen at creation (null: none was verified)
     message: str | None  # the creator's note; plain text, shown as text, never as HTML
     verification_required: bool  # recipients are set: verify an e-mail address first (never says which)
+    kind: str = "document"  # document | bundle
+    files: list[BundleFile] | None = None  # a bundle's files (name, size, SHA-256, availability)
+    archive_available: bool = False  # a bundle whose 'download all' is within its size limit
 
 
 class DownloadRequest(Body):
     password: str | None = Field(default=None, max_length=PASSWORD_MAX)
     grant: str | None = Field(default=None, max_length=GRANT_MAX)  # from verify/confirm, for a restricted link
+    document_id: str | None = Field(default=None, max_length=64)  # a bundle: this one file
+    archive: StrictBool | None = None  # a bundle: all its files as one ZIP (202 until it is built)
+
+
+class ArchivePreparing(Model):
+    """202: the bundle's ZIP is being built; ask again (the same call) after ``Retry-After``."""
+
+    status: str  # "preparing"
+    retry_after: int
 
 
 class VerifyRequest(Body):

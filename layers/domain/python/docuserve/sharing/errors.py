@@ -7,7 +7,7 @@ so a client must not treat a link password prompt as a sign-out.
 
 from __future__ import annotations
 
-from docuserve.errors import Conflict, Forbidden, Gone, Throttled
+from docuserve.errors import Conflict, Forbidden, Gone, PayloadTooLarge, Throttled
 
 
 class LinkExpired(Gone):
@@ -83,3 +83,9 @@ class CodeAttemptsExhausted(Forbidden):
 
 class CodeRateLimited(Throttled):
     code = "code_rate_limited"
+
+
+class ArchiveTooLarge(PayloadTooLarge):
+    """'Download all' of a bundle above ``sharing.bundles.ARCHIVE_MAX_BYTES``; each file still downloads."""
+
+    code = "archive_too_large"

@@ -24,13 +24,14 @@ share id with strongly consistent reads (``pointer``).
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
 from docuserve import clock, keys
 from docuserve.adapters.store import ConditionFailed, Store
 from docuserve.records import Document
-from docuserve.sharing.state import LinkState, state_of
+from docuserve.sharing.state import LinkState, entry_serves, state_of
 
 TIDY_DAYS = 30  # TTL deletes a link this long after it expired; reads never rely on it
 
@@ -68,11 +69,19 @@ class LinkRef:
 
     key: dict[str, str]
     pinned: bool
+    entry: str | None = None  # a bundle's link: the document id naming its entry (``sharing.bundles``)
 
 
-def ref_item(document_id: str, share_id: str, digest: str, *, pinned: bool) -> dict[str, Any]:
-    """The ref a new link writes into its document's partition, in the link's own transaction."""
-    return {**keys.link_ref(document_id, share_id), "type": "link_ref", "token_hash": digest, "pinned": pinned}
+def ref_item(document_id: str, share_id: str, digest: str, *, pinned: bool, bundle: bool = False) -> dict[str, Any]:
+    """The ref a new link writes into its document's partition, in the link's own transaction.
+
+    A bundle's link has one ref per document (``bundle``): a change of the document refreshes
+    that document's entry of the link, not the whole link.
+    """
+    ref = {**keys.link_ref(document_id, share_id), "type": "link_ref", "token_hash": digest, "pinned": pinned}
+    if bundle:
+        ref["bundle"] = True
+    return ref
 
 
 def links_of(document: Document, store: Store) -> list[LinkRef]:
@@ -91,7 +100,7 @@ def links_of(document: Document, store: Store) -> list[LinkRef]:
         )
         for ref in page.items:
             key = keys.link(ref["token_hash"])
-            found[key["pk"]] = LinkRef(key, bool(ref.get("pinned")))
+            found[key["pk"]] = LinkRef(key, bool(ref.get("pinned")), document_id if ref.get("bundle") else None)
         cursor = page.next_cursor
         if not cursor:
             break
@@ -127,6 +136,9 @@ def hold(document: Document, future_revision: int, holder: str, store: Store) ->
     """
     held = links_of(document, store)
     for link in held:
+        if link.entry is not None:
+            _hold_entry(link, future_revision, holder, store)
+            continue
         try:
             store.update(
                 link.key,
@@ -181,6 +193,9 @@ def document_changed(
     )
     updated = 0
     for link in links_of(document, store) if links is None else links:
+        if link.entry is not None:
+            updated += _refresh_entry(link, document, copy, store, restored=restored, resume=resume, holder=holder)
+            continue
         followed = DOCUMENT_COPY if link.pinned else DOCUMENT_COPY + VERSION_COPY
         fields: tuple[str, ...] = (*followed, "document_revision")
         present = {f: copy[f] for f in fields if copy[f] is not None}
@@ -215,3 +230,70 @@ def document_changed(
         except ConditionFailed:
             continue  # deleted meanwhile, or already holds a newer copy
     return updated
+
+
+# --- a bundle's entries (``sharing.bundles``): the same rules, on ``entries.{document_id}`` ---------
+
+_ENTRY_NEWER = (
+    "(attribute_not_exists(entries.#d.#rev) OR entries.#d.#rev < :rev"
+    " OR (entries.#d.#rev = :rev AND attribute_exists(entries.#d.held_by)))"
+)
+
+
+def _hold_entry(link: LinkRef, future_revision: int, holder: str, store: Store) -> None:
+    """``hold`` for one entry of a bundle: that entry stops serving, the others go on."""
+    with suppress(ConditionFailed):  # deleted, or already refreshed at that revision
+        store.update(
+            link.key,
+            "SET entries.#d.#rev = :rev, entries.#d.held_by = :holder REMOVE last_event, bundle_zip",
+            condition=f"attribute_exists(entries.#d) AND {_ENTRY_NEWER}",
+            names={"#d": str(link.entry), "#rev": "document_revision"},
+            expression_values={":rev": future_revision, ":holder": holder},
+            return_values="NONE",
+        )
+
+
+def _refresh_entry(
+    link: LinkRef,
+    document: Document,
+    copy: dict[str, Any],
+    store: Store,
+    *,
+    restored: bool,
+    resume: bool,
+    holder: str | None,
+) -> int:
+    """``document_changed`` for one entry of a bundle; the bundle's archive is dropped (its set changed).
+
+    Returns 1 when the entry was updated (with ``restored``: when it came back into service).
+    """
+    fields = (*DOCUMENT_COPY, *VERSION_COPY, "document_revision")
+    present = {f: copy[f] for f in fields if copy[f] is not None}
+    absent = [f for f in fields if copy[f] is None]
+    if document.sha256:
+        present["sha256"] = document.sha256
+    names = {"#d": str(link.entry), "#rev": "document_revision"}
+    names.update({f"#f{i}": f for i, f in enumerate(present)})
+    names.update({f"#r{i}": f for i, f in enumerate(absent)})
+    vals: dict[str, Any] = {f":f{i}": v for i, v in enumerate(present.values())}
+    vals[":rev"] = document.revision
+    update = "SET " + ", ".join(f"entries.#d.#f{i} = :f{i}" for i in range(len(present)))
+    removals = [*(f"entries.#d.#r{i}" for i in range(len(absent))), "entries.#d.held_by", "last_event", "bundle_zip"]
+    if document.status in OUT_OF_SERVICE or (restored and not resume):
+        update += ", entries.#d.suspended_at = if_not_exists(entries.#d.suspended_at, :suspended)"
+        vals[":suspended"] = clock.iso(clock.now())
+    elif restored and resume:
+        removals.append("entries.#d.suspended_at")
+    update += " REMOVE " + ", ".join(removals)
+    condition = f"attribute_exists(entries.#d) AND {_ENTRY_NEWER}"
+    if holder:
+        condition = f"attribute_exists(entries.#d) AND ({_ENTRY_NEWER} OR entries.#d.held_by = :holder)"
+        vals[":holder"] = holder
+    try:
+        saved = store.update(link.key, update, condition=condition, names=names, expression_values=vals)
+    except ConditionFailed:
+        return 0
+    if not restored:
+        return 1
+    entry = (saved or {}).get("entries", {}).get(link.entry, {})
+    return 1 if resume and entry_serves(entry) else 0

@@ -30,7 +30,7 @@ from docuserve.settings import get_settings
 from docuserve.sharing.links import TIDY_DAYS, document_copy, pointer, ref_item
 from docuserve.sharing.passwords import hash_password
 from docuserve.sharing.recipients import MAX_RECIPIENTS
-from docuserve.sharing.state import LinkState, downloads_remaining, state_of
+from docuserve.sharing.state import LinkState, downloads_remaining, is_bundle, state_of
 from docuserve.sharing.tokens import is_well_formed, new_token, token_hash
 
 _EXPIRY_GRACE = timedelta(minutes=5)  # a client's "90 days from now" computed on a slightly fast clock
@@ -71,7 +71,7 @@ class Link:
     """A link as its document's editors see it: an allow-list, never the token, hashes or object key."""
 
     id: str
-    document_id: str
+    document_id: str | None  # None for a bundle (``files`` names its documents)
     workspace_id: str
     document_name: str
     state: str  # active | expired | revoked | used_up | locked | unavailable
@@ -92,6 +92,8 @@ class Link:
     sender: str | None = None
     last_used_at: str | None = None
     recipients: tuple[str, ...] = ()
+    kind: str = "document"  # or "bundle" (``sharing.bundles``)
+    files: tuple[dict[str, Any], ...] = ()  # a bundle's files: id, name, size, type, SHA-256, available
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,7 @@ def view_of(item: dict[str, Any], now_epoch: int | None = None) -> Link:
     state = state_of(item, now_epoch)
     return Link(
         id=item["share_id"],
-        document_id=item["document_id"],
+        document_id=item.get("document_id"),
         workspace_id=item["workspace_id"],
         document_name=item["document_name"],
         state=state.value,
@@ -128,7 +130,27 @@ def view_of(item: dict[str, Any], now_epoch: int | None = None) -> Link:
         sender=item.get("sender_email"),
         last_used_at=item.get("last_downloaded_at"),
         recipients=tuple(item.get("recipients") or ()),
+        **_bundle_view(item),
     )
+
+
+def _bundle_view(item: dict[str, Any]) -> dict[str, Any]:
+    if not is_bundle(item):
+        return {}
+    from docuserve.sharing.bundles import entries_of
+
+    files = tuple(
+        {
+            "document_id": e.document_id,
+            "name": e.name,
+            "size": e.size,
+            "content_type": e.content_type,
+            "sha256": e.sha256,
+            "available": e.available,
+        }
+        for e in entries_of(item)
+    )
+    return {"kind": "bundle", "files": files}
 
 
 # --- validation of the settings-dependent rules (the models check types and lengths) ---
@@ -536,7 +558,7 @@ def edit_share(
         action="share.edited",
         actor=audit.Actor.member(caller, ip=ip),
         workspace_id=item["workspace_id"],
-        document_id=item["document_id"],
+        document_id=item.get("document_id"),
         share_id=share_id,
         details=details,
     )
@@ -623,7 +645,7 @@ def send_link(
             action="share.sent",
             actor=audit.Actor.member(caller, ip=ip),
             workspace_id=item["workspace_id"],
-            document_id=item["document_id"],
+            document_id=item.get("document_id"),
             share_id=item["share_id"],
             details={"recipients": len(recipients), "sent": sent, "document_name": item.get("document_name")},
         ),
@@ -643,7 +665,7 @@ def revoke_share(caller: Caller, share_id: str, *, ip: str | None = None, store:
         action="share.revoked",
         actor=audit.Actor.member(caller, ip=ip),
         workspace_id=item["workspace_id"],
-        document_id=item["document_id"],
+        document_id=item.get("document_id"),
         share_id=share_id,
         details={
             k: v for k, v in {"document_name": item.get("document_name"), "label": item.get("label")}.items() if v

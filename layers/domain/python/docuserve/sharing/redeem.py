@@ -36,7 +36,7 @@ from typing import Any
 
 from docuserve import clock, ids, keys
 from docuserve.adapters.store import ConditionFailed, Store
-from docuserve.errors import Conflict, DomainError, NotFound
+from docuserve.errors import Conflict, DomainError, InvalidInput, NotFound
 from docuserve.observability import BusinessMetric, count
 from docuserve.settings import get_settings
 from docuserve.sharing.errors import (
@@ -47,7 +47,7 @@ from docuserve.sharing.errors import (
     VerificationRequired,
 )
 from docuserve.sharing.passwords import verify_password
-from docuserve.sharing.state import downloads_remaining, locked_for, refuse_unusable
+from docuserve.sharing.state import downloads_remaining, is_bundle, locked_for, refuse_unusable
 from docuserve.sharing.tokens import is_well_formed, token_hash
 
 USER_AGENT_MAX = 512
@@ -75,6 +75,9 @@ class PublicLink:
     sender: str | None  # the creator's verified e-mail, copied onto the link at creation
     message: str | None
     verification_required: bool = False  # recipients are set (never which ones)
+    kind: str = "document"  # or "bundle": several files (``sharing.bundles``)
+    files: list[dict[str, Any]] | None = None  # a bundle's files: id, name, size, type, SHA-256, available
+    archive_available: bool = False  # a bundle whose 'download all' is within its size limit
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,8 @@ def public_info(token: str, *, store: Store | None = None) -> PublicLink:
     if item is None:
         raise NotFound(UNKNOWN_LINK)
     refuse_unusable(item, clock.epoch(clock.now()))
+    if is_bundle(item):
+        return _bundle_info(item)
     return PublicLink(
         name=item["document_name"],
         size=int(item["size"]),
@@ -131,13 +136,60 @@ def public_info(token: str, *, store: Store | None = None) -> PublicLink:
     )
 
 
+def _bundle_info(item: dict[str, Any]) -> PublicLink:
+    from docuserve.sharing import bundles
+
+    entries = bundles.entries_of(item)
+    files: list[dict[str, Any]] = [
+        {
+            "document_id": e.document_id,
+            "name": e.name,
+            "size": e.size,
+            "content_type": e.content_type,
+            "sha256": e.sha256,
+            "available": e.available,
+        }
+        for e in entries
+    ]
+    total = sum(e.size for e in entries if e.available)
+    return PublicLink(
+        name=item["document_name"],
+        size=total,
+        content_type="application/zip",
+        expires_at=item["expires_at"],
+        password_required=bool(item.get("password_hash")),
+        downloads_remaining=downloads_remaining(item),
+        sender=item.get("sender_email"),
+        message=item.get("message"),
+        verification_required=bool(item.get("recipients")),
+        kind="bundle",
+        files=files,
+        archive_available=total <= bundles.ARCHIVE_MAX_BYTES,
+    )
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a bundle's redemption serves: one file (``document_id``) or the archive."""
+
+    document_id: str | None = None
+    archive: bool = False
+
+
 def redeem(
-    token: str, password: str | None, visitor: Visitor, *, grant: str | None = None, store: Store | None = None
-) -> Grant:
+    token: str,
+    password: str | None,
+    visitor: Visitor,
+    *,
+    grant: str | None = None,
+    target: Target | None = None,
+    store: Store | None = None,
+) -> Any:
     """Count one download atomically, record its audit event, and mint a presigned GET (≤ 60 s).
 
     A recipient-restricted link needs ``grant`` (``sharing.recipients``): the grant's address must
-    still be a recipient at the moment of the counting write.
+    still be a recipient at the moment of the counting write. A bundle's ``target`` names one file
+    or the archive; an archive not built yet answers ``bundles.Preparing`` (202, nothing counted).
     """
     key = link_key(token)
     store = store or Store()
@@ -165,9 +217,58 @@ def redeem(
         verified_hash = item.get("password_hash")
         if verified_hash is not None and not verify_password(password, verified_hash):
             _count_failure(store, key, visitor, moment)
+    if target is not None:
+        return _redeem_bundle(store, key, visitor, moment, verified_hash, verified_email, target)
     link = _consume(store, key, visitor, moment, verified_hash, verified_email)
     count(BusinessMetric.PARTNER_DOWNLOADS)
     return _grant(link, moment)
+
+
+def _redeem_bundle(
+    store: Store,
+    key: dict[str, str],
+    visitor: Visitor,
+    moment: datetime,
+    verified_hash: str | None,
+    verified_email: str | None,
+    target: Target,
+) -> Any:
+    from docuserve.sharing import bundles
+
+    try:
+        link = _consume(store, key, visitor, moment, verified_hash, verified_email, target=target)
+    except _NotReady as waiting:
+        return bundles.prepare_archive(
+            store, waiting.item, moment, partner_event("share.archive_requested", visitor, clock.iso(moment))
+        )
+    count(BusinessMetric.PARTNER_DOWNLOADS)
+    ttl = get_settings().limits.download_url_ttl_seconds
+    if target.archive:
+        archive = link["bundle_zip"]
+        name = f"{link.get('label') or link['document_name']}.zip".replace("/", "-")
+        url = _presign(archive["object_key"], name, "application/zip", archive.get("s3_version_id"), ttl)
+    else:
+        entry = link["entries"][target.document_id]
+        url = _presign(
+            entry["object_key"], entry["document_name"], entry["content_type"], entry.get("s3_version_id"), ttl
+        )
+    return Grant(
+        url=url, expires_at=clock.iso(moment + timedelta(seconds=ttl)), downloads_remaining=downloads_remaining(link)
+    )
+
+
+def _presign(key: str, filename: str, content_type: str, s3_version_id: str | None, ttl: int) -> str:
+    from docuserve.adapters.objects import presign_get
+
+    return presign_get(key, filename=filename, content_type=content_type, s3_version_id=s3_version_id, ttl_seconds=ttl)
+
+
+class _NotReady(Exception):
+    """A bundle's archive is not ready, and nothing else refuses the download."""
+
+    def __init__(self, item: dict[str, Any]) -> None:
+        super().__init__("archive not ready")
+        self.item = item
 
 
 def _consume(
@@ -177,9 +278,13 @@ def _consume(
     moment: datetime,
     verified_hash: str | None,
     verified_email: str | None = None,
+    *,
+    target: Target | None = None,
 ) -> dict[str, Any]:
     now = clock.epoch(moment)
-    details = {"recipient": verified_email} if verified_email else None
+    details: dict[str, Any] | None = {"recipient": verified_email} if verified_email else None
+    redeemable = _REDEEMABLE
+    names: dict[str, str] | None = None
     values: dict[str, Any] = {
         ":now": now,
         ":available": "available",
@@ -197,17 +302,34 @@ def _consume(
     else:
         guard += " AND (attribute_not_exists(recipients) OR contains(recipients, :email))"
         values[":email"] = verified_email
+    if target is not None:  # a bundle: one file, or its archive (``sharing.bundles``)
+        from docuserve.sharing import bundles
+
+        names = {"#kind": "kind"}
+        values[":bundle"] = "bundle"
+        if target.archive:
+            redeemable = f"{bundles.BUNDLE_REDEEMABLE} AND {bundles.ARCHIVE_READY}"
+            names["#st"] = "status"
+            values[":ready"] = "ready"
+            values.pop(":available")
+            details = {**(details or {}), "archive": True}
+        else:
+            redeemable = f"{bundles.BUNDLE_REDEEMABLE} AND {bundles.ENTRY_SERVES}"
+            names["#d"] = str(target.document_id)
+            details = {**(details or {}), "document_id": target.document_id}
+        values[":event"] = partner_event("share.downloaded", visitor, clock.iso(moment), details)
     try:
         link = store.update(
             key,
             "SET download_count = download_count + :one, last_event = :event, last_downloaded_at = :at",
-            condition=f"{_REDEEMABLE} AND {guard}",
+            condition=f"{redeemable} AND {guard}",
+            names=names,
             expression_values=values,
         )
     except ConditionFailed as failed:
         try:
-            _explain(failed.item, now, verified_hash, verified_email)
-        except (NotFound, PasswordIncorrect, Conflict):
+            _explain(failed.item, now, verified_hash, verified_email, target)
+        except (NotFound, PasswordIncorrect, Conflict, InvalidInput, _NotReady):
             raise  # unknown link; a wrong password is audited where it is counted; a retryable race
         except DomainError as refused:
             audit_refusal(store, key, visitor, moment, refused)
@@ -216,11 +338,30 @@ def _consume(
     return link
 
 
-def _explain(old: dict[str, Any] | None, now: int, verified_hash: str | None, verified_email: str | None) -> Any:
+def _explain(
+    old: dict[str, Any] | None,
+    now: int,
+    verified_hash: str | None,
+    verified_email: str | None,
+    target: Target | None = None,
+) -> Any:
     """Turn a failed redemption condition into the partner's answer (always raises)."""
     if old is None:
         raise NotFound(UNKNOWN_LINK)
     refuse_unusable(old, now)
+    if is_bundle(old) and target is None:
+        raise InvalidInput(
+            "document_id", "this link holds several files: name one (document_id) or ask for the archive"
+        )
+    if target is not None and not is_bundle(old):
+        raise InvalidInput(
+            "archive" if target.archive else "document_id",
+            "this link holds one document: download it without naming one",
+        )
+    if target is not None and target.document_id is not None:
+        from docuserve.sharing.bundles import explain_entry
+
+        explain_entry(old, target.document_id)
     recipients = old.get("recipients") or []
     if recipients and verified_email is None:
         raise VerificationRequired("this link is restricted to its recipients: verify your e-mail address first")
@@ -231,6 +372,8 @@ def _explain(old: dict[str, Any] | None, now: int, verified_hash: str | None, ve
         raise PasswordRequired("this link needs its password")
     if current != verified_hash:
         raise PasswordIncorrect("the password is not correct")
+    if target is not None and target.archive:
+        raise _NotReady(old)
     raise Conflict("the link changed during the request; try again")
 
 

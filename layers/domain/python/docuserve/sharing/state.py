@@ -34,13 +34,29 @@ def locked_for(item: dict[str, Any], now_epoch: int) -> int:
     return max(0, int(item.get("locked_until_epoch", 0)) - now_epoch)
 
 
+def entry_serves(entry: dict[str, Any]) -> bool:
+    """Whether one entry of a bundle may be served: the rule of ``serves_document``, per document."""
+    return (
+        entry.get("document_status") == "available"
+        and bool(entry.get("object_key"))
+        and not entry.get("suspended_at")
+        and not entry.get("held_by")
+    )
+
+
+def is_bundle(item: dict[str, Any]) -> bool:
+    return item.get("kind") == "bundle"
+
+
 def serves_document(item: dict[str, Any]) -> bool:
     """Whether the link's document copy may be served: available, with bytes, and not suspended.
 
     ``suspended_at`` is set when the document goes to the trash and cleared only by a restore
     that asks for its links back (``resume_links``); ``held_by`` is set while a trash is
-    committing (``sharing.links.hold``).
+    committing (``sharing.links.hold``). A bundle serves while any of its entries does.
     """
+    if is_bundle(item):
+        return not item.get("activating") and any(entry_serves(e) for e in (item.get("entries") or {}).values())
     return (
         item.get("document_status") == "available"
         and bool(item.get("object_key"))
