@@ -8,6 +8,7 @@ import { isAdmin, renderAdmin } from "./views/admin.js";
 import { renderDocument } from "./views/document.js";
 import { OUTBOX_PATH, renderOutbox } from "./views/outbox.js";
 import { renderPartner } from "./views/partner.js";
+import { renderRequestPartner } from "./views/request_partner.js";
 import { renderSignIn } from "./views/signin.js";
 import { renderWorkspace } from "./views/workspace.js";
 import { renderWorkspaces } from "./views/workspaces.js";
@@ -31,10 +32,13 @@ function navigate(path, { replace = false } = {}) {
 let ctx;
 let renderCount = 0;
 
+/** A partner's page (a share link, an upload request): no account, no session needed. */
+const isPartnerPage = () => /^\/[sr]\//.test(location.pathname);
+
 function renderAccount() {
   // The local stack's outbox is open to anyone at the machine: partners read their codes there too.
   const outbox = ctx && ctx.config.local ? h("a", { href: OUTBOX_PATH, "data-link": true }, "Outbox") : null;
-  if (!ctx || location.pathname.startsWith("/s/") || !ctx.auth.signedIn) {
+  if (!ctx || isPartnerPage() || !ctx.auth.signedIn) {
     mount(account, outbox);
     return;
   }
@@ -59,6 +63,10 @@ async function route() {
   if ((match = path.match(/^\/s\/([^/]+)\/?$/))) {
     document.title = "Shared document · DocuServe";
     return renderPartner(main, { ...ctx, view }, decodeURIComponent(match[1]));
+  }
+  if ((match = path.match(/^\/r\/([^/]+)\/?$/))) {
+    document.title = "Send files · DocuServe";
+    return renderRequestPartner(main, { ...ctx, view }, decodeURIComponent(match[1]));
   }
   if (path === OUTBOX_PATH) {
     return renderOutbox(main, { ...ctx, view });
@@ -97,7 +105,7 @@ async function start() {
     ctx = { config, auth, api, navigate, focusMain };
     auth.onChange((signedIn) => {
       renderAccount();
-      if (!signedIn && !location.pathname.startsWith("/s/")) route();
+      if (!signedIn && !isPartnerPage()) route();
     });
   } catch (error) {
     mount(main, h("h1", {}, "DocuServe is not available"),
@@ -113,7 +121,7 @@ async function start() {
   });
   window.addEventListener("popstate", route);
   // A new tab may get its session from an open one (auth.js); partner pages need none.
-  if (!location.pathname.startsWith("/s/")) await ctx.auth.ready;
+  if (!isPartnerPage()) await ctx.auth.ready;
   await route();
 }
 

@@ -6,6 +6,7 @@ import { uploadTray } from "../tray.js";
 import {
   auditTable, can, download, dropZone, explicitFolders, folderNameField, lineage, mergeFolders, normalizeFolder, tagList,
 } from "./common.js";
+import { renderRequests } from "./requests.js";
 import { LINK_STATE_TEXT, openShareDialog } from "./share.js";
 
 const TABS = [
@@ -13,6 +14,7 @@ const TABS = [
   ["trash", "Trash", "viewer"],
   ["members", "Members", "viewer"],
   ["links", "Share links", "editor"],
+  ["requests", "Upload requests", "editor"],
   ["activity", "Activity", "owner"],
 ];
 
@@ -71,6 +73,7 @@ export async function renderWorkspace(main, ctx, workspaceId) {
   if (tab === "members") return renderMembers(wctx);
   if (tab === "activity" && can(role, "owner")) return renderActivity(wctx);
   if (tab === "links" && can(role, "editor")) return renderWorkspaceLinks(wctx, params);
+  if (tab === "requests" && can(role, "editor")) return renderRequests(wctx, params);
   return renderDocuments(wctx, params);
 }
 
