@@ -142,7 +142,7 @@ async function renderRequest(ctx, requestId) {
   let files = [];
   try {
     const docs = await api.all(`/workspaces/${seg(workspaceId)}/documents`, { folder: request.folder });
-    files = docs.filter((d) => d.request_id === request.id);
+    files = docs.items.filter((d) => d.request_id === request.id);
   } catch {
     files = [];
   }
