@@ -21,6 +21,7 @@ from docuserve.identity import Caller
 from tests.support import interleave
 from tests.support.documents import (
     User,
+    add_member,
     create_document,
     create_workspace,
     deliver,
@@ -383,3 +384,34 @@ def test_a_member_who_is_not_an_admin_cannot_set_a_quota(alice: User, ws: str) -
     refused = _set_quota(alice, ws, 10**15)
     assert refused.status == 403
     assert _usage(alice, ws)[1] == quota.quota_of({})
+
+
+def test_uploads_aborted_because_their_uploader_lost_the_role_give_their_bytes_back(
+    aws: Any, alice: User, ws: str
+) -> None:
+    bob = make_user(aws, "bob@example.com")
+    add_member(alice, ws, bob, "editor")
+    create_document(bob, ws, DATA, name="bobs.pdf")
+    assert _usage(alice, ws)[0] == len(DATA)
+
+    assert call("DELETE", f"/workspaces/{ws}/members/{bob.id}", claims=alice.claims).status == 204
+
+    assert _usage(alice, ws)[0] == 0
+    assert _listing(alice, ws) == []
+
+
+def test_restoring_a_version_that_does_not_fit_is_413_and_claims_no_number(
+    aws: Any, alice: User, admin: User, ws: str
+) -> None:
+    created = create_document(alice, ws, DATA)
+    doc = created["document"]["id"]
+    upload(aws, created["upload"]["upload_id"], DATA)
+    second = ok(_new_version(alice, doc, b"two"), 201)
+    upload(aws, second["upload_id"], b"two")
+    ok(_set_quota(admin, ws, 30))
+
+    refused = call("POST", f"/documents/{doc}/versions/{created['upload']['version_id']}/restore", claims=alice.claims)
+
+    assert refused.status == 413, refused.text
+    assert refused.json()["details"]["remaining_bytes"] == 10
+    assert ok(call("GET", f"/documents/{doc}", claims=alice.claims))["version_count"] == 2
