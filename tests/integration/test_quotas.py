@@ -415,3 +415,23 @@ def test_restoring_a_version_that_does_not_fit_is_413_and_claims_no_number(
     assert refused.status == 413, refused.text
     assert refused.json()["details"]["remaining_bytes"] == 10
     assert ok(call("GET", f"/documents/{doc}", claims=alice.claims))["version_count"] == 2
+
+
+def test_a_restore_whose_copy_s3_refuses_gives_its_bytes_back(
+    aws: Any, alice: User, ws: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from docuserve.adapters import copies
+
+    created = create_document(alice, ws, DATA)
+    doc = created["document"]["id"]
+    upload(aws, created["upload"]["upload_id"], DATA)
+    second = ok(_new_version(alice, doc, b"two"), 201)
+    upload(aws, second["upload_id"], b"two")
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise copies.CopyRefused("NoSuchVersion")
+
+    monkeypatch.setattr(copies, "copy_version", refuse)
+    path = f"/documents/{doc}/versions/{created['upload']['version_id']}/restore"
+    assert call("POST", path, claims=alice.claims).status == 409
+    assert _usage(alice, ws)[0] == len(DATA) + 3  # the failed copy (a completing session) released
