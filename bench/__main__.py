@@ -18,7 +18,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "functions"), str(ROOT / "layers" / "domain" / "python"), str(ROOT)]
 
-from bench import assets, cold, latency, scaling, scenarios, verification  # noqa: E402
+from bench import archive, assets, cold, latency, scaling, scenarios, verification  # noqa: E402
 from bench.moto_env import moto_stack  # noqa: E402
 
 
@@ -65,6 +65,9 @@ def collect() -> dict[str, Any]:
         results["verification"] = verification.measure(resources)
         print(f"list scaling: 100 vs {docs} documents ...", file=sys.stderr, flush=True)
         results["list_scaling"] = scaling.measure(resources, (100, docs))
+    with moto_stack() as resources:  # a stack of its own: its gigabyte leaves with it
+        print("bundle archive: the ZIP job over BENCH_ARCHIVE_MIB (1,024) MiB ...", file=sys.stderr, flush=True)
+        results["bundle_archive"] = archive.measure(resources)
     results["assets"] = assets.measure()
     results["seconds"] = round(time.time() - started, 1)
     return results
@@ -126,6 +129,14 @@ def table(r: dict[str, Any]) -> str:
         f"| warm latency | `POST /public/shares/{{token}}/download` with password (scrypt) "
         f"| p50 {r['latency']['password_redemption_p50_ms']} ms | | |"
     )
+    if z := r.get("bundle_archive"):
+        lines.append(
+            f"| bundle archive | {z['files']} files, {z['input_mib']} MiB through the archive job on moto "
+            f"| {z['seconds']} s ({z['mib_per_s_on_moto']} MiB/s), job memory peak {z['tracemalloc_peak_mib']} MiB "
+            f"| limit {z['configured_limit_mib']} MiB ≤ {z['limit_mib_at_2x_margin']} MiB "
+            f"(at {z['assumed_lambda_mib_per_s']} MiB/s, 2x margin in 900 s) "
+            f"| {_yes(z['configured_limit_mib'] <= z['limit_mib_at_2x_margin'])} |"
+        )
     a = r["assets"]
     if a.get("available"):
         for asset in a["assets"]:

@@ -25,11 +25,13 @@ from constructs import Construct
 
 from docuserve import keys
 from docuserve.routes import Function
+from docuserve.schema import ARCHIVES_PREFIX
 from docuserve.settings import function_environment
 from infra.bytecode import code_with_bytecode
 from infra.config import StageConfig
 from infra.mail import configuration_set_name
 from infra.nag import acknowledge
+from infra.vendor import vendor_code
 
 ROOT = Path(__file__).resolve().parent.parent
 # Must equal the aws-lambda-powertools pin in pyproject.toml: the managed layer of that version
@@ -118,6 +120,15 @@ class Functions(Construct):
             compatible_architectures=[lambda_.Architecture.ARM_64],
             description="DocuServe domain package (models, rules, adapters)",
         )
+        # zipstream-ng for bundle archives: only the upload-jobs function (the archive job) gets it.
+        vendored = lambda_.LayerVersion(
+            self,
+            "VendorLayer",
+            code=vendor_code(),
+            compatible_runtimes=[lambda_.Runtime.PYTHON_3_13],
+            compatible_architectures=[lambda_.Architecture.ARM_64],
+            description="Pure-Python third-party packages Powertools lacks (zipstream-ng)",
+        )
         code = code_with_bytecode(ROOT / "functions", "/var/task")
         environment = function_environment(
             stage=config.stage,
@@ -151,7 +162,7 @@ class Functions(Construct):
                 architecture=lambda_.Architecture.ARM_64,
                 handler=spec.handler,
                 code=code,
-                layers=[powertools, domain],
+                layers=[powertools, domain, vendored] if spec.name == UPLOAD_JOBS else [powertools, domain],
                 memory_size=spec.memory_mb,
                 timeout=Duration.seconds(spec.timeout_seconds),
                 tracing=lambda_.Tracing.ACTIVE,
@@ -242,6 +253,14 @@ class Functions(Construct):
             )
         )
         key.grant(public, "kms:Decrypt")
+        # A bundle's 'download all': presigned GETs of its ZIP (``docuserve.sharing.bundles``).
+        public.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="PresignBundleArchives",
+                actions=["s3:GetObject", "s3:GetObjectVersion"],
+                resources=[bucket.arn_for_objects(f"{ARCHIVES_PREFIX}*")],
+            )
+        )
         # Upload requests (``docuserve.upload_requests.public``): a partner's upload is the same
         # items as a member's, written in one transaction (document and version, session, the
         # workspace's counters and the uploader's role check, the request's budget), reads the
@@ -342,6 +361,20 @@ class Functions(Construct):
                 resources=[objects],
             )
         )
+        # Bundle archives (docuserve.sharing.archive): read the shared versions under documents/
+        # (above), write the ZIP by multipart upload under archives/ only, and look for one an
+        # earlier delivery made. No delete: the bucket's lifecycle rule expires archives.
+        upload_jobs.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="BuildBundleArchives",
+                actions=[
+                    "s3:PutObject",  # CreateMultipartUpload, UploadPart, CompleteMultipartUpload
+                    "s3:AbortMultipartUpload",  # a failed delivery drops its parts
+                    "s3:GetObject",  # HeadObject: did an earlier delivery finish it?
+                ],
+                resources=[bucket.arn_for_objects(f"{ARCHIVES_PREFIX}*")],
+            )
+        )
         # Completing an SSE-KMS multipart upload decrypts the parts' data keys; hashing reads.
         key.grant(upload_jobs, "kms:Decrypt", "kms:GenerateDataKey")
 
@@ -403,6 +436,10 @@ class Functions(Construct):
                 (
                     f"AwsSolutions-IAM5[Resource::<{self._bucket_token}.Arn>/documents/*]",
                     "Object keys are server-generated ids under documents/; access is per object via presigning.",
+                ),
+                (
+                    f"AwsSolutions-IAM5[Resource::<{self._bucket_token}.Arn>/{ARCHIVES_PREFIX}*]",
+                    "Bundle ZIPs are server-named (archives/{share}/{fingerprint}.zip): built by the job, presigned.",
                 ),
             ):
                 acknowledge(fn, rule, reason)

@@ -10,7 +10,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from docuserve.schema import bucket_cors_rules
+from docuserve.schema import ARCHIVES_PREFIX, bucket_cors_rules
 from infra.config import StageConfig
 from infra.nag import acknowledge
 
@@ -73,6 +73,15 @@ class Storage(Construct):
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="abort-incomplete-multipart",
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                ),
+                s3.LifecycleRule(
+                    # Bundle ZIPs (docuserve.sharing.archive) are a cache of clean versions: served
+                    # for at most ARCHIVE_READY_HOURS, gone a day after they were made.
+                    id="expire-bundle-archives",
+                    prefix=ARCHIVES_PREFIX,
+                    expiration=Duration.days(1),
+                    noncurrent_version_expiration=Duration.days(1),
                     abort_incomplete_multipart_upload_after=Duration.days(1),
                 ),
                 s3.LifecycleRule(

@@ -22,11 +22,13 @@ def test_upload_jobs_may_assemble_and_hash_and_nothing_else_in_s3(template: Any)
     assert _s3_statements(template) == {
         "AssembleMultipartUploads": ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
         "HashLandedObjects": ["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:GetObject", "s3:GetObjectVersion"],
+        "BuildBundleArchives": ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
     }
 
 
-def test_upload_jobs_s3_access_is_limited_to_document_objects(template: Any) -> None:
+def test_upload_jobs_s3_access_is_limited_to_document_objects_and_bundle_archives(template: Any) -> None:
     for s in _role_statements(template, UPLOAD_JOBS):
         actions = [s["Action"]] if isinstance(s["Action"], str) else list(s["Action"])
         if any(a.startswith("s3:") for a in actions):
-            assert s["Resource"]["Fn::Join"][1][-1] == "/documents/*"
+            expected = "/archives/*" if s.get("Sid") == "BuildBundleArchives" else "/documents/*"
+            assert s["Resource"]["Fn::Join"][1][-1] == expected

@@ -3,6 +3,8 @@
 // The page is served with Referrer-Policy: no-referrer, so the token never leaks onward.
 // A recipient-restricted link first asks for the e-mail address, then the code mailed to it;
 // the grant that the code gives is kept in this page's memory only (never stored), for 15 minutes.
+// A bundle lists its files (name, size, SHA-256) with a download each, and "Download all (ZIP)",
+// which asks again while the API answers 202 "preparing" (nothing is counted until it is served).
 
 import { ApiError, seg } from "../api.js";
 import { busy, field, formatSize, h, mount, showError, startDownload, time } from "../ui.js";
@@ -76,76 +78,52 @@ function verification(api, path, onVerified, notice) {
       message,
       field("Your e-mail address", email),
       h("button", { type: "submit", class: "primary" }, "Send me a code"));
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      showError(message, null);
-      try {
-        await busy(form, () => api.post(`${path}/verify`, { email: email.value }, { anonymous: true }));
-        askCode();
-      } catch (error) {
-        const reason = goneReason(error);
-        if (reason && error.code !== "code_rate_limited") return notice(reason);
-        showError(message, error.status === 422 ? new Error("Enter a valid e-mail address.") : codeError(error) || error);
+    // One redemption: the document, one file of a bundle ({document_id}) or its ZIP ({archive: true}).
+  // A bundle's ZIP answers 202 {status: "preparing"} until it is built: ask again after Retry-After.
+  const redeem = async (extra, what) => {
+    showError(message, null);
+    const body = { ...extra, ...(share.password_required ? { password: password.value } : {}) };
+    if (grant) body.grant = grant;
+    try {
+      let answer = await busy(form, () => api.post(`${path}/download`, body, { anonymous: true }));
+      while (answer && answer.status === "preparing") {
+        mount(message, h("p", { class: "muted", role: "status" }, "Preparing the ZIP of all files… it downloads when ready."));
+        await new Promise((done) => setTimeout(done, 1000 * Math.min(Math.max(answer.retry_after || 5, 1), 10)));
+        answer = await busy(form, () => api.post(`${path}/download`, body, { anonymous: true }));
       }
-    });
-    mount(box, form);
-    if (text) showError(message, new Error(text));
-    email.focus();
-  };
-  const askCode = () => {
-    const code = h("input", {
-      type: "text", inputmode: "numeric", autocomplete: "one-time-code", pattern: "[0-9]{6}", maxlength: 6,
-      required: true, name: "code",
-    });
-    const again = h("button", { type: "button", onclick: () => askEmail() }, "Send a new code or use another address");
-    const form = h("form", { class: "stack verify-code" },
-      h("p", { role: "status" }, "If ", h("strong", {}, email.value.trim().toLowerCase()),
-        " may open this link, a 6-digit code is on its way to it. It is valid for 10 minutes."),
-      message,
-      field("Code from the e-mail", code, "6 digits. Check your spam folder if it does not arrive."),
-      h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Confirm"), again));
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      showError(message, null);
-      try {
-        const answer = await busy(form, () => api.post(`${path}/verify/confirm`,
-          { email: email.value, code: code.value.replace(/\s+/g, "") }, { anonymous: true }));
-        onVerified(answer.grant, email.value.trim().toLowerCase());
-      } catch (error) {
-        const reason = goneReason(error);
-        if (reason) return notice(reason);
-        if (error.status === 422) return showError(message, new Error("Enter the 6 digits of the code."));
-        showError(message, codeError(error) || error);
-        code.select();
+      password.value = "";
+      startDownload(answer.url);
+      if (answer.downloads_remaining !== null && answer.downloads_remaining !== undefined) {
+        left.textContent = String(answer.downloads_remaining);
+        if (answer.downloads_remaining <= 0) return usedUp();
       }
-    });
-    mount(box, form);
-    code.focus();
+      mount(message, h("p", { class: "ok", role: "status" }, what ? `The download of ${what} has started.` : "Your download has started."));
+    } catch (error) {
+      const reason = goneReason(error);
+      if (reason && !(bundle && extra.document_id && reason === "unavailable")) return showGone(reason);
+      if (verify && ["grant_expired", "grant_invalid", "verification_required"].includes(error.code)) {
+        return reverify(CODE_TEXT[error.code]);
+      }
+      if (isWrongPassword(error)) {
+        const text = error.code === "password_required"
+          ? "Enter the password the sender gave you."
+          : "That password is not right. Check it and try again.";
+        showError(message, new Error(text));
+        password.select();
+        return;
+      }
+      if (bundle && extra.document_id && reason === "unavailable") {
+        return showError(message, new Error("That file is no longer available. The others still are."));
+      }
+      showError(message, error);
+    }
   };
-  askEmail();
-  return { box, restart: askEmail };
-}
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    redeem(bundle ? { archive: true } : {}, bundle ? "all files (ZIP)" : null);
+  });
 
-export async function renderPartner(main, ctx, token) {
-  const { api } = ctx;
-  const path = `/public/shares/${seg(token)}`;
-  mount(main, h("p", { class: "muted" }, "Opening the shared document…"));
-
-  const showGone = (reason) => {
-    const [title, text] = GONE[reason];
-    mount(main, h("section", { class: "narrow card partner", dataset: { reason } },
-      h("h1", {}, title), h("p", {}, text)));
-    ctx.focusMain();
-  };
-
-  let share;
-  try {
-    share = await api.get(path, undefined, { anonymous: true });
-  } catch (error) {
-    const reason = goneReason(error);
-    if (reason) return showGone(reason);
-    const slot = h("div");
-    mount(main, h("section", { class: "narrow card partner" }, h("h1", {}, "The shared document could not be opened"), slot));
+  mount(main, h("section", { class: "narrow card partner" }, h("h1", {}, "The shared document could not be opened"), slot));
     showError(slot, error);
     return;
   }
@@ -157,7 +135,7 @@ export async function renderPartner(main, ctx, token) {
   const facts = h("dl", { class: "details" },
     share.sender ? [h("dt", {}, "Sent by"), h("dd", { class: "sender" }, share.sender)] : null,
     h("dt", {}, "Size"), h("dd", {}, formatSize(share.size)),
-    h("dt", {}, "Type"), h("dd", {}, share.content_type || ""),
+    bundle ? null : [h("dt", {}, "Type"), h("dd", {}, share.content_type || "")],
     h("dt", {}, "Link valid until"), h("dd", {}, time(share.expires_at)),
     limited ? [h("dt", {}, "Downloads left"), left] : null);
   // The sender's note: text nodes only (h() never parses markup), line breaks kept by CSS.
@@ -166,16 +144,36 @@ export async function renderPartner(main, ctx, token) {
       h("figcaption", { class: "muted" }, share.sender ? `Message from ${share.sender}` : "Message from the sender"),
       h("blockquote", { class: "prewrap" }, share.message))
     : null;
-  const button = h("button", { type: "submit", class: "primary big" }, "Download");
+  const bundle = share.kind === "bundle";
+  const button = h("button", { type: "submit", class: "primary big" }, bundle ? "Download all (ZIP)" : "Download");
+  if (bundle && !share.archive_available) button.hidden = true;
   const usedUp = () => {
     button.disabled = true;
     password.disabled = true;
     mount(message, h("p", { class: "ok", role: "status" },
       "Your download has started. That was the last download this link allows."));
   };
+  // A bundle: each file with its size and SHA-256, and a download of its own.
+  const fileRows = bundle ? (share.files || []).map((file) => h("tr", { class: "bundle-file" },
+    h("th", { scope: "row" }, file.name),
+    h("td", {}, formatSize(file.size)),
+    h("td", {}, h("code", { class: "sha256" }, file.sha256)),
+    h("td", {}, file.available
+      ? h("button", { type: "button", class: "secondary", "aria-label": `Download ${file.name}`,
+        onclick: () => redeem({ document_id: file.document_id }, file.name) }, "Download")
+      : h("span", { class: "muted" }, "No longer available")))) : [];
+  const files = bundle ? h("table", { class: "bundle-files" },
+    h("caption", {}, `${(share.files || []).length} files`),
+    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Name"), h("th", { scope: "col" }, "Size"),
+      h("th", { scope: "col" }, "SHA-256 (base64)"), h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Download")))),
+    h("tbody", {}, fileRows)) : null;
   const form = h("form", { class: "stack" },
     message,
     share.password_required ? field("Password", password, "The sender gave you this password separately.") : null,
+    files,
+    bundle && !share.archive_available
+      ? h("p", { class: "muted" }, "These files are too large together for one ZIP: download them one by one.")
+      : null,
     button);
   // A restricted link: the download form appears once the code is confirmed; the grant lives here only.
   let grant = null;
@@ -228,7 +226,7 @@ export async function renderPartner(main, ctx, token) {
   });
 
   mount(main, h("section", { class: "narrow card partner" },
-    h("p", { class: "muted" }, "A document has been shared with you"),
+    h("p", { class: "muted" }, bundle ? "Documents have been shared with you" : "A document has been shared with you"),
     h("h1", { class: "doc-name" }, share.name), note, facts, step,
     h("p", { class: "muted small link-terms" }, "No account is needed. This link works until the date above",
       limited ? " or until its downloads are used up" : "", ". Download starts the file at once.")));

@@ -48,8 +48,10 @@ function shareFields({ expiresDays = 7, maxDays = 90, label = "", maxDownloads =
   return { expires, password, limit, labelInput, fields };
 }
 
+// ``doc`` is one document, or a selection to share as one bundle link:
+// ``{ bundle: true, workspace_id, document_ids, name }`` (POST /workspaces/{id}/shares).
 export function openShareDialog(ctx, doc, onCreated = () => {}) {
-  openDialog(`Share “${doc.name}”`, (close) => {
+  openDialog(doc.bundle ? `Share ${doc.name}` : `Share “${doc.name}”`, (close) => {
     const body = h("div", { class: "stack" });
     const message = h("div", { class: "message" });
     const f = shareFields({});
@@ -81,7 +83,9 @@ export function openShareDialog(ctx, doc, onCreated = () => {}) {
         request.notify_recipients = true;
       }
       try {
-        const share = await busy(form, () => ctx.api.post(`/documents/${seg(doc.id)}/shares`, request));
+        const share = await busy(form, () => (doc.bundle
+          ? ctx.api.post(`/workspaces/${seg(doc.workspace_id)}/shares`, { ...request, document_ids: doc.document_ids })
+          : ctx.api.post(`/documents/${seg(doc.id)}/shares`, request)));
         f.password.value = "";
         showCreated(body, share, close);
         onCreated(share);

@@ -306,7 +306,31 @@ function documentTable(ctx, items, { folder, searching, folderUrl, reload, messa
         "Delete this folder") : null);
   }
   docs.sort((a, b) => a.name.localeCompare(b.name));
+  // Editors select available documents (checkboxes) and share them as one bundle link (≤ 100).
+  const selecting = can(role, "editor") && docs.some((doc) => doc.status === "available");
+  const selected = new Map();
+  const shareSelection = h("button", {
+    type: "button", class: "share-selection", disabled: true,
+    onclick: () => openShareDialog(ctx, {
+      bundle: true,
+      workspace_id: [...selected.values()][0].workspace_id,
+      document_ids: [...selected.keys()],
+      name: `${selected.size} ${selected.size === 1 ? "document" : "documents"}`,
+    }),
+  }, "Share selection");
+  const selectionNote = h("span", { class: "muted", role: "status" });
+  const onSelect = (doc, checked) => {
+    if (checked) selected.set(doc.id, doc); else selected.delete(doc.id);
+    shareSelection.disabled = selected.size === 0 || selected.size > 100;
+    selectionNote.textContent = selected.size
+      ? `${selected.size} selected${selected.size > 100 ? " (at most 100 per link)" : ""}` : "";
+  };
+  const pick = (doc) => (doc.status === "available"
+    ? h("input", { type: "checkbox", class: "select-doc", "aria-label": `Select ${doc.name}`,
+      onchange: (event) => onSelect(doc, event.target.checked) })
+    : null);
   const folderRows = [...subfolders].sort().map((name) => h("tr", { class: "folder" },
+    selecting ? h("td", {}) : null,
     h("td", { class: "name" }, h("a", { href: folderUrl(normalizeFolder(`${folder}/${name}`)), "data-link": true },
       folderIcon(), name)),
     h("td", {}, "Folder"), h("td", {}), h("td", {}), h("td", {})));
@@ -331,6 +355,7 @@ function documentTable(ctx, items, { folder, searching, folderUrl, reload, messa
       }, "Trash", h("span", { class: "visually-hidden" }, ` ${doc.name}`)));
     }
     return h("tr", { dataset: { documentId: doc.id } },
+      selecting ? h("td", { class: "select" }, pick(doc)) : null,
       h("td", { class: "name" }, h("a", { href: `/d/${seg(doc.id)}`, "data-link": true }, doc.name),
         searching ? h("small", { class: "muted" }, ` in ${normalizeFolder(doc.folder)}`) : null, tagList(doc.tags)),
       h("td", {}, h("span", { class: `status status-${doc.status}` }, statusText(shownStatus(doc)))),
@@ -338,10 +363,14 @@ function documentTable(ctx, items, { folder, searching, folderUrl, reload, messa
       h("td", {}, time(doc.updated_at || doc.created_at)),
       h("td", { class: "row-actions" }, actions));
   });
-  return h("div", { class: "table-wrap" }, h("table", { class: "documents" },
-    h("caption", { class: "visually-hidden" }, searching ? "Search results" : `Contents of ${folder}`),
-    h("thead", {}, h("tr", {}, ["Name", "Status", "Size", "Updated", "Actions"].map((t) => h("th", { scope: "col" }, t)))),
-    h("tbody", {}, folderRows, docRows)));
+  return h("div", { class: "table-wrap" },
+    selecting ? h("div", { class: "actions selection-bar" }, shareSelection, selectionNote) : null,
+    h("table", { class: "documents" },
+      h("caption", { class: "visually-hidden" }, searching ? "Search results" : `Contents of ${folder}`),
+      h("thead", {}, h("tr", {},
+        selecting ? h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Select")) : null,
+        ["Name", "Status", "Size", "Updated", "Actions"].map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, folderRows, docRows)));
 }
 
 /** A document's status as people need it: a first upload blocked by its scan says so. */

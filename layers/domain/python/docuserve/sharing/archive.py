@@ -85,7 +85,8 @@ def _existing(object_key: str) -> tuple[int, str | None] | None:
     try:
         head = aws.s3().head_object(Bucket=get_settings().bucket_name, Key=object_key)
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+        # Without s3:ListBucket (the job has none) S3 answers a missing key with 403, not 404.
+        if error.response.get("Error", {}).get("Code") in ("403", "404", "NoSuchKey", "NotFound", "AccessDenied"):
             return None
         raise
     return int(head["ContentLength"]), head.get("VersionId")

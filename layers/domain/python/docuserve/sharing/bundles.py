@@ -34,6 +34,7 @@ from docuserve.identity import Caller
 from docuserve.observability import BusinessMetric, count
 from docuserve.records import Document
 from docuserve.roles import Role
+from docuserve.schema import ARCHIVES_PREFIX
 from docuserve.settings import get_settings
 from docuserve.sharing import manage
 from docuserve.sharing.errors import ArchiveTooLarge, DocumentUnavailable
@@ -46,7 +47,6 @@ MAX_DOCUMENTS = 100
 # archive run (docs/performance.md#bundle-archives): at an assumed 50 MiB/s of S3 throughput in
 # Lambda, 20 GiB takes ~410 s, under half of the job's 900 s timeout.
 ARCHIVE_MAX_BYTES = 20 * 1024**3
-ARCHIVES_PREFIX = "archives/"  # the documents bucket's lifecycle rule expires it after a day
 ARCHIVE_READY_HOURS = 20  # a ready archive is served this long (the object expires after 24 h)
 CLAIM_STALE_SECONDS = 20 * 60  # a claim older than this (a lost job) may be claimed again
 RETRY_AFTER_SECONDS = 5
