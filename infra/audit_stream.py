@@ -14,11 +14,26 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from docuserve.keys import LINK_PREFIX
+from docuserve.keys import LINK_PREFIX, UPLOAD_PREFIX
 from infra.nag import acknowledge
 
 RETRIES = 10
 BATCH_SIZE = 100
+
+
+def landed_partner_upload_filter() -> dict[str, object]:
+    """Records whose new image is a partner's upload session that completed (upload requests:
+    ``docuserve.upload_requests.arrivals``)."""
+    return {
+        "eventName": ["INSERT", "MODIFY"],
+        "dynamodb": {
+            "NewImage": {
+                "pk": {"S": [{"prefix": UPLOAD_PREFIX}]},
+                "partner": {"BOOL": [True]},
+                "status": {"S": ["completed"]},
+            }
+        },
+    }
 
 
 def link_event_filter() -> dict[str, object]:
@@ -52,6 +67,9 @@ class AuditStream(Construct):
                 retry_attempts=RETRIES,
                 report_batch_item_failures=True,
                 on_failure=sources.SqsDlq(self.failures),
-                filters=[lambda_.FilterCriteria.filter(link_event_filter())],
+                filters=[
+                    lambda_.FilterCriteria.filter(link_event_filter()),
+                    lambda_.FilterCriteria.filter(landed_partner_upload_filter()),
+                ],
             )
         )

@@ -18,6 +18,7 @@ from docuserve import notify
 from docuserve.adapters.store import Store, deserialize
 from docuserve.observability import event_entry, logger
 from docuserve.sharing.activity import materialise
+from docuserve.upload_requests import arrivals
 
 
 def process(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -35,6 +36,8 @@ def process(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                 # A download appended just now may owe the link's creator a mail (at most hourly);
                 # that never raises, so a mail can never hold up the audit trail.
                 notify.link_downloaded(item, store)
+            elif arrivals.landed(item, store):  # a partner's file landed (upload requests)
+                written += 1
         except Exception:
             logger.exception("audit event not materialised; Lambda retries from this record")
             return {"batchItemFailures": [{"itemIdentifier": stream.get("SequenceNumber", "")}]}

@@ -84,6 +84,12 @@ def test_the_table_stream_feeds_link_events_to_the_audit_function_with_retries_a
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["MaximumRetryAttempts"] >= 3
     assert "OnFailure" in mapping["DestinationConfig"]
-    (criteria,) = mapping["FilterCriteria"]["Filters"]
-    pattern = json.loads(criteria["Pattern"])
+    # Link items with an event, and (upload requests) a partner's upload session that completed.
+    link, landed = (json.loads(c["Pattern"]) for c in mapping["FilterCriteria"]["Filters"])
+    pattern = link
     assert pattern["dynamodb"]["NewImage"]["pk"] == {"S": [{"prefix": "LINK#"}]}
+    assert landed["dynamodb"]["NewImage"] == {
+        "pk": {"S": [{"prefix": "UPLOAD#"}]},
+        "partner": {"BOOL": [True]},
+        "status": {"S": ["completed"]},
+    }

@@ -486,3 +486,57 @@ def test_the_activity_lists_the_requests_events(team: Team) -> None:
     assert started["request_id"] == created["id"]
     assert started["details"]["uploaded_by"] == {"email": "pat@example.org"}
     assert created["token"] not in str(activity)
+
+
+# --- files arrived ---
+
+
+def _land(team: Team, token: str, data: bytes, name: str, **extra: Any) -> None:
+    started = ok(_start(token, data, name=name, **extra), 201)
+    deliver(team.resources, land(team.resources, started["upload_id"], data))
+
+
+def test_landed_files_mail_the_requester_at_most_hourly_listing_what_arrived(
+    team: Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support.outbox import sent_to
+
+    created = _create(team, label="Q4 forms")
+    stream = audit_stream(get_settings().table_name)
+    _land(team, created["token"], b"%PDF one", "one.pdf", uploader_name="Pat")
+    stream.drain()
+    (first,) = sent_to(team.editor.email)
+    assert first.subject == "Files arrived through your upload request"
+    assert "one.pdf" in first.text
+    assert "Pat" in first.text
+    assert created["token"] not in first.raw
+
+    _land(team, created["token"], b"%PDF two", "two.pdf")
+    stream.drain()
+    assert len(sent_to(team.editor.email)) == 1  # within the hour: it waits
+
+    later = clock.now() + timedelta(minutes=61)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    _land(team, created["token"], b"%PDF three", "three.pdf")
+    stream.drain()
+    second = sent_to(team.editor.email)[-1]
+    assert "two.pdf" in second.text
+    assert "three.pdf" in second.text
+    assert "one.pdf" not in second.text
+
+    activity = ok(call("GET", f"/requests/{created['id']}/activity", claims=team.editor.claims, query={"limit": "200"}))
+    landed = [e for e in activity["items"] if e["action"] == "request.upload_landed"]
+    assert sorted(e["details"]["name"] for e in landed) == ["one.pdf", "three.pdf", "two.pdf"]
+    stream.drain()  # a replay adds nothing
+    again = ok(call("GET", f"/requests/{created['id']}/activity", claims=team.editor.claims, query={"limit": "200"}))
+    assert len([e for e in again["items"] if e["action"] == "request.upload_landed"]) == 3
+
+
+def test_a_requester_who_turned_the_mail_off_gets_none(team: Team) -> None:
+    from tests.support.outbox import sent_to
+
+    ok(call("PUT", "/me/notifications", claims=team.editor.claims, body={"files_arrived": False}))
+    created = _create(team)
+    _land(team, created["token"], b"%PDF one", "one.pdf")
+    audit_stream(get_settings().table_name).drain()
+    assert sent_to(team.editor.email) == []

@@ -358,7 +358,14 @@ def _start(
     planned = uploads.plan(
         as_requester, document_id=doc.id, number=1, declared=_declared(file), reservations=reservations
     )
-    planned.upload_item |= {"request_id": item["request_id"], "request_token_hash": item["pk"], "partner": True}
+    planned.upload_item |= {
+        "request_id": item["request_id"],
+        "request_token_hash": item["pk"],
+        "partner": True,
+        "name": file.name,  # the "files arrived" mail names it (docuserve.upload_requests.arrivals)
+    }
+    if partner:
+        planned.upload_item["partner_contact"] = partner
     details: dict[str, Any] = {"name": file.name, "size": file.size, "document_id": doc.id,
                                "upload_id": planned.upload_item["id"]}  # fmt: skip
     if partner:
