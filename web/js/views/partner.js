@@ -78,52 +78,76 @@ function verification(api, path, onVerified, notice) {
       message,
       field("Your e-mail address", email),
       h("button", { type: "submit", class: "primary" }, "Send me a code"));
-    // One redemption: the document, one file of a bundle ({document_id}) or its ZIP ({archive: true}).
-  // A bundle's ZIP answers 202 {status: "preparing"} until it is built: ask again after Retry-After.
-  const redeem = async (extra, what) => {
-    showError(message, null);
-    const body = { ...extra, ...(share.password_required ? { password: password.value } : {}) };
-    if (grant) body.grant = grant;
-    try {
-      let answer = await busy(form, () => api.post(`${path}/download`, body, { anonymous: true }));
-      while (answer && answer.status === "preparing") {
-        mount(message, h("p", { class: "muted", role: "status" }, "Preparing the ZIP of all files… it downloads when ready."));
-        await new Promise((done) => setTimeout(done, 1000 * Math.min(Math.max(answer.retry_after || 5, 1), 10)));
-        answer = await busy(form, () => api.post(`${path}/download`, body, { anonymous: true }));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      showError(message, null);
+      try {
+        await busy(form, () => api.post(`${path}/verify`, { email: email.value }, { anonymous: true }));
+        askCode();
+      } catch (error) {
+        const reason = goneReason(error);
+        if (reason && error.code !== "code_rate_limited") return notice(reason);
+        showError(message, error.status === 422 ? new Error("Enter a valid e-mail address.") : codeError(error) || error);
       }
-      password.value = "";
-      startDownload(answer.url);
-      if (answer.downloads_remaining !== null && answer.downloads_remaining !== undefined) {
-        left.textContent = String(answer.downloads_remaining);
-        if (answer.downloads_remaining <= 0) return usedUp();
-      }
-      mount(message, h("p", { class: "ok", role: "status" }, what ? `The download of ${what} has started.` : "Your download has started."));
-    } catch (error) {
-      const reason = goneReason(error);
-      if (reason && !(bundle && extra.document_id && reason === "unavailable")) return showGone(reason);
-      if (verify && ["grant_expired", "grant_invalid", "verification_required"].includes(error.code)) {
-        return reverify(CODE_TEXT[error.code]);
-      }
-      if (isWrongPassword(error)) {
-        const text = error.code === "password_required"
-          ? "Enter the password the sender gave you."
-          : "That password is not right. Check it and try again.";
-        showError(message, new Error(text));
-        password.select();
-        return;
-      }
-      if (bundle && extra.document_id && reason === "unavailable") {
-        return showError(message, new Error("That file is no longer available. The others still are."));
-      }
-      showError(message, error);
-    }
+    });
+    mount(box, form);
+    if (text) showError(message, new Error(text));
+    email.focus();
   };
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    redeem(bundle ? { archive: true } : {}, bundle ? "all files (ZIP)" : null);
-  });
+  const askCode = () => {
+    const code = h("input", {
+      type: "text", inputmode: "numeric", autocomplete: "one-time-code", pattern: "[0-9]{6}", maxlength: 6,
+      required: true, name: "code",
+    });
+    const again = h("button", { type: "button", onclick: () => askEmail() }, "Send a new code or use another address");
+    const form = h("form", { class: "stack verify-code" },
+      h("p", { role: "status" }, "If ", h("strong", {}, email.value.trim().toLowerCase()),
+        " may open this link, a 6-digit code is on its way to it. It is valid for 10 minutes."),
+      message,
+      field("Code from the e-mail", code, "6 digits. Check your spam folder if it does not arrive."),
+      h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Confirm"), again));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      showError(message, null);
+      try {
+        const answer = await busy(form, () => api.post(`${path}/verify/confirm`,
+          { email: email.value, code: code.value.replace(/\s+/g, "") }, { anonymous: true }));
+        onVerified(answer.grant, email.value.trim().toLowerCase());
+      } catch (error) {
+        const reason = goneReason(error);
+        if (reason) return notice(reason);
+        if (error.status === 422) return showError(message, new Error("Enter the 6 digits of the code."));
+        showError(message, codeError(error) || error);
+        code.select();
+      }
+    });
+    mount(box, form);
+    code.focus();
+  };
+  askEmail();
+  return { box, restart: askEmail };
+}
 
-  mount(main, h("section", { class: "narrow card partner" }, h("h1", {}, "The shared document could not be opened"), slot));
+export async function renderPartner(main, ctx, token) {
+  const { api } = ctx;
+  const path = `/public/shares/${seg(token)}`;
+  mount(main, h("p", { class: "muted" }, "Opening the shared document…"));
+
+  const showGone = (reason) => {
+    const [title, text] = GONE[reason];
+    mount(main, h("section", { class: "narrow card partner", dataset: { reason } },
+      h("h1", {}, title), h("p", {}, text)));
+    ctx.focusMain();
+  };
+
+  let share;
+  try {
+    share = await api.get(path, undefined, { anonymous: true });
+  } catch (error) {
+    const reason = goneReason(error);
+    if (reason) return showGone(reason);
+    const slot = h("div");
+    mount(main, h("section", { class: "narrow card partner" }, h("h1", {}, "The shared document could not be opened"), slot));
     showError(slot, error);
     return;
   }
@@ -193,23 +217,29 @@ function verification(api, path, onVerified, notice) {
     mount(step, verify.box);
   };
   mount(step, verify ? verify.box : form);
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
+  // One redemption: the document, one file of a bundle ({document_id}) or its ZIP ({archive: true}).
+  // A bundle's ZIP answers 202 {status: "preparing"} until it is built: ask again after Retry-After.
+  const redeem = async (extra, what) => {
     showError(message, null);
-    const body = share.password_required ? { password: password.value } : {};
+    const body = { ...extra, ...(share.password_required ? { password: password.value } : {}) };
     if (grant) body.grant = grant;
     try {
-      const answer = await busy(form, () => api.post(`${path}/download`, body, { anonymous: true }));
+      let answer = await busy(form, () => api.post(`${path}/download`, body, { anonymous: true }));
+      while (answer && answer.status === "preparing") {
+        mount(message, h("p", { class: "muted", role: "status" }, "Preparing the ZIP of all files… it downloads when ready."));
+        await new Promise((done) => setTimeout(done, 1000 * Math.min(Math.max(answer.retry_after || 5, 1), 10)));
+        answer = await busy(form, () => api.post(`${path}/download`, body, { anonymous: true }));
+      }
       password.value = "";
       startDownload(answer.url);
       if (answer.downloads_remaining !== null && answer.downloads_remaining !== undefined) {
         left.textContent = String(answer.downloads_remaining);
         if (answer.downloads_remaining <= 0) return usedUp();
       }
-      mount(message, h("p", { class: "ok", role: "status" }, "Your download has started."));
+      mount(message, h("p", { class: "ok", role: "status" }, what ? `The download of ${what} has started.` : "Your download has started."));
     } catch (error) {
       const reason = goneReason(error);
-      if (reason) return showGone(reason);
+      if (reason && !(bundle && extra.document_id && reason === "unavailable")) return showGone(reason);
       if (verify && ["grant_expired", "grant_invalid", "verification_required"].includes(error.code)) {
         return reverify(CODE_TEXT[error.code]);
       }
@@ -221,8 +251,15 @@ function verification(api, path, onVerified, notice) {
         password.select();
         return;
       }
+      if (bundle && extra.document_id && reason === "unavailable") {
+        return showError(message, new Error("That file is no longer available. The others still are."));
+      }
       showError(message, error);
     }
+  };
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    redeem(bundle ? { archive: true } : {}, bundle ? "all files (ZIP)" : null);
   });
 
   mount(main, h("section", { class: "narrow card partner" },
