@@ -238,6 +238,8 @@ class LeanResolver:
                     route.status: {"description": "Accepted", "content": {JSON: {"model": returns}}},
                 }
                 returns = inspect.Signature.empty
+            elif route.status == 204:  # no content: documented without a body
+                responses = {204: {"description": "No Content"}}
 
             def stub(*args: Any, **kwargs: Any) -> Any:  # pragma: no cover - documentation only
                 raise NotImplementedError
