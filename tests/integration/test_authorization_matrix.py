@@ -207,6 +207,15 @@ def _share(w: World) -> dict[str, Any]:
     return created
 
 
+def _bundle(w: World) -> dict[str, Any]:
+    """A fresh bundle of the row's document, created by its owner (issue 17)."""
+    created: dict[str, Any] = ok(
+        call("POST", f"/workspaces/{w.ws}/shares", claims=w.users["owner"].claims, body={"document_ids": [w.doc]}),
+        201,
+    )
+    return created
+
+
 RECIPIENT = "recipient@example.org"
 
 
@@ -365,6 +374,26 @@ ROWS: list[Row] = [
     Row("GET", "/shares/{share_id}/activity", EDITORS, lambda w: Request({"share_id": _share(w)["id"]})),
     Row("GET", "/public/shares/{token}", ANYONE, lambda w: Request({"token": _share(w)["token"]})),
     Row("POST", "/public/shares/{token}/download", ANYONE, lambda w: Request({"token": _share(w)["token"]}, {})),
+    # bundles (issue 17): create (editor+), a partner's one file and 'download all' (202 while built)
+    Row(
+        "POST",
+        "/workspaces/{workspace_id}/shares",
+        EDITORS,
+        lambda w: Request({"workspace_id": w.ws}, {"document_ids": [w.doc]}),
+    ),
+    Row(
+        "POST",
+        "/public/shares/{token}/download",
+        ANYONE,
+        lambda w: Request({"token": _bundle(w)["token"]}, {"document_id": w.doc}),
+    ),
+    Row(
+        "POST",
+        "/public/shares/{token}/download",
+        ANYONE,
+        lambda w: Request({"token": _bundle(w)["token"]}, {"archive": True}),
+    ),
+    Row("GET", "/public/shares/{token}", ANYONE, lambda w: Request({"token": _bundle(w)["token"]})),
     Row("POST", "/public/shares/{token}/verify", ANYONE, _verify),
     Row("POST", "/public/shares/{token}/verify/confirm", ANYONE, _confirm),
     # upload requests (issue 17)
