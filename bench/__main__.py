@@ -134,7 +134,7 @@ def table(r: dict[str, Any]) -> str:
             f"| bundle archive | {z['files']} files, {z['input_mib']} MiB through the archive job on moto "
             f"| {z['seconds']} s ({z['mib_per_s_on_moto']} MiB/s), job memory peak {z['tracemalloc_peak_mib']} MiB "
             f"| limit {z['configured_limit_mib']} MiB ≤ {z['limit_mib_at_2x_margin']} MiB "
-            f"(at {z['assumed_lambda_mib_per_s']} MiB/s, 2x margin in 900 s) "
+            f"(at {z['assumed_lambda_mib_per_s']} MiB/s each way, 2x margin in 900 s) "
             f"| {_yes(z['configured_limit_mib'] <= z['limit_mib_at_2x_margin'])} |"
         )
     a = r["assets"]

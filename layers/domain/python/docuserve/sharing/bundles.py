@@ -43,10 +43,10 @@ from docuserve.sharing.state import entry_serves
 from docuserve.sharing.tokens import new_token, token_hash
 
 MAX_DOCUMENTS = 100
-# 'Download all' is refused above this total (each file still downloads). From ``make bench``'s
-# archive run (docs/performance.md#bundle-archives): at an assumed 50 MiB/s of S3 throughput in
-# Lambda, 20 GiB takes ~410 s, under half of the job's 900 s timeout.
-ARCHIVE_MAX_BYTES = 20 * 1024**3
+# 'Download all' is refused above this total (each file still downloads). docs/performance.md
+# #bundle-archives: the job reads and writes every byte one after the other, so at an assumed
+# 50 MiB/s each way it moves 25 MiB/s; 10 GiB then takes ~410 s, under half of its 900 s timeout.
+ARCHIVE_MAX_BYTES = 10 * 1024**3
 ARCHIVE_READY_HOURS = 20  # a ready archive is served this long (the object expires after 24 h)
 CLAIM_STALE_SECONDS = 20 * 60  # a claim older than this (a lost job) may be claimed again
 RETRY_AFTER_SECONDS = 5
