@@ -39,6 +39,7 @@ import hmac
 import re
 import secrets
 import time
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -101,16 +102,51 @@ def _grant_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("ascii")).hexdigest()
 
 
-def _restricted_link(store: Store, token: str) -> tuple[dict[str, str], dict[str, Any]]:
-    key = link_key(token)
+@dataclass(frozen=True)
+class Target:
+    """What a code opens: a share link, or an upload request (``docuserve.upload_requests``).
+
+    Both live in their token hash's ``LINK#`` partition, so the verification items, the codes'
+    HMAC under the token and the grants are the same machinery; only the item, its refusals, the
+    events' names, what the events copy and the mail differ.
+    """
+
+    key: Callable[[str], dict[str, str]]  # the item of a token (404 for a malformed one)
+    unknown: str  # the 404's message (never the token)
+    refuse_unusable: Callable[[dict[str, Any], int], None]
+    action: str  # the events' prefix: "share" -> share.code_requested, ...
+    copies: tuple[str, ...]  # copied onto the verification item, so the audit stream names the event
+    mail: Callable[[str, dict[str, Any]], Any]  # (code, item) -> the rendered ``messages.Mail``
+
+
+def _link_mail(code: str, link: dict[str, Any]) -> Any:
+    from docuserve import messages
+
+    return messages.recipient_code(
+        code=code, document_name=link.get("document_name"), sender_email=link.get("sender_email")
+    )
+
+
+LINKS = Target(
+    key=link_key,
+    unknown=UNKNOWN_LINK,
+    refuse_unusable=refuse_unusable,
+    action="share",
+    copies=_AUDIT_COPIES,
+    mail=_link_mail,
+)
+
+
+def _restricted_link(store: Store, token: str, target: Target = LINKS) -> tuple[dict[str, str], dict[str, Any]]:
+    key = target.key(token)
     item = store.get(key)
     if item is None:
-        raise NotFound(UNKNOWN_LINK)
+        raise NotFound(target.unknown)
     return key, item
 
 
-def _copies(link: dict[str, Any]) -> dict[str, Any]:
-    return {name: link[name] for name in _AUDIT_COPIES if link.get(name) is not None}
+def _copies(link: dict[str, Any], names: tuple[str, ...] = _AUDIT_COPIES) -> dict[str, Any]:
+    return {name: link[name] for name in names if link.get(name) is not None}
 
 
 def _audit(store: Store, key: dict[str, str], event: dict[str, Any]) -> None:
@@ -125,16 +161,18 @@ def _audit(store: Store, key: dict[str, str], event: dict[str, Any]) -> None:
         )
 
 
-def request_code(token: str, email: str, visitor: Visitor, *, store: Store | None = None) -> None:
+def request_code(
+    token: str, email: str, visitor: Visitor, *, store: Store | None = None, target: Target = LINKS
+) -> None:
     """Store a fresh code's hash for ``email`` on this link and mail the code if it is a recipient.
 
     Returns normally for any address (the route answers 202); 404/410/429 as the link's state says;
     409 when the link has no recipients; 429 ``code_rate_limited`` past the flood limit.
     """
     store = store or Store()
-    _, link = _restricted_link(store, token)
+    _, link = _restricted_link(store, token, target)
     moment = clock.now()
-    refuse_unusable(link, clock.epoch(moment))
+    target.refuse_unusable(link, clock.epoch(moment))
     recipients = link.get("recipients") or []
     if not recipients:
         raise VerificationNotRequired("this link is not restricted to recipients; no code is needed")
@@ -142,17 +180,14 @@ def request_code(token: str, email: str, visitor: Visitor, *, store: Store | Non
     code = f"{secrets.randbelow(10**6):06d}"
     key = keys.link_verification(token_hash(token), address_id(token, email))
     details = {"email": email, "is_recipient": recipient}
-    _claim_code(store, key, link, code_hash(token, email, code), moment, visitor, details)
+    _claim_code(store, key, link, code_hash(token, email, code), moment, visitor, details, target)
     # Imported here: only this route renders and sends mail.
-    from docuserve import messages
     from docuserve.adapters import aws, mail
 
     # Rendered and the SES client made for any address; only a recipient's is sent. A stranger's
     # request then waits about as long as a send takes, so the answer's timing says little more
     # than its body (see docs/share-links.md for what remains).
-    rendered = messages.recipient_code(
-        code=code, document_name=link.get("document_name"), sender_email=link.get("sender_email")
-    )
+    rendered = target.mail(code, link)
     aws.sesv2()
     if recipient:
         began = time.monotonic()
@@ -193,6 +228,7 @@ def _claim_code(
     moment: datetime,
     visitor: Visitor,
     details: dict[str, Any],
+    target: Target = LINKS,
 ) -> None:
     """One conditional write: count the code in the address's windows and store its hash, or 429.
 
@@ -201,7 +237,7 @@ def _claim_code(
     and written on condition that nobody changed them meanwhile (retried a few times).
     """
     now = clock.epoch(moment)
-    copies = _copies(link)
+    copies = _copies(link, target.copies)
     names = {"#ttl": "ttl", "#type": "type", **{f"#c{i}": name for i, name in enumerate(copies)}}
     values: dict[str, Any] = {
         ":code": digest,
@@ -209,7 +245,7 @@ def _claim_code(
         ":zero": 0,
         ":ttl": clock.epoch(moment + _KEEP),
         ":type": "link_verification",
-        ":event": partner_event("share.code_requested", visitor, clock.iso(moment), details),
+        ":event": partner_event(f"{target.action}.code_requested", visitor, clock.iso(moment), details),
         **{f":c{i}": value for i, value in enumerate(copies.values())},
     }
     common = (
@@ -249,7 +285,8 @@ def _claim_code(
                 if counted >= allowed:
                     wait = max(1, opened + int(length.total_seconds()) - now)
                     refused = {**details, "reason": CodeRateLimited.code}
-                    _audit(store, key, partner_event("share.code_refused", visitor, clock.iso(moment), refused))
+                    event = partner_event(f"{target.action}.code_refused", visitor, clock.iso(moment), refused)
+                    _audit(store, key, event)
                     raise CodeRateLimited(
                         f"too many codes were asked for this address; try again in {wait} seconds", retry_after=wait
                     )
@@ -278,18 +315,21 @@ def _claim_code(
     raise CodeRateLimited("too many codes are being asked for at once; try again", retry_after=1)
 
 
-def confirm(token: str, email: str, code: str, visitor: Visitor, *, store: Store | None = None) -> Verified:
+def confirm(
+    token: str, email: str, code: str, visitor: Visitor, *, store: Store | None = None, target: Target = LINKS
+) -> Verified:
     """Spend one try of the address's code; the right code of a current recipient gives a grant."""
     store = store or Store()
-    link_item_key, link = _restricted_link(store, token)
+    link_item_key, link = _restricted_link(store, token, target)
+    failed_action = f"{target.action}.code_failed"
     moment = clock.now()
     now = clock.epoch(moment)
     at = clock.iso(moment)
     try:
-        refuse_unusable(link, now)
+        target.refuse_unusable(link, now)
     except DomainError as refused:
         details = {"email": email, "reason": refused.code}
-        _audit(store, link_item_key, partner_event("share.code_failed", visitor, at, details))
+        _audit(store, link_item_key, partner_event(failed_action, visitor, at, details))
         raise
     recipients = link.get("recipients") or []
     if not recipients:
@@ -298,7 +338,7 @@ def confirm(token: str, email: str, code: str, visitor: Visitor, *, store: Store
 
     def refuse(refused: DomainError, where: dict[str, str]) -> DomainError:
         details = {"email": email, "reason": refused.code}
-        _audit(store, where, partner_event("share.code_failed", visitor, at, details))
+        _audit(store, where, partner_event(failed_action, visitor, at, details))
         return refused
 
     state = store.get(key)
@@ -315,9 +355,7 @@ def confirm(token: str, email: str, code: str, visitor: Visitor, *, store: Store
         update = "SET code_tries = code_tries + :one REMOVE last_event"
     else:
         update = "SET code_tries = code_tries + :one, last_event = :event"
-        values[":event"] = partner_event(
-            "share.code_failed", visitor, at, {"email": email, "reason": CodeIncorrect.code}
-        )
+        values[":event"] = partner_event(failed_action, visitor, at, {"email": email, "reason": CodeIncorrect.code})
     try:
         counted = store.update(
             key,
@@ -351,7 +389,7 @@ def confirm(token: str, email: str, code: str, visitor: Visitor, *, store: Store
                 ":until": clock.epoch(expires),
                 ":email": email,
                 ":ttl": clock.epoch(expires + _KEEP),
-                ":event": partner_event("share.recipient_verified", visitor, at, {"email": email}),
+                ":event": partner_event(f"{target.action}.recipient_verified", visitor, at, {"email": email}),
             },
             return_values="NONE",
         )
