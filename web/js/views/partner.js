@@ -154,6 +154,7 @@ export async function renderPartner(main, ctx, token) {
 
   const message = h("div", { class: "message" });
   const password = h("input", { type: "password", autocomplete: "off", required: true });
+  const bundle = share.kind === "bundle";
   const limited = share.downloads_remaining !== null && share.downloads_remaining !== undefined;
   const left = h("dd", { class: "downloads-left" }, limited ? String(share.downloads_remaining) : "");
   const facts = h("dl", { class: "details" },
@@ -168,7 +169,6 @@ export async function renderPartner(main, ctx, token) {
       h("figcaption", { class: "muted" }, share.sender ? `Message from ${share.sender}` : "Message from the sender"),
       h("blockquote", { class: "prewrap" }, share.message))
     : null;
-  const bundle = share.kind === "bundle";
   const button = h("button", { type: "submit", class: "primary big" }, bundle ? "Download all (ZIP)" : "Download");
   if (bundle && !share.archive_available) button.hidden = true;
   const usedUp = () => {
