@@ -231,6 +231,43 @@ def show_request(token: str) -> dict[str, Any]:
 
 
 @app.post(
+    "/public/requests/<token>/verify",
+    body=f"{MODELS}:VerifyRequest",
+    response=f"{MODELS}:VerificationStarted",
+    status=202,
+    body_required=True,
+)
+def verify_request(token: str) -> dict[str, Any]:
+    """As a share link's: the same answer for every address."""
+    from docuserve.upload_requests import public
+
+    email = _email(_object({"email"}, optional=False))
+    public.request_code(token, email, _visitor())
+    return {
+        "message": "If this address may send files, a code is on its way to it.",
+        "code_valid_minutes": int(recipients.CODE_TTL.total_seconds() // 60),
+    }
+
+
+@app.post(
+    "/public/requests/<token>/verify/confirm",
+    body=f"{MODELS}:ConfirmRequest",
+    response=f"{MODELS}:VerificationGrant",
+    body_required=True,
+)
+def confirm_request(token: str) -> dict[str, Any]:
+    from docuserve.upload_requests import public
+
+    body = _object({"email", "code"}, optional=False)
+    email = _email(body)
+    code = _text(body, "code", 2**31, required=True)
+    if code is None or not _CODE.fullmatch(code):
+        raise Invalid({"code": f"String should match pattern '{CODE_PATTERN}'"})
+    verified = public.confirm(token, email, code, _visitor())
+    return {"grant": verified.grant, "expires_at": verified.expires_at}
+
+
+@app.post(
     "/public/requests/<token>/uploads",
     body=f"{REQUEST_MODELS}:PartnerUploadRequest",
     response=f"{REQUEST_MODELS}:PartnerUploadInstructions",
@@ -261,6 +298,7 @@ def start_request_upload(token: str) -> dict[str, Any]:
         file,
         _visitor(),
         password=_text(body, "password", PASSWORD_MAX),
+        grant=_text(body, "grant", GRANT_MAX),
         uploader_name=name,
         uploader_email=email,
     )

@@ -275,6 +275,19 @@ def _partner_complete(w: World) -> Request:
     return Request(started.params, {"parts": parts})
 
 
+def _verify_request(w: World) -> Request:
+    """A fresh recipient-restricted upload request (its own flood window) and its recipient's address."""
+    body = {"folder": "/", "max_files": 1, "max_bytes": 10, "recipients": [RECIPIENT]}
+    created = ok(call("POST", f"/workspaces/{w.ws}/requests", claims=w.users["owner"].claims, body=body), 201)
+    return Request({"token": created["token"]}, {"email": RECIPIENT})
+
+
+def _confirm_request(w: World) -> Request:
+    asked = _verify_request(w)
+    ok(call("POST", _path("/public/requests/{token}/verify", asked.params), body=asked.body), 202)
+    return Request(asked.params, {"email": RECIPIENT, "code": last_code(RECIPIENT)})
+
+
 def _partner_file(w: World) -> Request:
     body = {"name": "p.txt", "content_type": "text/plain", "size": 3, "sha256": sha256_b64(b"abc")}
     return Request({"token": _request(w)["token"]}, body)
@@ -425,6 +438,8 @@ ROWS: list[Row] = [
     Row("PUT", "/admin/settings", ADMINS, lambda w: Request({}, {"upload_requests": True})),
     Row("GET", "/public/requests/{token}", ANYONE, lambda w: Request({"token": _request(w)["token"]})),
     Row("POST", "/public/requests/{token}/uploads", ANYONE, _partner_file),
+    Row("POST", "/public/requests/{token}/verify", ANYONE, _verify_request),
+    Row("POST", "/public/requests/{token}/verify/confirm", ANYONE, _confirm_request),
     Row("GET", "/public/requests/{token}/uploads/{upload_id}", ANYONE, _partner_upload),
     Row("DELETE", "/public/requests/{token}/uploads/{upload_id}", ANYONE, _partner_upload),
     Row("POST", "/public/requests/{token}/uploads/{upload_id}/parts", ANYONE, _partner_parts),

@@ -540,3 +540,67 @@ def test_a_requester_who_turned_the_mail_off_gets_none(team: Team) -> None:
     _land(team, created["token"], b"%PDF one", "one.pdf")
     audit_stream(get_settings().table_name).drain()
     assert sent_to(team.editor.email) == []
+
+
+# --- recipient-restricted requests (the share links' codes, parameterized) ---
+
+
+def test_a_restricted_request_needs_a_recipients_code_and_names_the_verified_address(team: Team) -> None:
+    from tests.support.outbox import sent_to
+    from tests.support.recipients import last_code
+
+    partner, stranger = "partner@example.org", "stranger@example.net"
+    created = _create(team, recipients=["Partner@Example.org"])
+    assert created["recipients"] == [partner]
+    assert ok(call("GET", f"/public/requests/{created['token']}"))["recipients_required"] is True
+    refused = _start(created["token"], b"abc")
+    assert (refused.status, refused.json()["code"]) == (403, "verification_required")
+    for address in (partner, stranger):
+        asked = call("POST", f"/public/requests/{created['token']}/verify", body={"email": address})
+        assert asked.status == 202, asked.text
+    assert sent_to(stranger) == []
+    (mail,) = sent_to(partner)
+    assert "send files to editor@example.com" in mail.text
+    code = last_code(partner)
+    wrong = call("POST", f"/public/requests/{created['token']}/verify/confirm", body={"email": stranger, "code": code})
+    assert (wrong.status, wrong.json()["code"]) == (403, "code_incorrect")  # as a wrong code
+    confirmed = ok(
+        call("POST", f"/public/requests/{created['token']}/verify/confirm", body={"email": partner, "code": code})
+    )
+    forged = _start(created["token"], b"abc", grant="0" * 32 + "." + "A" * 43)
+    assert (forged.status, forged.json()["code"]) == (403, "grant_invalid")
+    ok(_start(created["token"], b"abc", grant=confirmed["grant"], uploader_email="someone@else.org"), 201)
+    (doc,) = _folder(team)
+    assert doc["uploaded_by_partner"] == {"email": partner}  # the verified address, not the typed one
+
+    # Removing the address ends its grant at the next request.
+    ok(
+        call(
+            "PATCH", f"/requests/{created['id']}", claims=team.editor.claims, body={"recipients": ["other@example.org"]}
+        )
+    )
+    gone = _start(created["token"], b"def", grant=confirmed["grant"])
+    assert (gone.status, gone.json()["code"]) == (403, "grant_invalid")
+    audit_stream(get_settings().table_name).drain()
+    activity = ok(call("GET", f"/requests/{created['id']}/activity", claims=team.editor.claims, query={"limit": "200"}))
+    actions = {e["action"] for e in activity["items"]}
+    assert {"request.code_requested", "request.recipient_verified", "request.code_failed"} <= actions
+
+
+def test_a_request_grant_is_worthless_on_a_share_link_and_the_other_way_round(team: Team) -> None:
+    from tests.support.recipients import last_code
+
+    partner = "partner@example.org"
+    created = _create(team, recipients=[partner])
+    call("POST", f"/public/requests/{created['token']}/verify", body={"email": partner})
+    grant = ok(
+        call(
+            "POST",
+            f"/public/requests/{created['token']}/verify/confirm",
+            body={"email": partner, "code": last_code(partner)},
+        )
+    )["grant"]
+    other = _create(team, recipients=[partner])
+    refused = _start(other["token"], b"abc", grant=grant)
+    assert (refused.status, refused.json()["code"]) == (403, "grant_invalid")
+    assert call("POST", f"/public/shares/{created['token']}/verify", body={"email": partner}).status == 404

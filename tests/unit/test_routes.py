@@ -45,6 +45,8 @@ def test_only_health_openapi_and_public_share_routes_skip_the_authorizer() -> No
         "/public/shares/{token}/verify/confirm",
         "/public/shares/{token}/download",
         "/public/requests/{token}",
+        "/public/requests/{token}/verify",
+        "/public/requests/{token}/verify/confirm",
         "/public/requests/{token}/uploads",
         "/public/requests/{token}/uploads/{upload_id}",
         "/public/requests/{token}/uploads/{upload_id}/parts",

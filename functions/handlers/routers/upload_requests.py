@@ -27,7 +27,8 @@ router = APIGatewayRouter()
 
 
 def request_view(found: UploadRequest) -> UploadRequestView:
-    return UploadRequestView.model_validate(asdict(found) | {"allowed_types": list(found.allowed_types)})
+    listed = {"allowed_types": list(found.allowed_types), "recipients": list(found.recipients)}
+    return UploadRequestView.model_validate(asdict(found) | listed)
 
 
 def _given(body: CreateUploadRequest | EditUploadRequest) -> dict[str, Any]:

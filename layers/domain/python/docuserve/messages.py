@@ -205,13 +205,21 @@ def threat_found(
     return Mail(subject="A threat was found in an upload", text=_text(text), html=_page("Threat found", blocks))
 
 
-def recipient_code(*, code: str, document_name: str | None, sender_email: str | None) -> Mail:
-    """A recipient's verification code: 6 digits, valid 10 minutes; a code, not a link, on purpose."""
+def recipient_code(
+    *, code: str, document_name: str | None, sender_email: str | None, upload_request: bool = False
+) -> Mail:
+    """A recipient's verification code: 6 digits, valid 10 minutes; a code, not a link, on purpose.
+
+    ``upload_request``: the code opens an upload request (sending files), not a shared document.
+    """
     if len(code) != 6 or not code.isascii() or not code.isdigit():
         raise ValueError("a recipient code is 6 digits")
     what = f"the document {_line(document_name)}" if _line(document_name) else "a shared document"
     by = f" that {_line(sender_email)} shared with you" if _line(sender_email) else ""
     first = f"Your code to open {what}{by}:"
+    if upload_request:
+        asker = f" {_line(sender_email)}" if _line(sender_email) else ""
+        first = f"Your code to send files to{asker or ' the person who asked for them'}:"
     valid = f"It is valid for {CODE_MINUTES} minutes. Enter it on the page that asked for it."
     unasked = "If you did not ask for it, ignore this mail: nobody can open the link without the code."
     text = [first, "", f"    {code}", "", valid, unasked]

@@ -108,6 +108,8 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "/admin/settings", A),
     _r("PUT", "/admin/settings", A),
     _r("GET", "/public/requests/{token}", P, public=True),
+    _r("POST", "/public/requests/{token}/verify", P, public=True),
+    _r("POST", "/public/requests/{token}/verify/confirm", P, public=True),
     _r("POST", "/public/requests/{token}/uploads", P, public=True),
     _r("GET", "/public/requests/{token}/uploads/{upload_id}", P, public=True),
     _r("DELETE", "/public/requests/{token}/uploads/{upload_id}", P, public=True),

@@ -16,7 +16,7 @@ from docuserve import media_types
 from docuserve.models.base import Body, Model
 from docuserve.models.requests import ContentType, Folder, Name, Sha256, Size
 from docuserve.models.responses import PartUrl
-from docuserve.models.shares import EMAIL_MAX, GRANT_MAX, PASSWORD_MAX, Label, Message, Moment, Password
+from docuserve.models.shares import EMAIL_MAX, GRANT_MAX, PASSWORD_MAX, Label, Message, Moment, Password, Recipients
 
 MAX_FILES = 1_000  # = docuserve.upload_requests.manage.MAX_FILES
 ALLOWED_TYPES_MAX = 50
@@ -59,6 +59,7 @@ class CreateUploadRequest(Body):
     password: Password | None = None
     message: Message | None = None
     label: Label | None = None
+    recipients: Recipients | None = None  # only these addresses may upload (a mailed code proves it)
 
 
 class EditUploadRequest(Body):
@@ -73,6 +74,7 @@ class EditUploadRequest(Body):
     password: Password | None = None
     message: Message | None = None
     label: Label | None = None
+    recipients: Recipients | None = None  # replaces the list; empty or null lifts the restriction
 
 
 class UploadRequestView(Model):
@@ -101,6 +103,7 @@ class UploadRequestView(Model):
     closed_at: str | None
     closed_by: str | None
     locked_until: str | None = None
+    recipients: list[str] = []  # empty: anyone holding the link (and its password) may upload
 
 
 class CreatedUploadRequest(UploadRequestView):

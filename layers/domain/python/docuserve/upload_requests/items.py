@@ -46,6 +46,7 @@ class UploadRequest:
     closed_at: str | None
     closed_by: str | None
     locked_until: str | None = None
+    recipients: tuple[str, ...] = ()
 
 
 def state_of(item: dict[str, Any], now_epoch: int) -> str:
@@ -91,6 +92,7 @@ def view_of(item: dict[str, Any], now_epoch: int | None = None) -> UploadRequest
         closed_at=item.get("closed_at"),
         closed_by=item.get("closed_by"),
         locked_until=item.get("locked_until") if locked and int(locked) > now_epoch else None,
+        recipients=tuple(item.get("recipients") or ()),
     )
 
 

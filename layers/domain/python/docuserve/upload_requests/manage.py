@@ -23,6 +23,7 @@ from docuserve.records import Membership
 from docuserve.roles import Role
 from docuserve.settings import get_settings
 from docuserve.sharing.passwords import hash_password
+from docuserve.sharing.recipients import MAX_RECIPIENTS
 from docuserve.sharing.tokens import new_token, token_hash
 from docuserve.upload_requests.items import CLOSED, OPEN, TIDY_DAYS, UploadRequest, pointer_item, view_of
 
@@ -45,6 +46,7 @@ class Terms:
     allowed_types: list[str] | None = None
     message: str | None = None
     label: str | None = None
+    recipients: list[str] | None = None  # normalised and de-duplicated at the edge; empty: no restriction
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,12 @@ def _budgets(max_files: int, max_bytes: int, max_file_size: int | None) -> None:
     largest = get_settings().limits.max_document_size
     if max_file_size is not None and not 1 <= max_file_size <= largest:
         raise InvalidInput("max_file_size", f"must be between 1 and {largest}")
+
+
+def _recipients(value: list[str]) -> list[str]:
+    if len(value) > MAX_RECIPIENTS:
+        raise InvalidInput("recipients", f"at most {MAX_RECIPIENTS} addresses")
+    return list(value)
 
 
 def _password_hash(password: str) -> str:
@@ -155,6 +163,8 @@ def create_request(caller: Caller, workspace_id: str, terms: Terms, *, store: St
         item["message"] = terms.message
     if terms.label:
         item["label"] = terms.label
+    if terms.recipients:
+        item["recipients"] = _recipients(terms.recipients)
     event = AuditEvent(
         "request.created",
         Actor.member(caller),
@@ -229,7 +239,7 @@ def get_request(caller: Caller, request_id: str, *, store: Store | None = None) 
 
 
 _EDITABLE = ("expires_at", "expires_in_days", "password", "max_files", "max_bytes", "max_file_size",
-             "allowed_types", "message", "label")  # fmt: skip
+             "allowed_types", "message", "label", "recipients")  # fmt: skip
 
 
 def edit_request(caller: Caller, request_id: str, changes: Changes, *, store: Store | None = None) -> UploadRequest:
@@ -262,6 +272,11 @@ def edit_request(caller: Caller, request_id: str, changes: Changes, *, store: St
                 sets[name] = value
     if "allowed_types" in given:
         sets["allowed_types"] = list(changes.allowed_types or [])
+    if "recipients" in given:
+        if changes.recipients:
+            sets["recipients"] = _recipients(changes.recipients)
+        else:
+            removes.append("recipients")
     if "password" in given:
         # A new, changed or removed password also restarts the failure count and ends a lock.
         sets["failed_attempts"] = 0

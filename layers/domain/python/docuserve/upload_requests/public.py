@@ -47,7 +47,14 @@ from docuserve.identity import Caller
 from docuserve.records import Document
 from docuserve.roles import Role
 from docuserve.settings import get_settings
-from docuserve.sharing.errors import LinkLocked, PasswordIncorrect, PasswordRequired
+from docuserve.sharing import recipients
+from docuserve.sharing.errors import (
+    GrantInvalid,
+    LinkLocked,
+    PasswordIncorrect,
+    PasswordRequired,
+    VerificationRequired,
+)
 from docuserve.sharing.passwords import verify_password
 from docuserve.sharing.redeem import USER_AGENT_MAX, Visitor
 from docuserve.sharing.state import locked_for
@@ -108,6 +115,20 @@ class PartnerUpload:
     parts: list[uploads.HeldPart] | None = None
 
 
+def _request_key(token: str) -> dict[str, str]:
+    if not is_well_formed(token):
+        raise NotFound(UNKNOWN)
+    return keys.upload_request(token_hash(token))
+
+
+def _request_mail(code: str, item: dict[str, Any]) -> Any:
+    from docuserve import messages
+
+    return messages.recipient_code(
+        code=code, document_name=None, sender_email=item.get("requester_email"), upload_request=True
+    )
+
+
 @dataclass(frozen=True)
 class Started:
     instructions: uploads.Instructions
@@ -137,6 +158,31 @@ def _load(token: str, store: Store, *extra: dict[str, str]) -> tuple[dict[str, A
     return item, found[2:]
 
 
+# Recipient verification: the share links' codes and grants (``sharing.recipients``), aimed at
+# the request item (in the same ``LINK#`` partition), its refusals and its activity.
+REQUESTS = recipients.Target(
+    key=_request_key,
+    unknown=UNKNOWN,
+    refuse_unusable=_refuse_unusable,
+    action="request",
+    copies=("request_id", "workspace_id", "label"),
+    mail=_request_mail,
+)
+
+
+def request_code(token: str, email: str, visitor: Visitor, *, store: Store | None = None) -> None:
+    """Mail a code to ``email`` if it is a recipient of the request (the same answer for anyone)."""
+    store = store or Store()
+    _load(token, store)  # the switch first: off means off for codes too
+    recipients.request_code(token, email, visitor, store=store, target=REQUESTS)
+
+
+def confirm(token: str, email: str, code: str, visitor: Visitor, *, store: Store | None = None) -> recipients.Verified:
+    store = store or Store()
+    _load(token, store)
+    return recipients.confirm(token, email, code, visitor, store=store, target=REQUESTS)
+
+
 def public_info(token: str, *, store: Store | None = None) -> PublicRequest:
     """What the partner page shows; 404 unknown, 410 expired or closed, 429 locked, 403 switched off."""
     item, _ = _load(token, store or Store())
@@ -150,7 +196,7 @@ def public_info(token: str, *, store: Store | None = None) -> PublicRequest:
         allowed_types=tuple(item.get("allowed_types") or ()),
         max_file_size=int(item["max_file_size"]) if item.get("max_file_size") is not None else None,
         password_required=bool(item.get("password_hash")),
-        recipients_required=False,
+        recipients_required=bool(item.get("recipients")),
         sender=item.get("requester_email"),
     )
 
@@ -236,6 +282,23 @@ def _check_password(store: Store, item: dict[str, Any], password: str | None, vi
         _count_failure(store, item, visitor, clock.now())
 
 
+def _check_recipient(store: Store, token: str, item: dict[str, Any], grant: str | None, now: int) -> str | None:
+    """A restricted request needs a grant of a current recipient; the verified address (else None).
+
+    The budget update's condition then requires the address to still be a recipient, so removing
+    it ends its uploads at the next request.
+    """
+    listed = item.get("recipients") or []
+    if not listed:
+        return None
+    if grant is None:
+        raise VerificationRequired("this request is for its recipients: verify your e-mail address first")
+    email = recipients.check_grant(store, token, grant, now)
+    if email not in listed:
+        raise GrantInvalid("this e-mail address is no longer a recipient of the request")
+    return email
+
+
 def _check_file(item: dict[str, Any], file: PartnerFile) -> None:
     """The per-file rules: name, type, size (422/413 naming the field)."""
     try:
@@ -266,8 +329,10 @@ def _partner(name: str | None, email: str | None) -> dict[str, str] | None:
     return given or None
 
 
-def _budget_update(item: dict[str, Any], size: int, event: dict[str, Any], now: int) -> dict[str, Any]:
-    return {
+def _budget_update(
+    item: dict[str, Any], size: int, event: dict[str, Any], now: int, recipient: str | None = None
+) -> dict[str, Any]:
+    update: dict[str, dict[str, Any]] = {
         "Update": {
             "Key": {"pk": item["pk"], "sk": item["sk"]},
             "UpdateExpression": "ADD files_used :one, bytes_used :n SET last_event = :event",
@@ -287,6 +352,10 @@ def _budget_update(item: dict[str, Any], size: int, event: dict[str, Any], now: 
             },
         }
     }
+    if recipient is not None:  # a removed address loses its uploads at once
+        update["Update"]["ConditionExpression"] += " AND contains(recipients, :email)"
+        update["Update"]["ExpressionAttributeValues"][":email"] = recipient
+    return update
 
 
 REQUEST_ACTION = 4  # the index of the request's budget update in the start transaction
@@ -299,6 +368,7 @@ def start_upload(
     visitor: Visitor,
     *,
     password: str | None = None,
+    grant: str | None = None,
     uploader_name: str | None = None,
     uploader_email: str | None = None,
     store: Store | None = None,
@@ -309,6 +379,9 @@ def start_upload(
         item, _ = _load(token, store)
         now = clock.now()
         _refuse_unusable(item, clock.epoch(now))
+        verified = _check_recipient(store, token, item, grant, clock.epoch(now))
+        if verified is not None:
+            uploader_email = verified  # the verified address, not what was typed
         _check_password(store, item, password, visitor)
         try:
             _check_file(item, file)
@@ -316,7 +389,7 @@ def start_upload(
             _audit_refusal(store, item, visitor, refused, file.name)
             raise
         try:
-            return _start(store, item, file, visitor, _partner(uploader_name, uploader_email), now)
+            return _start(store, item, file, visitor, _partner(uploader_name, uploader_email), now, verified)
         except _Retry:
             if attempt == ATTEMPTS:
                 break
@@ -328,7 +401,13 @@ class _Retry(Exception):
 
 
 def _start(
-    store: Store, item: dict[str, Any], file: PartnerFile, visitor: Visitor, partner: dict[str, str] | None, now: Any
+    store: Store,
+    item: dict[str, Any],
+    file: PartnerFile,
+    visitor: Visitor,
+    partner: dict[str, str] | None,
+    now: Any,
+    recipient: str | None = None,
 ) -> Started:
     workspace_id, requester = str(item["workspace_id"]), str(item["created_by"])
     at = clock.iso(now)
@@ -376,7 +455,7 @@ def _start(
         reserve,
         {"Put": {"Item": planned.version_item}},
         {"Put": {"Item": planned.upload_item}},
-        _budget_update(item, file.size, event, clock.epoch(now)),
+        _budget_update(item, file.size, event, clock.epoch(now), recipient),
         holds_role(workspace_id, requester, Role.EDITOR),
     ]
     try:
