@@ -61,3 +61,44 @@ def test_a_member_asks_for_files_and_a_partner_drops_two(
     partner.reload()
     expect(partner.get_by_role("heading", name="This request is closed")).to_be_visible()
     assert console.entries == [] or all("410" in text for _, _, text in console.entries), console.entries
+
+
+def test_a_recipient_confirms_the_mailed_code_then_sends_a_file(
+    context: BrowserContext, local_stack: LocalStack, console: ConsoleLog
+) -> None:
+    import re
+    import time
+    import uuid
+
+    member, workspace = member_with_workspace(local_stack, "Restricted requests")
+    partner_email = f"partner-{uuid.uuid4().hex[:8]}@example.org"
+    created = local_stack.api(
+        "POST",
+        f"/workspaces/{workspace}/requests",
+        token=local_stack.sign_in_user(member),
+        json={"folder": "/in", "max_files": 2, "max_bytes": 10_000, "recipients": [partner_email]},
+    )
+    assert created.status_code == 201, created.text
+    partner = console.watch(context.new_page(), "partner")
+    partner.goto(created.json()["url"])
+    expect(partner.get_by_role("heading", name="Send files")).to_be_visible()
+    expect(partner.locator(".drop-slot")).to_be_hidden()
+    partner.locator(".verify-email").get_by_label("Your e-mail address").fill(partner_email)
+    partner.get_by_role("button", name="Send me a code").click()
+    expect(partner.get_by_label("Code from the e-mail")).to_be_visible()
+    code = None
+    deadline = time.monotonic() + 20
+    while code is None and time.monotonic() < deadline:
+        mails = [m for m in local_stack.get("/_local/outbox").json() if m["to"] == partner_email]
+        found = re.search(r"^\s+([0-9]{6})\s*$", mails[0]["text"], re.MULTILINE) if mails else None
+        code = found[1] if found else None
+        time.sleep(0.2)
+    assert code, "no code was mailed"
+    partner.get_by_label("Code from the e-mail").fill(code)
+    partner.get_by_role("button", name="Confirm").click()
+    expect(partner.get_by_text("You can send files now")).to_be_visible()
+    partner.locator(".dropzone input[type=file]").set_input_files(
+        files=[{"name": "proof.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7 proof"}]
+    )
+    expect(partner.locator('li[data-name="proof.pdf"] .status')).to_have_text("Received", timeout=60_000)
+    assert console.entries == [], console.entries

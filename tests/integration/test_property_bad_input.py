@@ -34,6 +34,7 @@ from pydantic import BaseModel
 
 from docuserve.models import requests as member_models
 from docuserve.models import shares as share_models
+from docuserve.models import upload_requests as request_models
 from docuserve.models.notifications import NotificationPreferencesBody
 from docuserve.routes import ROUTES
 from tests.support.gateway import Reply, call
@@ -77,6 +78,8 @@ BODY_ROUTES = [
     BodyRoute("POST", "/public/shares/{token}/verify", share_models.VerifyRequest),
     BodyRoute("POST", "/public/shares/{token}/verify/confirm", share_models.ConfirmRequest),
     BodyRoute("PUT", "/me/notifications", NotificationPreferencesBody),
+    BodyRoute("POST", "/workspaces/{workspace_id}/requests", request_models.CreateUploadRequest),
+    BodyRoute("PATCH", "/requests/{request_id}", request_models.EditUploadRequest),
 ]
 
 # --- strategies --------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ class World:
     upload_id: str
     share_id: str
     token: str
+    request_id: str = ""  # an open upload request of the workspace (issue 17)
 
     @property
     def params(self) -> dict[str, str]:
@@ -46,6 +47,7 @@ class World:
             "document_id": self.document_id,
             "upload_id": self.upload_id,
             "share_id": self.share_id,
+            "request_id": self.request_id,
             "token": self.token,
             "user_id": self.member.id,
             "email": self.member.email,
@@ -67,7 +69,17 @@ def build_world(resources: Any, *, email: str = "owner@example.com") -> World:
         call("POST", f"/documents/{document_id}/shares", claims=owner.claims, body={"password": LINK_PASSWORD}),
         201,
     )
+    request = ok(
+        call(
+            "POST",
+            f"/workspaces/{ws}/requests",
+            claims=owner.claims,
+            body={"folder": "/inbox", "max_files": 5, "max_bytes": 1000},
+        ),
+        201,
+    )
     return World(
+        request_id=request["id"],
         owner=owner,
         member=member,
         workspace_id=ws,

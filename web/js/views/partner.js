@@ -68,7 +68,7 @@ function codeError(error) {
 }
 
 /** The e-mail, then the code: resolves the grant through `onVerified(grant)`. */
-function verification(api, path, onVerified, notice) {
+export function verification(api, path, onVerified, notice) {
   const box = h("div", { class: "verify stack" });
   const message = h("div", { class: "message" });
   const email = h("input", { type: "email", autocomplete: "email", required: true, maxlength: 254, name: "email" });

@@ -7,6 +7,7 @@ import { ApiError, seg } from "../api.js";
 import { field, formatSize, h, mount, showError, time } from "../ui.js";
 import { UploadTask } from "../upload.js";
 import { dropZone } from "./common.js";
+import { verification } from "./partner.js";
 
 const GONE = {
   request_expired: ["This request has expired", "Ask the person who sent it for a new link."],
@@ -35,6 +36,9 @@ function refusal(error) {
   const code = String(error.code || "");
   if (code === "password_required") return "This request needs its password: enter it above.";
   if (code === "password_incorrect") return "The password is not correct.";
+  if (["verification_required", "grant_invalid", "grant_expired"].includes(code)) {
+    return "Confirm your e-mail address again (above), then send the file again.";
+  }
   if (code === "request_full") return "This request accepts no more files.";
   if (code === "request_bytes_exceeded") return "This file is larger than what the request still accepts.";
   if (code === "too_large") return "This file is larger than the request allows.";
@@ -97,10 +101,14 @@ export async function renderRequestPartner(main, ctx, token) {
     };
   };
 
+  // A recipient-restricted request: the e-mail, then the mailed code; the grant stays in memory.
+  let grant = null;
+  let gate = null;
   const send = async (file) => {
     const update = row(file);
     const start = async (declared) => {
       const body = { name: file.name, ...declared };
+      if (grant) body.grant = grant;
       if (password.value) body.password = password.value;
       if (name.value.trim()) body.uploader_name = name.value.trim();
       if (email.value.trim()) body.uploader_email = email.value.trim();
@@ -115,6 +123,11 @@ export async function renderRequestPartner(main, ctx, token) {
     update(task);
     await task.run();
     update(task);
+    if (gate && task.error instanceof ApiError && ["grant_invalid", "grant_expired", "verification_required"].includes(task.error.code)) {
+      grant = null;
+      dropSlot.hidden = true;
+      gate.restart();
+    }
   };
 
   const zone = dropZone("Choose files", (files) => {
@@ -127,6 +140,20 @@ export async function renderRequestPartner(main, ctx, token) {
     Promise.all([worker(), worker(), worker()]).catch((error) => showError(message, error));
   });
 
+  // The zone's own CSS sets its display, so a wrapper is what hides it until verified.
+  const dropSlot = h("div", { class: "drop-slot" }, zone.element);
+  if (info.recipients_required) {
+    gate = verification(api, base, (value, address) => {
+      grant = value;
+      email.value = address;
+      email.readOnly = true;
+      mount(gate.box, h("p", { role: "status" }, "Verified as ", h("strong", {}, address), ". You can send files now."));
+      dropSlot.hidden = false;
+    }, () => mount(main, h("h1", {}, "This request cannot take files now"),
+      h("p", {}, "Reload the page, or ask the person who sent it for a new link.")));
+    dropSlot.hidden = true;
+  }
+
   mount(main,
     h("h1", {}, "Send files"),
     info.sender ? h("p", {}, h("strong", {}, info.sender), " asks you for files.") : null,
@@ -138,8 +165,9 @@ export async function renderRequestPartner(main, ctx, token) {
       info.password_required ? field("Password", password, "The sender gave it to you with the link.") : null,
       field("Your name (optional)", name),
       field("Your e-mail address (optional)", email)),
+    gate ? gate.box : null,
     message,
-    zone.element,
+    dropSlot,
     list);
   ctx.focusMain();
 }
