@@ -256,7 +256,7 @@ def _new_bundle(
 ) -> tuple[dict[str, Any], audit.AuditEvent, str]:
     now = clock.now()
     limits = get_settings().limits
-    expires = manage._expiry(body.expires_at, body.expires_in_days, now) or now + timedelta(
+    expires = manage.chosen_expiry(body.expires_at, body.expires_in_days, now) or now + timedelta(
         days=limits.share_default_days
     )
     name = f"{len(documents)} documents" if len(documents) != 1 else documents[0].name

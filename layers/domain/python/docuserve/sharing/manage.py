@@ -156,7 +156,11 @@ def _bundle_view(item: dict[str, Any]) -> dict[str, Any]:
 # --- validation of the settings-dependent rules (the models check types and lengths) ---
 
 
-def _expiry(expires_at: datetime | None, expires_in_days: int | None, now: datetime) -> datetime | None:
+def chosen_expiry(expires_at: datetime | None, expires_in_days: int | None, now: datetime) -> datetime | None:
+    """The expiry a member chose (absolute or in days), within the link limits; None if none was given.
+
+    Share links, bundles and upload requests follow the same rules.
+    """
     limits = get_settings().limits
     if expires_at is not None and expires_in_days is not None:
         raise InvalidInput("expires_at", "give expires_at or expires_in_days, not both")
@@ -329,7 +333,8 @@ def _new_link(
     copy["document_revision"] = document.revision + 1  # the link's own transaction bumps it
     now = clock.now()
     limits = get_settings().limits
-    expires = _expiry(body.expires_at, body.expires_in_days, now) or now + timedelta(days=limits.share_default_days)
+    chosen = chosen_expiry(body.expires_at, body.expires_in_days, now)
+    expires = chosen or now + timedelta(days=limits.share_default_days)
     item: dict[str, Any] = {
         **copy,
         **_expiry_attributes(expires),
@@ -500,7 +505,7 @@ def edit_share(
     if given & {"expires_at", "expires_in_days"}:
         if body.expires_at is None and body.expires_in_days is None:
             raise InvalidInput("expires_at", "a link always expires; give a new expires_at or expires_in_days")
-        expires = _expiry(body.expires_at, body.expires_in_days, now)
+        expires = chosen_expiry(body.expires_at, body.expires_in_days, now)
         assert expires is not None
         sets.update(_expiry_attributes(expires))
         changed.append("expires_at")

@@ -22,13 +22,13 @@ from docuserve.identity import Caller
 from docuserve.records import Membership
 from docuserve.roles import Role
 from docuserve.settings import get_settings
+from docuserve.sharing.manage import chosen_expiry
 from docuserve.sharing.passwords import hash_password
 from docuserve.sharing.recipients import MAX_RECIPIENTS
 from docuserve.sharing.tokens import new_token, token_hash
 from docuserve.upload_requests.items import CLOSED, OPEN, TIDY_DAYS, UploadRequest, pointer_item, view_of
 
 MAX_FILES = 1_000
-_EXPIRY_GRACE = timedelta(minutes=5)
 NOT_FOUND = "upload request not found"
 
 
@@ -71,20 +71,9 @@ def request_url(token: str) -> str:
 
 
 def _expiry(expires_at: datetime | None, expires_in_days: int | None, now: datetime) -> datetime:
-    limits = get_settings().limits
-    if expires_at is not None and expires_in_days is not None:
-        raise InvalidInput("expires_at", "give expires_at or expires_in_days, not both")
-    if expires_in_days is not None:
-        if not 1 <= expires_in_days <= limits.share_max_days:
-            raise InvalidInput("expires_in_days", f"must be between 1 and {limits.share_max_days}")
-        return now + timedelta(days=expires_in_days)
-    if expires_at is not None:
-        if expires_at <= now:
-            raise InvalidInput("expires_at", "must be in the future")
-        if expires_at > now + timedelta(days=limits.share_max_days) + _EXPIRY_GRACE:
-            raise InvalidInput("expires_at", f"must be at most {limits.share_max_days} days from now")
-        return expires_at
-    return now + timedelta(days=limits.share_default_days)
+    """A request always expires: the share-link rules, with their default when none is given."""
+    chosen = chosen_expiry(expires_at, expires_in_days, now)
+    return chosen or now + timedelta(days=get_settings().limits.share_default_days)
 
 
 def _budgets(max_files: int, max_bytes: int, max_file_size: int | None) -> None:

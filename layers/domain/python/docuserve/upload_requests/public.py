@@ -56,7 +56,7 @@ from docuserve.sharing.errors import (
     VerificationRequired,
 )
 from docuserve.sharing.passwords import verify_password
-from docuserve.sharing.redeem import USER_AGENT_MAX, Visitor
+from docuserve.sharing.redeem import Visitor, partner_event
 from docuserve.sharing.state import locked_for
 from docuserve.sharing.tokens import is_well_formed, token_hash
 from docuserve.upload_requests import switch
@@ -199,19 +199,6 @@ def public_info(token: str, *, store: Store | None = None) -> PublicRequest:
         recipients_required=bool(item.get("recipients")),
         sender=item.get("requester_email"),
     )
-
-
-def partner_event(action: str, visitor: Visitor, at: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The ``last_event`` map; the audit stream adds the workspace and request from the item."""
-    actor: dict[str, Any] = {"type": "partner"}
-    if visitor.ip:
-        actor["ip"] = visitor.ip
-    if visitor.user_agent:
-        actor["user_agent"] = visitor.user_agent[:USER_AGENT_MAX]
-    event: dict[str, Any] = {"id": ids.new_event_id(), "at": at, "action": action, "actor": actor}
-    if details:
-        event["details"] = details
-    return event
 
 
 def _audit_refusal(store: Store, item: dict[str, Any], visitor: Visitor, refused: DomainError, name: str) -> None:
