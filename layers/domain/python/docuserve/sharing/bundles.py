@@ -38,7 +38,7 @@ from docuserve.schema import ARCHIVES_PREFIX
 from docuserve.settings import get_settings
 from docuserve.sharing import manage
 from docuserve.sharing.errors import ArchiveTooLarge, DocumentUnavailable
-from docuserve.sharing.links import pointer, ref_item
+from docuserve.sharing.links import pointer_put, ref_item
 from docuserve.sharing.state import entry_serves
 from docuserve.sharing.tokens import new_token, token_hash
 
@@ -203,17 +203,7 @@ def create_bundle(
             store.transact(
                 [
                     {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
-                    {
-                        "Put": {
-                            "Item": {
-                                **pointer(item["share_id"]),
-                                "type": "share",
-                                "token_hash": digest,
-                                "ttl": item["ttl"],
-                            },
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
+                    pointer_put(item, digest),
                     audit.put_action(event),
                     *first,
                     holds_role(workspace_id, caller.user_id, Role.EDITOR),

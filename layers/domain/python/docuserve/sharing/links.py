@@ -41,6 +41,16 @@ def pointer(share_id: str) -> dict[str, str]:
     return {"pk": keys.share_pk(share_id), "sk": "SHARE"}
 
 
+def pointer_put(link_item: dict[str, Any], digest: str) -> dict[str, Any]:
+    """Transaction action: create a new link's pointer item (share id → token hash)."""
+    return {
+        "Put": {
+            "Item": {**pointer(link_item["share_id"]), "type": "share", "token_hash": digest, "ttl": link_item["ttl"]},
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
+
+
 # Attributes copied from the document (and its current version for unpinned links).
 DOCUMENT_COPY = ("document_name", "document_status")
 VERSION_COPY = ("content_type", "size", "object_key", "s3_version_id", "version_id")

@@ -27,7 +27,7 @@ from docuserve.observability import BusinessMetric, count
 from docuserve.records import Document, Membership
 from docuserve.roles import Role
 from docuserve.settings import get_settings
-from docuserve.sharing.links import TIDY_DAYS, document_copy, pointer, ref_item
+from docuserve.sharing.links import TIDY_DAYS, document_copy, pointer, pointer_put, ref_item
 from docuserve.sharing.passwords import hash_password
 from docuserve.sharing.recipients import MAX_RECIPIENTS
 from docuserve.sharing.state import LinkState, downloads_remaining, is_bundle, state_of
@@ -243,17 +243,7 @@ def create_share(
             store.transact(
                 [
                     {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
-                    {
-                        "Put": {
-                            "Item": {
-                                **pointer(item["share_id"]),
-                                "type": "share",
-                                "token_hash": token_hash(token),
-                                "ttl": item["ttl"],
-                            },
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
+                    pointer_put(item, token_hash(token)),
                     {
                         "Put": {
                             "Item": ref_item(
