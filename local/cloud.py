@@ -12,11 +12,13 @@ from __future__ import annotations
 import io
 import os
 import threading
-from collections.abc import Callable, Iterable
+import weakref
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 os.environ["MOTO_DISABLE_GLOBAL_CORS"] = "true"
 
+from moto.core.common_models import BaseModel
 from moto.moto_server import werkzeug_app
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -29,6 +31,60 @@ from local.cognito_extras import cognito_extras
 
 if not werkzeug_app.DISABLE_GLOBAL_CORS:  # moto was imported before this module set the switch
     raise RuntimeError("import local.cloud before anything imports moto")
+
+
+class LiveInstances:
+    """moto's per-model list of instances (``instances_tracked``), holding them weakly.
+
+    moto appends every model object it ever creates to a class-level list, for its dashboard and for
+    ``reset``. A test resets moto; the local stack runs for hours and never does. moto's
+    TransactWriteItems deep-copies the whole table (items, indexes and stream records are model
+    objects) before every transaction, so the strong list kept each copy alive: memory grew with
+    transactions times table size, gigabytes in a long e2e run. Weakly held, a copy dies with the
+    transaction; whatever a backend still holds stays listed (``/moto-api/data.json``) and disposed
+    on reset, as before.
+    """
+
+    def __init__(self, instances: Iterable[object] = ()) -> None:
+        self._refs: list[weakref.ref[object]] = []
+        self._strong: list[object] = []  # a model without weak-reference support (none in moto 5.2)
+        self._purge_at = 64
+        self._lock = threading.Lock()  # moto's server answers on many threads
+        for instance in instances:
+            self.append(instance)
+
+    def append(self, instance: object) -> None:
+        with self._lock:
+            try:
+                self._refs.append(weakref.ref(instance))
+            except TypeError:
+                self._strong.append(instance)
+                return
+            if len(self._refs) >= self._purge_at:  # amortized: the list stays within twice the live count
+                self._refs = [ref for ref in self._refs if ref() is not None]
+                self._purge_at = max(64, 2 * len(self._refs))
+
+    def __iter__(self) -> Iterator[object]:
+        with self._lock:
+            refs = list(self._refs)
+        live = (instance for ref in refs if (instance := ref()) is not None)
+        return iter([*self._strong, *live])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def _new_model(cls: type[Any], *args: Any, **kwargs: Any) -> Any:
+    instance = super(BaseModel, cls).__new__(cls)
+    tracked = cls.__dict__.get("instances_tracked")
+    if not isinstance(tracked, LiveInstances):  # class creation and moto's reset set a plain list
+        tracked = LiveInstances(tracked or ())
+        cls.instances_tracked = tracked
+    tracked.append(instance)
+    return instance
+
+
+BaseModel.__new__ = _new_model  # type: ignore[method-assign]
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
