@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 
+from docuserve.custody.signing import DEFAULT_SIGNING_KEYS, KEY_SPEC, KEY_USAGE, signing_keys_setting
 from docuserve.limits import Limits
 from docuserve.schema import (
     ADMINS_GROUP,
@@ -25,7 +26,7 @@ from docuserve.schema import (
     TABLE,
     bucket_cors_rules,
 )
-from docuserve.settings import UPLOAD_JOBS_QUEUE_URL, function_environment
+from docuserve.settings import SIGNING_KEYS, UPLOAD_JOBS_QUEUE_URL, function_environment
 
 REGION = "us-east-1"
 UPLOAD_EVENTS_MAX_RECEIVES = 5
@@ -52,6 +53,8 @@ class Resources:
     scan_results_dead_letter_queue_url: str = ""
     mail_from: str = ""
     mail_configuration_set: str = ""
+    # The manifest-signing keys, (key_id, created_at) oldest first (docuserve.custody.signing).
+    signing_keys: tuple[tuple[str, str], ...] = ()
 
     def function_environment(self, *, web_origin: str, limits: Limits | None = None) -> dict[str, str]:
         """The environment variables the stack gives every function (see ``infra/functions.py``)."""
@@ -74,6 +77,8 @@ class Resources:
             ),
             # The stack gives it to the functions that queue upload jobs (infra/events.py).
             UPLOAD_JOBS_QUEUE_URL: self.jobs_queue_url,
+            # The stack gives it to the functions that sign or list keys (infra/functions.py).
+            SIGNING_KEYS: signing_keys_setting(list(self.signing_keys)),
         }
 
 
@@ -93,6 +98,15 @@ def provision(
     kms = client("kms")
     key_arn = kms.create_key(Description=f"{prefix} documents key")["KeyMetadata"]["Arn"]
     kms.enable_key_rotation(KeyId=key_arn)
+    signing_keys = tuple(
+        (
+            kms.create_key(Description=f"{prefix} signing key {created}", KeySpec=KEY_SPEC, KeyUsage=KEY_USAGE)[
+                "KeyMetadata"
+            ]["KeyId"],
+            f"{created}T00:00:00Z",
+        )
+        for created in DEFAULT_SIGNING_KEYS
+    )
 
     bucket = f"{prefix}-documents"
     s3 = client("s3")
@@ -235,6 +249,7 @@ def provision(
         scan_results_dead_letter_queue_url=results_dlq_url,
         mail_from=LOCAL_MAIL_FROM,
         mail_configuration_set=configuration_set,
+        signing_keys=signing_keys,
     )
 
 

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from functools import cache
@@ -19,6 +20,9 @@ REQUIRED = ("STAGE", "TABLE_NAME", "BUCKET_NAME", "KMS_KEY_ARN", "USER_POOL_ID",
 
 
 UPLOAD_JOBS_QUEUE_URL = "UPLOAD_JOBS_QUEUE_URL"
+# The stage's manifest-signing keys, oldest first, as JSON ``[{"key_id", "created_at"}]``; the last
+# one signs. Only the functions that sign or list keys are given it (``docuserve.custody.signing``).
+SIGNING_KEYS = "SIGNING_KEYS"
 DEFAULT_QUOTA_BYTES = 100 * 1024**3  # 100 GiB: a workspace's quota unless the stage or an admin says otherwise
 
 
@@ -93,6 +97,8 @@ class Settings:
     mail_from: str = ""  # empty: this stage sends no mail
     mail_configuration_set: str = ""
     default_quota_bytes: int = DEFAULT_QUOTA_BYTES
+    # (key_id, created_at) of each signing key still listed at GET /public/keys; the last signs.
+    signing_keys: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -126,6 +132,7 @@ class Settings:
             mail_from=e.get("MAIL_FROM", ""),
             mail_configuration_set=e.get("MAIL_CONFIGURATION_SET", ""),
             default_quota_bytes=int(e.get("DEFAULT_QUOTA_BYTES") or DEFAULT_QUOTA_BYTES),
+            signing_keys=tuple((k["key_id"], k["created_at"]) for k in json.loads(e.get(SIGNING_KEYS) or "[]")),
         )
 
 

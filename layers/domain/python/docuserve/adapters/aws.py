@@ -51,6 +51,12 @@ def sqs() -> Any:
     return session().client("sqs", config=_DEFAULT_CONFIG)
 
 
+@cache
+def kms() -> Any:
+    """KMS: the manifest-signing keys (``docuserve.adapters.signer``)."""
+    return session().client("kms", config=_DEFAULT_CONFIG)
+
+
 # Mail is never worth a long wait: the public function sends from the partner's download request.
 _MAIL_CONFIG = Config(connect_timeout=2, read_timeout=3, retries={"mode": "standard", "max_attempts": 2})
 
@@ -63,6 +69,6 @@ def sesv2() -> Any:
 
 def reset() -> None:
     """Forget cached clients and settings (tests and the local stack re-point them at moto)."""
-    for fn in (session, dynamodb, s3, cognito, sqs, sesv2):
+    for fn in (session, dynamodb, s3, cognito, sqs, sesv2, kms):
         fn.cache_clear()
     get_settings.cache_clear()

@@ -1,0 +1,1 @@
+"""Chain of custody: signed delivery manifests (``signing``, ``manifest``) and the audit chain."""
