@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-
+from docuserve.custody.signing import verify as signature_valid
 from docuserve_cli.errors import VERIFY_FAILED, CliError
+
+# The statement signed in place of a manifest longer than KMS's 4 KB RAW limit
+# (docuserve.custody.manifest.statement_of): {"manifest_sha256": hex, "share_id", "type": this}.
+STATEMENT_TYPE = "docuserve.manifest-digest.v1"
 
 
 @dataclass
@@ -60,24 +61,31 @@ def origin_of(link: str) -> str | None:
     return None
 
 
-def signature_valid(pem: str, message: bytes, signature_der: bytes) -> bool:
-    """ECDSA P-256 with SHA-256 over ``message`` (what ``openssl dgst -sha256 -verify`` checks)."""
-    key = serialization.load_pem_public_key(pem.encode())
-    if not isinstance(key, ec.EllipticCurvePublicKey):
-        return False
-    try:
-        key.verify(signature_der, message, ec.ECDSA(hashes.SHA256()))
-    except InvalidSignature:
-        return False
-    return True
-
-
-def file_sha256(path: Path) -> str:
+def _digest(path: Path) -> bytes:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while chunk := handle.read(1024 * 1024):
             digest.update(chunk)
-    return base64.b64encode(digest.digest()).decode()
+    return digest.digest()
+
+
+def file_sha256(path: Path) -> str:
+    """The file's SHA-256 in base64 (the API's form of a document's ``sha256``)."""
+    return base64.b64encode(_digest(path)).decode()
+
+
+def _statement_ok(statement: str, manifest_text: str, share_id: Any) -> bool:
+    """The statement names this manifest's SHA-256 (hex, as ``sha256sum`` prints it) and share."""
+    try:
+        stated = json.loads(statement)
+    except ValueError:
+        return False
+    return (
+        isinstance(stated, dict)
+        and stated.get("type") == STATEMENT_TYPE
+        and stated.get("manifest_sha256") == hashlib.sha256(manifest_text.encode("utf-8")).hexdigest()
+        and stated.get("share_id") == share_id
+    )
 
 
 def verify(signed: dict[str, Any], keys: list[dict[str, Any]], files: dict[str, Path]) -> Report:
@@ -92,16 +100,16 @@ def verify(signed: dict[str, Any], keys: list[dict[str, Any]], files: dict[str, 
     pem = next((str(k["pem"]) for k in keys if str(k.get("key_id")) == key_id), None)
     if pem is None:
         raise CliError(f"The manifest's key {key_id} is not among the published keys.", VERIFY_FAILED)
-    # A large bundle's manifest may be signed through a small statement carrying its SHA-256.
+    if not isinstance(manifest, dict):
+        raise CliError("The manifest is not a JSON object.", VERIFY_FAILED, code="bad_manifest")
+    # A large bundle's manifest is signed through a small statement carrying its SHA-256.
     statement = signed.get("statement")
     if statement is not None:
-        digest = hashlib.sha256(manifest_text.encode()).digest()
-        carried = str(statement)
-        signature_ok = (digest.hex() in carried or base64.b64encode(digest).decode() in carried) and signature_valid(
-            pem, carried.encode(), signature
+        signature_ok = _statement_ok(str(statement), manifest_text, manifest.get("share_id")) and signature_valid(
+            str(statement).encode("utf-8"), signature, pem
         )
     else:
-        signature_ok = signature_valid(pem, manifest_text.encode(), signature)
+        signature_ok = signature_valid(manifest_text.encode("utf-8"), signature, pem)
     report = Report(share_id=manifest.get("share_id"), key_id=key_id, signature_ok=signature_ok)
     for entry in manifest.get("files", []):
         name = str(entry.get("name"))
@@ -111,7 +119,7 @@ def verify(signed: dict[str, Any], keys: list[dict[str, Any]], files: dict[str, 
             row |= {"ok": False, "problem": "missing"}
         elif path.stat().st_size != int(entry.get("size", -1)):
             row |= {"ok": False, "problem": "size differs", "path": str(path)}
-        elif file_sha256(path) != entry.get("sha256"):
+        elif str(entry.get("sha256")) not in (_digest(path).hex(), file_sha256(path)):
             row |= {"ok": False, "problem": "sha256 differs", "path": str(path)}
         else:
             row |= {"ok": True, "path": str(path)}

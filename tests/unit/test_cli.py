@@ -204,18 +204,30 @@ def test_jwt_claims_are_read_without_verification() -> None:
 # -- manifest verification -----------------------------------------------------------------------
 
 
-def _b64sha(data: bytes) -> str:
-    return base64.b64encode(hashlib.sha256(data).digest()).decode()
-
-
-def _signed(key: ec.EllipticCurvePrivateKey, files: dict[str, bytes], key_id: str = "k1") -> dict[str, Any]:
+def _signed(
+    key: ec.EllipticCurvePrivateKey, files: dict[str, bytes], key_id: str = "k1", *, via_statement: bool = False
+) -> dict[str, Any]:
+    """A manifest answer as ``GET /public/shares/{token}/manifest`` gives it (file digests in hex)."""
     manifest = {
         "share_id": "s1",
-        "files": [{"name": n, "size": len(b), "sha256": _b64sha(b), "version_id": "v1"} for n, b in files.items()],
+        "files": [
+            {"name": n, "size": len(b), "sha256": hashlib.sha256(b).hexdigest(), "version_id": "v1"}
+            for n, b in files.items()
+        ],
     }
     text = json.dumps(manifest, separators=(",", ":"), sort_keys=True)
-    signature = key.sign(text.encode(), ec.ECDSA(hashes.SHA256()))
-    return {"manifest": text, "signature": base64.b64encode(signature).decode(), "key_id": key_id}
+    answer: dict[str, Any] = {"manifest": text, "key_id": key_id}
+    message = text
+    if via_statement:
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        message = json.dumps(
+            {"manifest_sha256": digest, "share_id": "s1", "type": "docuserve.manifest-digest.v1"},
+            separators=(",", ":"),
+            sort_keys=True,
+        )
+        answer["statement"] = message
+    answer["signature"] = base64.b64encode(key.sign(message.encode(), ec.ECDSA(hashes.SHA256()))).decode()
+    return answer
 
 
 def _keys(key: ec.EllipticCurvePrivateKey, key_id: str = "k1") -> list[dict[str, Any]]:
@@ -266,6 +278,14 @@ def test_an_unknown_key_id_or_another_key_fails(delivered: Any) -> None:
     assert raised.value.exit_code == errors.VERIFY_FAILED
     other = ec.generate_private_key(ec.SECP256R1())
     assert not verify(_signed(key, files), _keys(other), paths).signature_ok
+
+
+def test_a_large_manifest_verifies_through_its_signed_statement(delivered: Any) -> None:
+    key, files, paths = delivered
+    signed = _signed(key, files, via_statement=True)
+    assert verify(signed, _keys(key), paths).ok
+    signed["manifest"] = signed["manifest"].replace('"s1"', '"s2"')  # no longer the digest the statement carries
+    assert not verify(signed, _keys(key), paths).signature_ok
 
 
 def test_share_links_give_their_token() -> None:
