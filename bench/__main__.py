@@ -18,7 +18,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "functions"), str(ROOT / "layers" / "domain" / "python"), str(ROOT)]
 
-from bench import archive, assets, cold, latency, scaling, scenarios, verification  # noqa: E402
+from bench import archive, assets, cold, latency, local_memory, scaling, scenarios, verification  # noqa: E402
 from bench.moto_env import moto_stack  # noqa: E402
 
 
@@ -68,6 +68,8 @@ def collect() -> dict[str, Any]:
     with moto_stack() as resources:  # a stack of its own: its gigabyte leaves with it
         print("bundle archive: the ZIP job over BENCH_ARCHIVE_MIB (1,024) MiB ...", file=sys.stderr, flush=True)
         results["bundle_archive"] = archive.measure(resources)
+    print("local stack memory: RSS as BENCH_WORLDS (8) fuzz-sized worlds accumulate ...", file=sys.stderr, flush=True)
+    results["local_stack_memory"] = local_memory.measure()
     results["assets"] = assets.measure()
     results["seconds"] = round(time.time() - started, 1)
     return results
@@ -136,6 +138,14 @@ def table(r: dict[str, Any]) -> str:
             f"| limit {z['configured_limit_mib']} MiB ≤ {z['limit_mib_at_2x_margin']} MiB "
             f"(at {z['assumed_lambda_mib_per_s']} MiB/s each way, 2x margin in 900 s) "
             f"| {_yes(z['configured_limit_mib'] <= z['limit_mib_at_2x_margin'])} |"
+        )
+    if m := r.get("local_stack_memory"):
+        lines.append(
+            f"| local stack memory | RSS growth per world, {m['worlds']} worlds of "
+            f"{m['documents_per_world']} documents (first half / second half; "
+            f"{m['rss_mib'][0]} → {m['rss_mib'][-1]} MiB) "
+            f"| {m['first_half_mib_per_world']} / {m['second_half_mib_per_world']} MiB "
+            f"| ≤ {m['target_mib_per_world']} MiB | {_yes(m['met'])} |"
         )
     a = r["assets"]
     if a.get("available"):
