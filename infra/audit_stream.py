@@ -1,6 +1,7 @@
 """The table's DynamoDB stream → the audit-stream function, with retries and an on-failure queue.
 
-Only link items that carry an audit event reach the function (an event filter), in order per
+Only link items that carry an audit event, landed partner uploads and new audit items (which
+it hash-chains, ``docuserve.audit_chain``) reach the function (event filters), in order per
 item. A failing record is retried (the batch is bisected to isolate it); after the retries its
 batch is described in the on-failure queue so no audit event is lost silently.
 """
@@ -14,7 +15,7 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from docuserve.keys import LINK_PREFIX, UPLOAD_PREFIX
+from docuserve.keys import AUDIT_PREFIX, LINK_PREFIX, UPLOAD_PREFIX
 from infra.nag import acknowledge
 
 RETRIES = 10
@@ -33,6 +34,14 @@ def landed_partner_upload_filter() -> dict[str, object]:
                 "status": {"S": ["completed"]},
             }
         },
+    }
+
+
+def new_audit_event_filter() -> dict[str, object]:
+    """Records that insert an audit item: the function chains each workspace's events."""
+    return {
+        "eventName": ["INSERT"],
+        "dynamodb": {"NewImage": {"pk": {"S": [{"prefix": AUDIT_PREFIX}]}, "type": {"S": ["audit"]}}},
     }
 
 
@@ -70,6 +79,7 @@ class AuditStream(Construct):
                 filters=[
                     lambda_.FilterCriteria.filter(link_event_filter()),
                     lambda_.FilterCriteria.filter(landed_partner_upload_filter()),
+                    lambda_.FilterCriteria.filter(new_audit_event_filter()),
                 ],
             )
         )

@@ -24,6 +24,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from docuserve import keys
+from docuserve.audit_chain import CHAIN_PREFIX
 from docuserve.routes import Function
 from docuserve.schema import ARCHIVES_PREFIX
 from docuserve.settings import function_environment
@@ -309,6 +310,18 @@ class Functions(Construct):
         # update, docuserve.notify) and read its creator's preferences; nothing else.
         _grant_items(audit_stream, table, key, "ClaimDownloadMail", keys.LINK_PREFIX, "dynamodb:UpdateItem")
         _grant_items(audit_stream, table, key, "ReadNotificationPreferences", keys.NOTIFY_PREFIX, "dynamodb:GetItem")
+        # The audit chain (docuserve.audit_chain): read a workspace's head and marker, and append in
+        # one transaction (head update, new link, new marker); nothing outside CHAIN# partitions.
+        _grant_items(
+            audit_stream,
+            table,
+            key,
+            "AppendToAuditChains",
+            CHAIN_PREFIX,
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+        )
 
         events = self[UPLOAD_EVENTS]
         table.grant_read_write_data(events)

@@ -6,6 +6,8 @@ processed in order; on a failure it reports that record's sequence number so Lam
 there (partial batch response), and after the retries the batch goes to the on-failure queue.
 A download event appended here may also owe the link's creator "your link was downloaded"
 (``docuserve.notify``: at most hourly per link, never an error of this function).
+Every new audit item of a workspace is chained (``docuserve.audit_chain``: ``seq``, ``prev_hash``,
+``hash``), in stream order, exactly once however often its record is delivered.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from docuserve import notify
+from docuserve import audit_chain, notify
 from docuserve.adapters.store import Store, deserialize
 from docuserve.observability import event_entry, logger
 from docuserve.sharing.activity import materialise
@@ -23,7 +25,7 @@ from docuserve.upload_requests import arrivals
 
 def process(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     store = Store()
-    written = 0
+    written = chained = 0
     for record in event.get("Records", []):
         stream = record.get("dynamodb") or {}
         image = stream.get("NewImage")
@@ -31,7 +33,10 @@ def process(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             continue
         try:
             item = deserialize(image)
-            if materialise(item, store):
+            if audit_chain.chained_workspace(item):
+                if record.get("eventName") == "INSERT" and audit_chain.append(item, store) is not None:
+                    chained += 1
+            elif materialise(item, store):
                 written += 1
                 # A download appended just now may owe the link's creator a mail (at most hourly);
                 # that never raises, so a mail can never hold up the audit trail.
@@ -43,6 +48,8 @@ def process(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             return {"batchItemFailures": [{"itemIdentifier": stream.get("SequenceNumber", "")}]}
     if written:
         logger.info("audit events materialised", extra={"count": written})
+    if chained:
+        logger.info("audit events chained", extra={"count": chained})
     return {"batchItemFailures": []}
 
 

@@ -58,15 +58,18 @@ def test_the_public_function_reaches_only_the_items_links_and_partner_uploads_ne
 
 def test_the_audit_stream_function_can_only_append_audit_items(template: Any) -> None:
     """Append audit items; besides, for the download mail, claim it on the link item and read the
-    creator's preferences: nothing else, no query, no delete."""
+    creator's preferences, and append to the audit chains (head, link, marker in CHAIN#
+    partitions): nothing else, no query, no delete."""
     found = {
-        (s["Action"], tuple(s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]))
+        (s["Action"] if isinstance(s["Action"], str) else tuple(sorted(s["Action"])),
+         tuple(s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]))
         for s in _item_statements(_role_statements(template, AUDIT_STREAM))
-    }
+    }  # fmt: skip
     assert found == {
         ("dynamodb:PutItem", ("AUDIT#*",)),
         ("dynamodb:UpdateItem", ("LINK#*",)),
         ("dynamodb:GetItem", ("NOTIFY#*",)),
+        (("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"), ("CHAIN#*",)),
     }
 
 
@@ -85,7 +88,12 @@ def test_the_table_stream_feeds_link_events_to_the_audit_function_with_retries_a
     assert mapping["MaximumRetryAttempts"] >= 3
     assert "OnFailure" in mapping["DestinationConfig"]
     # Link items with an event, and (upload requests) a partner's upload session that completed.
-    link, landed = (json.loads(c["Pattern"]) for c in mapping["FilterCriteria"]["Filters"])
+    link, landed, audit_items = (json.loads(c["Pattern"]) for c in mapping["FilterCriteria"]["Filters"])
+    # Every new audit item, which the function hash-chains (docuserve.audit_chain).
+    assert audit_items == {
+        "eventName": ["INSERT"],
+        "dynamodb": {"NewImage": {"pk": {"S": [{"prefix": "AUDIT#"}]}, "type": {"S": ["audit"]}}},
+    }
     pattern = link
     assert pattern["dynamodb"]["NewImage"]["pk"] == {"S": [{"prefix": "LINK#"}]}
     assert landed["dynamodb"]["NewImage"] == {
