@@ -520,6 +520,65 @@ def verify_command(ctx: Context, link: str, files: tuple[Path, ...]) -> None:
         raise CliError("Verification failed.", VERIFY_FAILED, code="verification_failed")
 
 
+@cli.group()
+def audit() -> None:
+    """The tamper-evident audit trail."""
+
+
+@audit.command("verify")
+@click.argument("export", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--keys",
+    "keys_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The deployment's public keys (GET /public/keys as JSON) instead of asking --url.",
+)
+@click.option("--from-seq", default=1, show_default=True, type=click.IntRange(1), help="Where the chain starts.")
+@common
+def audit_verify(ctx: Context, export: Path, keys_file: Path | None, from_seq: int) -> None:
+    """Check an audit export (JSON Lines) for edited, removed, reordered or truncated events."""
+    from docuserve.custody.chain import verify_export
+
+    if keys_file is not None:
+        try:
+            listed = json.loads(keys_file.read_text())
+        except ValueError:
+            raise CliError(f"{keys_file} is not JSON.", USAGE) from None
+        keys = listed.get("keys", []) if isinstance(listed, dict) else listed
+    else:
+        keys = ctx.api().get("/public/keys", public=True).get("keys", [])
+    with export.open(encoding="utf-8") as lines:
+        report = verify_export(lines, keys, from_seq=from_seq)
+    data = {
+        "ok": report.ok,
+        "workspace_id": report.workspace_id,
+        "events": report.events,
+        "first_seq": report.first_seq,
+        "last_seq": report.last_seq,
+        "last_hash": report.last_hash,
+        "checkpoints": report.checkpoints,
+        "newest_checkpoint_seq": report.newest_checkpoint_seq,
+        "problems": report.problems,
+    }
+
+    def human() -> None:
+        if report.ok:
+            out.print(
+                f"ok: {report.events} events (seq {report.first_seq}..{report.last_seq}), "
+                f"{report.checkpoints} signed checkpoints (newest at seq {report.newest_checkpoint_seq})"
+            )
+        for problem in report.problems:
+            out.print(f"FAILED: {problem}", markup=False)
+
+    ctx.emit(data, human)
+    if not report.ok:
+        raise CliError(
+            f"The audit export does not verify: {len(report.problems)} problem(s).",
+            VERIFY_FAILED,
+            code="audit_tampered",
+        )
+
+
 # -- entry point -----------------------------------------------------------------------------------
 
 

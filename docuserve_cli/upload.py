@@ -206,8 +206,16 @@ class Uploader:
             try:
                 self.api.post(f"/uploads/{seg(state.upload_id)}/complete", {"parts": parts})
             except CliError as exc:
-                if exc.exit_code == CONFLICT:
-                    self.store.delete(key)  # the upload cannot be completed any more: start over next time
+                if exc.exit_code in (CONFLICT, NOT_FOUND):
+                    # The remote changed under the upload (aborted, expired, the document trashed or
+                    # changed): it cannot be completed any more, so the next run starts over.
+                    self.store.delete(key)
+                    raise CliError(
+                        f"The remote changed while {item.name} was uploading; run the command again to start it"
+                        f" over. {exc.message}",
+                        exc.exit_code,
+                        code=exc.code,
+                    ) from None
                 raise
             self._landed(outcome, state.upload_id)
             self.store.delete(key)

@@ -271,3 +271,42 @@ def test_an_upload_killed_halfway_finishes_on_the_rerun_without_resending_finish
     url = local_stack.api("GET", f"/documents/{outcome['document_id']}/download", token=token).json()["url"]
     fetched = requests.get(url, timeout=120)
     assert hashlib.sha256(fetched.content).digest() == hashlib.sha256(big.read_bytes()).digest()
+
+
+def test_an_expired_id_token_is_refreshed_with_the_saved_refresh_token(
+    local_stack: LocalStack, run: Run, home: Path, signed_in: tuple[User, str]
+) -> None:
+    _, ws = signed_in
+    session_file = home / "docuserve" / "session.json"
+    sessions = json.loads(session_file.read_text())
+    old = sessions[local_stack.base_url]
+    sessions[local_stack.base_url] = old | {"expires_at": 0}
+    session_file.write_text(json.dumps(sessions))
+
+    assert [w["id"] for w in _json(run("workspaces", "--json"))["items"]] == [ws]
+    renewed = json.loads(session_file.read_text())[local_stack.base_url]
+    assert renewed["expires_at"] > time.time()
+    assert renewed["refresh_token"] == old["refresh_token"]
+    assert stat.S_IMODE(session_file.stat().st_mode) == 0o600
+
+
+def test_login_answers_the_new_password_challenge_by_prompting(local_stack: LocalStack, run: Run, home: Path) -> None:
+    # Given an invited user who still has the temporary password
+    email = f"invited-{os.urandom(4).hex()}@example.com"
+    local_stack.cognito.admin_create_user(
+        UserPoolId=local_stack.config["user_pool_id"],
+        Username=email,
+        TemporaryPassword="Temp-Passw0rd!x",
+        UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+        MessageAction="SUPPRESS",
+    )
+    # When they sign in and type a new password twice at the prompt
+    done = subprocess.run(
+        _command("login", "--email", email, "--password", "Temp-Passw0rd!x", "--json"),
+        env=_env(local_stack, home), cwd=ROOT, input="New-Passw0rd!yz\nNew-Passw0rd!yz\n",
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    # Then they are signed in, and the new password is the one that works
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["signed_in"] is True
+    assert local_stack.sign_in(email, "New-Passw0rd!yz")
