@@ -40,8 +40,9 @@ class Api:
         except requests.RequestException as exc:
             raise network_error(self.deployment.api_url, exc) from None
 
-    def call(self, method: str, path: str, *, public: bool = False, **kwargs: Any) -> Any:
-        """The JSON answer of ``method path`` (``None`` for 204); an error answer raises ``CliError``."""
+    def call(self, method: str, path: str, *, public: bool = False, raw: bool = False, **kwargs: Any) -> Any:
+        """The JSON answer of ``method path`` (``None`` for 204; the text with ``raw``); an error
+        answer raises ``CliError``."""
         token = None
         if not public:
             token = self._token = self._token or session.id_token(self.deployment)
@@ -56,6 +57,8 @@ class Api:
             except ValueError:
                 body = None
             raise api_error(response.status_code, body)
+        if raw:
+            return response.text
         if response.status_code == 204 or not response.content:
             return None
         try:

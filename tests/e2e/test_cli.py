@@ -310,3 +310,29 @@ def test_login_answers_the_new_password_challenge_by_prompting(local_stack: Loca
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["signed_in"] is True
     assert local_stack.sign_in(email, "New-Passw0rd!yz")
+
+
+def test_audit_export_verifies_and_an_edited_event_fails(run: Run, tmp_path: Path, signed_in: tuple[User, str]) -> None:
+    _, ws = signed_in
+    (tmp_path / "f.txt").write_bytes(b"audited")
+    run("upload", str(tmp_path / "f.txt"), "--to", f"{ws}:/")
+    export = tmp_path / "audit.jsonl"
+    deadline = time.monotonic() + 60  # the audit stream chains events shortly after they happen
+    while True:
+        saved = _json(run("audit", "export", ws, "-o", str(export), "--json"))
+        if saved["lines"] >= 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert saved["lines"] >= 2, export.read_text()
+
+    report = _json(run("audit", "verify", str(export), "--json"))
+    assert report["ok"] is True
+    assert report["events"] >= 2
+
+    lines = [json.loads(line) for line in export.read_text().splitlines()]
+    first = next(line for line in lines if line["type"] == "event")
+    first["event"]["action"] = "workspace.renamed"
+    export.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    tampered = run("audit", "verify", str(export), check=False)
+    assert tampered.returncode == 7
+    assert "hash does not match" in tampered.stdout
