@@ -336,3 +336,23 @@ def test_audit_export_verifies_and_an_edited_event_fails(run: Run, tmp_path: Pat
     tampered = run("audit", "verify", str(export), check=False)
     assert tampered.returncode == 7
     assert "hash does not match" in tampered.stdout
+
+
+def test_login_answers_the_totp_challenge_by_prompting(local_stack: LocalStack, home: Path) -> None:
+    # Given a user with an authenticator app (moto accepts any six-digit code)
+    user = local_stack.create_user()
+    access = local_stack.tokens(user.email, user.password)["AccessToken"]
+    local_stack.cognito.associate_software_token(AccessToken=access)
+    local_stack.cognito.verify_software_token(AccessToken=access, UserCode="123456")
+    local_stack.cognito.set_user_mfa_preference(
+        AccessToken=access, SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True}
+    )
+    # When they sign in and type the code at the prompt
+    done = subprocess.run(
+        _command("login", "--email", user.email, "--password", user.password, "--json"),
+        env=_env(local_stack, home), cwd=ROOT, input="123456\n", capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    # Then the CLI asked for it and they are signed in
+    assert done.returncode == 0, done.stderr
+    assert "Authenticator code" in done.stderr
+    assert json.loads(done.stdout)["signed_in"] is True
