@@ -291,3 +291,72 @@ def test_a_large_manifest_verifies_through_its_signed_statement(delivered: Any) 
 def test_share_links_give_their_token() -> None:
     assert token_of("https://docs.example.com/s/abc_DEF-1") == "abc_DEF-1"
     assert token_of("abc") == "abc"
+
+
+# -- resuming: S3's held parts win over the state file --------------------------------------------
+
+
+class _FakeApi:
+    """Answers ``GET /uploads/{id}`` with a fixed status; records every call."""
+
+    def __init__(self, status: dict[str, Any]) -> None:
+        self.status = status
+        self.calls: list[tuple[str, str]] = []
+        self.deployment = Deployment.from_config("https://docs.example.com", CONFIG)
+
+    def get(self, path: str, **_: Any) -> Any:
+        self.calls.append(("GET", path))
+        return self.status
+
+    def call(self, method: str, path: str, **_: Any) -> Any:
+        self.calls.append((method, path))
+        return None
+
+
+def _uploader(api: _FakeApi, tmp_path: Path) -> Any:
+    from rich.progress import Progress
+
+    from docuserve_cli.upload import Uploader
+
+    return Uploader(api, "ws", StateStore(tmp_path), Progress(disable=True))  # type: ignore[arg-type]
+
+
+def _local(tmp_path: Path) -> Any:
+    from docuserve_cli.upload import LocalFile
+
+    return LocalFile(tmp_path / "big.bin", "/x", "big.bin", size=40, sha256="c2hh")
+
+
+def test_a_resume_keeps_only_the_parts_s3_holds_with_the_same_checksum(tmp_path: Path) -> None:
+    held = [
+        {"part_number": 1, "etag": '"s3-1"', "sha256": "c2gx"},
+        {"part_number": 2, "etag": '"s3-2"', "sha256": "other"},  # not this file's part 2
+    ]
+    api = _FakeApi({"status": "pending", "part_size": 16, "parts": held})
+    store = StateStore(tmp_path)
+    recorded = {n: {"etag": f'"{n}"', "sha256": sha} for n, sha in ((1, "c2gx"), (2, "c2g2"), (3, "c2g3"))}
+    state = _state(parts=recorded)
+    store.save("k.json", state)
+
+    resumed = _uploader(api, tmp_path)._resumable("k.json", _local(tmp_path))
+    assert resumed is not None
+    assert resumed.parts == {1: {"etag": '"s3-1"', "sha256": "c2gx"}}  # 2 differs, 3 never reached S3
+
+
+def test_a_changed_local_file_aborts_the_old_upload_and_starts_over(tmp_path: Path) -> None:
+    api = _FakeApi({"status": "pending"})
+    store = StateStore(tmp_path)
+    store.save("k.json", _state(sha256="b2xk"))
+
+    assert _uploader(api, tmp_path)._resumable("k.json", _local(tmp_path)) is None
+    assert api.calls == [("DELETE", "/uploads/up")]
+    assert store.load("k.json") is None
+
+
+def test_an_upload_that_failed_or_expired_meanwhile_starts_over(tmp_path: Path) -> None:
+    api = _FakeApi({"status": "failed", "reason": "expired"})
+    store = StateStore(tmp_path)
+    store.save("k.json", _state())
+
+    assert _uploader(api, tmp_path)._resumable("k.json", _local(tmp_path)) is None
+    assert store.load("k.json") is None
