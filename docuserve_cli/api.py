@@ -20,7 +20,8 @@ def seg(value: str) -> str:
 
 
 def network_error(what: str, exc: Exception) -> CliError:
-    return CliError(f"Network error talking to {what}: {type(exc).__name__}: {exc}", NETWORK, code="network")
+    detail = " ".join(str(exc).split())[:200]
+    return CliError(f"Network error talking to {what}: {type(exc).__name__}: {detail}", NETWORK, code="network")
 
 
 class Api:

@@ -616,7 +616,7 @@ def main(argv: list[str] | None = None) -> None:
     except CliError as exc:
         if as_json:
             click.echo(json.dumps(exc.as_json()))
-        click.echo(f"docuserve: {exc.message}", err=True)
+        click.echo(f"docuserve: {' '.join(exc.message.split())}", err=True)  # one line, always
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("docuserve: cancelled", err=True)
