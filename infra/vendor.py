@@ -1,6 +1,7 @@
 """Third-party pure-Python packages the Powertools layer lacks, shipped as a layer of their own.
 
-Today only ``zipstream-ng`` (bundle archives, ``docuserve.sharing.archive``). No Docker and no
+``zipstream-ng`` (bundle archives, ``docuserve.sharing.archive``) and ``rfc8785`` (canonical JSON of
+signed delivery manifests, ``docuserve.custody.manifest``). No Docker and no
 download at synth: the layer is a copy of the package installed in the synthesizing virtualenv
 from ``pyproject.toml``'s exact pin, checked to be that version and to hold nothing but Python
 source (a compiled extension would be built for this machine, not for Lambda's arm64), then
@@ -20,7 +21,7 @@ from aws_cdk import aws_lambda as lambda_
 from infra.bytecode import code_with_bytecode
 
 # distribution -> (version, the top-level packages it installs)
-VENDORED = {"zipstream-ng": ("1.9.3", ("zipstream",))}
+VENDORED = {"zipstream-ng": ("1.9.3", ("zipstream",)), "rfc8785": ("0.1.4", ("rfc8785",))}
 # zipstream.server is an HTTP server for the command line; the job never imports it.
 LEFT_OUT = {"zipstream/server.py"}
 

@@ -29,6 +29,7 @@ from typing import Any
 from docuserve import audit, clock, ids, keys
 from docuserve.access import holds_role, lost_role, refuse_lost_role, workspace_access
 from docuserve.adapters.store import ConditionFailed, Store, TransactionCancelled
+from docuserve.custody import manifest
 from docuserve.errors import Conflict, InvalidInput, NotFound
 from docuserve.identity import Caller
 from docuserve.observability import BusinessMetric, count
@@ -187,6 +188,7 @@ def create_bundle(
         workspace_access(caller, workspace_id, Role.EDITOR, what="sharing", store=store)
         documents = _documents(workspace_id, document_ids, store)
         item, event, token = _new_bundle(caller, workspace_id, documents, body, ip)
+        item.update(manifest.signed(item))  # docuserve.custody.manifest: signed in the link's creation
         digest = token_hash(token)
         pairs = [
             action

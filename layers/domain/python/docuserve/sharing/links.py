@@ -30,6 +30,8 @@ from typing import Any
 
 from docuserve import clock, keys
 from docuserve.adapters.store import ConditionFailed, Store
+from docuserve.custody import manifest
+from docuserve.observability import logger
 from docuserve.records import Document
 from docuserve.sharing.state import LinkState, entry_serves, state_of
 
@@ -53,7 +55,7 @@ def pointer_put(link_item: dict[str, Any], digest: str) -> dict[str, Any]:
 
 # Attributes copied from the document (and its current version for unpinned links).
 DOCUMENT_COPY = ("document_name", "document_status")
-VERSION_COPY = ("content_type", "size", "object_key", "s3_version_id", "version_id")
+VERSION_COPY = ("content_type", "size", "sha256", "object_key", "s3_version_id", "version_id")
 
 
 def document_copy(document: Document) -> dict[str, Any]:
@@ -64,6 +66,7 @@ def document_copy(document: Document) -> dict[str, Any]:
         "document_revision": document.revision,
         "content_type": document.content_type,
         "size": document.size,
+        "sha256": document.sha256 or None,
         "object_key": document.current_object_key,
         "s3_version_id": document.current_s3_version_id,
         "version_id": document.current_version,
@@ -221,7 +224,8 @@ def document_changed(
             vals[":suspended"] = clock.iso(clock.now())
         elif restored and resume:
             removals.append("suspended_at")
-        update += " REMOVE " + ", ".join(removals)
+        update += " REMOVE " + ", ".join(removals) + " ADD files_seq :one"
+        vals[":one"] = 1
         if holder:
             vals[":holder"] = holder
         try:
@@ -233,6 +237,7 @@ def document_changed(
                 expression_values=vals | {":rev": document.revision},
                 return_values="ALL_NEW",
             )
+            resign_manifest(saved, store)
             if not restored:
                 updated += 1
             elif resume and saved is not None and state_of(saved, now) is LinkState.ACTIVE:
@@ -240,6 +245,21 @@ def document_changed(
         except ConditionFailed:
             continue  # deleted meanwhile, or already holds a newer copy
     return updated
+
+
+def resign_manifest(saved: dict[str, Any] | None, store: Store) -> None:
+    """Sign the link's manifest again after a refresh (``custody.manifest.resign``).
+
+    A failure (KMS throttled past the SDK's retries) leaves the older manifest, which the next
+    refresh replaces; the files a partner downloads then fail its check, never pass it.
+    """
+    if saved is None:
+        return
+    try:
+        manifest.resign(saved, store)
+    except Exception:
+        share_id = saved.get("share_id")
+        logger.warning("manifest not signed again after a refresh", extra={"share_id": share_id}, exc_info=True)
 
 
 # --- a bundle's entries (``sharing.bundles``): the same rules, on ``entries.{document_id}`` ---------
@@ -294,7 +314,8 @@ def _refresh_entry(
         vals[":suspended"] = clock.iso(clock.now())
     elif restored and resume:
         removals.append("entries.#d.suspended_at")
-    update += " REMOVE " + ", ".join(removals)
+    update += " REMOVE " + ", ".join(removals) + " ADD files_seq :one"
+    vals[":one"] = 1
     condition = f"attribute_exists(entries.#d) AND {_ENTRY_NEWER}"
     if holder:
         condition = f"attribute_exists(entries.#d) AND ({_ENTRY_NEWER} OR entries.#d.held_by = :holder)"
@@ -303,6 +324,7 @@ def _refresh_entry(
         saved = store.update(link.key, update, condition=condition, names=names, expression_values=vals)
     except ConditionFailed:
         return 0
+    resign_manifest(saved, store)
     if not restored:
         return 1
     entry = (saved or {}).get("entries", {}).get(link.entry, {})

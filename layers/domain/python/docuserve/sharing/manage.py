@@ -21,13 +21,14 @@ from docuserve.access import (
     workspace_access,
 )
 from docuserve.adapters.store import Page, Store, TransactionCancelled
+from docuserve.custody import manifest
 from docuserve.errors import Conflict, Forbidden, InvalidInput, NotFound
 from docuserve.identity import Caller
 from docuserve.observability import BusinessMetric, count
 from docuserve.records import Document, Membership
 from docuserve.roles import Role
 from docuserve.settings import get_settings
-from docuserve.sharing.links import TIDY_DAYS, document_copy, pointer, pointer_put, ref_item
+from docuserve.sharing.links import TIDY_DAYS, document_copy, pointer, pointer_put, ref_item, resign_manifest
 from docuserve.sharing.passwords import hash_password
 from docuserve.sharing.recipients import MAX_RECIPIENTS
 from docuserve.sharing.state import LinkState, downloads_remaining, is_bundle, state_of
@@ -239,6 +240,7 @@ def create_share(
             caller, document_id, Role.EDITOR, version_id=body.version_id, what="sharing", store=store
         )
         item, event, token = _new_link(caller, access, body, ip)
+        item.update(manifest.signed(item))  # docuserve.custody.manifest: signed in the link's creation
         try:
             store.transact(
                 [
@@ -310,6 +312,7 @@ def _new_link(
             "document_revision": document.revision,
             "content_type": version.content_type,
             "size": version.size,
+            "sha256": version.sha256,
             "object_key": version.object_key,
             "s3_version_id": version.s3_version_id,
             "version_id": version.id,
@@ -590,6 +593,8 @@ def edit_share(
             raise Conflict("the link was revoked meanwhile; a revoked link cannot be edited") from None
         raise
     edited = _load(caller, share_id, store, "editing a link")
+    if "expires_at" in changed:  # the signed manifest names the expiry
+        resign_manifest(edited, store)
     if body.notify_recipients:
         send_link(caller, edited, _link_url(body.token), ip=ip, store=store)
     return view_of(edited)
