@@ -24,7 +24,6 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from docuserve import keys
-from docuserve.audit_chain import CHAIN_PREFIX
 from docuserve.routes import Function
 from docuserve.schema import ARCHIVES_PREFIX
 from docuserve.settings import function_environment
@@ -317,7 +316,7 @@ class Functions(Construct):
             table,
             key,
             "AppendToAuditChains",
-            CHAIN_PREFIX,
+            keys.CHAIN_PREFIX,
             "dynamodb:GetItem",
             "dynamodb:PutItem",
             "dynamodb:UpdateItem",

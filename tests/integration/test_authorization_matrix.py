@@ -366,6 +366,7 @@ ROWS: list[Row] = [
     Row("POST", "/uploads/{upload_id}/complete", UPLOADER, _complete),
     Row("DELETE", "/uploads/{upload_id}", UPLOADER, _upload),
     Row("GET", "/workspaces/{workspace_id}/audit", (2, 403, 403, 404, 2, 401), ws),
+    Row("GET", "/workspaces/{workspace_id}/audit/export", (2, 403, 403, 404, 2, 401), ws),
     Row("GET", "/documents/{document_id}/audit", (2, 2, 403, 404, 2, 401), doc),
     # explicit folders (issue 15)
     Row("POST", "/workspaces/{workspace_id}/folders", EDITORS, lambda w: Request(ws(w).params, {"path": "/m/n"})),
@@ -407,6 +408,9 @@ ROWS: list[Row] = [
         lambda w: Request({"token": _bundle(w)["token"]}, {"archive": True}),
     ),
     Row("GET", "/public/shares/{token}", ANYONE, lambda w: Request({"token": _bundle(w)["token"]})),
+    Row("GET", "/public/shares/{token}/manifest", ANYONE, lambda w: Request({"token": _share(w)["token"]})),
+    Row("GET", "/public/shares/{token}/manifest", ANYONE, lambda w: Request({"token": _bundle(w)["token"]})),
+    Row("GET", "/public/keys", ANYONE, lambda w: Request({})),
     Row("POST", "/public/shares/{token}/verify", ANYONE, _verify),
     Row("POST", "/public/shares/{token}/verify/confirm", ANYONE, _confirm),
     # upload requests (issue 17)

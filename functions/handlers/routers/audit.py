@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from docuserve import audit, trails
@@ -11,6 +15,10 @@ from docuserve.models.responses import AuditEventView, Page
 from handlers.routers._params import Cursor, Limit
 
 router = APIGatewayRouter()
+NDJSON = "application/x-ndjson"
+FromSeq = Annotated[
+    int, Query(ge=1, le=10**12 - 1, description="first seq of the page (a continuation line's from_seq)")
+]
 
 
 def _page(page: StoredPage) -> Page[AuditEventView]:
@@ -26,3 +34,10 @@ def workspace_audit(workspace_id: str, limit: Limit = 50, cursor: Cursor = None)
 @router.get("/documents/<document_id>/audit")
 def document_audit(document_id: str, limit: Limit = 50, cursor: Cursor = None) -> Page[AuditEventView]:
     return _page(trails.document_trail(current_caller(router), document_id, limit=limit, cursor=cursor))
+
+
+@router.get("/workspaces/<workspace_id>/audit/export")
+def workspace_audit_export(workspace_id: str, from_seq: FromSeq = 1) -> Response[str]:
+    """The hash-chained events in seq order, then the checkpoints, as JSON Lines (docs/audit-chain.md)."""
+    lines = trails.workspace_export(current_caller(router), workspace_id, from_seq=from_seq)
+    return Response(status_code=200, content_type=NDJSON, body="".join(f"{line}\n" for line in lines))

@@ -22,6 +22,7 @@ decisions: ``docs/audit-chain.md``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,12 +30,10 @@ from docuserve import keys
 from docuserve.adapters.store import Store, TransactionCancelled
 from docuserve.custody import chain
 
-CHAIN_PREFIX = "CHAIN#"
-HEAD_SK = "HEAD"
-LINK_PREFIX = "SEQ#"
-EVENT_PREFIX = "EVENT#"
-CHECKPOINT_PREFIX = "CHECKPOINT#"
-UNSIGNED_HEADS = "CHAIN_UNSIGNED"  # gsi4: heads that moved since their last checkpoint
+CHAIN_PREFIX = keys.CHAIN_PREFIX
+UNSIGNED_HEADS = keys.UNSIGNED_HEADS_PK
+EXPORT_EVENTS = 1000  # events per export response at most ...
+EXPORT_BYTES = 4 * 1024 * 1024  # ... and about this many bytes (Lambda answers ≤ 6 MB, API Gateway ≤ 10 MB)
 APPEND_ATTEMPTS = 20  # each lost race means another append succeeded: progress is guaranteed
 
 
@@ -42,28 +41,20 @@ class ChainContended(RuntimeError):
     """Every attempt lost the head to another append; the stream record is retried."""
 
 
-def chain_pk(ws: str) -> str:
-    return f"{CHAIN_PREFIX}{ws}"
-
-
 def head_key(ws: str) -> keys.Key:
-    return {"pk": chain_pk(ws), "sk": HEAD_SK}
-
-
-def _seq_sk(prefix: str, seq: int) -> str:
-    return f"{prefix}{seq:012d}"
+    return keys.chain_head(ws)
 
 
 def link_key(ws: str, seq: int) -> keys.Key:
-    return {"pk": chain_pk(ws), "sk": _seq_sk(LINK_PREFIX, seq)}
+    return keys.chain_link(ws, seq)
 
 
 def marker_key(ws: str, event_id: str) -> keys.Key:
-    return {"pk": chain_pk(ws), "sk": f"{EVENT_PREFIX}{event_id}"}
+    return keys.chain_marker(ws, event_id)
 
 
 def checkpoint_key(ws: str, seq: int) -> keys.Key:
-    return {"pk": chain_pk(ws), "sk": _seq_sk(CHECKPOINT_PREFIX, seq)}
+    return keys.chain_checkpoint(ws, seq)
 
 
 def chained_workspace(item: dict[str, Any]) -> str | None:
@@ -83,9 +74,15 @@ def _actions(ws: str, head: dict[str, Any] | None, item: dict[str, Any]) -> tupl
     digest = chain.link_hash(seq, prev_hash, content)
     head_update: dict[str, Any] = {
         "Key": head_key(ws),
-        "UpdateExpression": "SET #seq = :seq, #hash = :hash, workspace_id = :ws, gsi4pk = :unsigned, gsi4sk = :ws",
+        "UpdateExpression": "SET #seq = :seq, #hash = :hash, workspace_id = :ws, gsi4pk = :ipk, gsi4sk = :isk",
         "ExpressionAttributeNames": {"#seq": "seq", "#hash": "hash"},
-        "ExpressionAttributeValues": {":seq": seq, ":hash": digest, ":ws": ws, ":unsigned": UNSIGNED_HEADS},
+        "ExpressionAttributeValues": {
+            ":seq": seq,
+            ":hash": digest,
+            ":ws": ws,
+            ":ipk": keys.unsigned_head_index_keys(ws)["gsi4pk"],
+            ":isk": keys.unsigned_head_index_keys(ws)["gsi4sk"],
+        },
     }
     if head:
         head_update["ConditionExpression"] = "#seq = :read"
@@ -138,8 +135,8 @@ def head(ws: str, store: Store | None = None) -> dict[str, Any] | None:
 def links(ws: str, *, from_seq: int, limit: int, store: Store | None = None) -> list[dict[str, Any]]:
     """Up to ``limit`` links from ``from_seq`` on, in seq order (strongly consistent)."""
     page = (store or Store()).query(
-        chain_pk(ws),
-        sk_between=(_seq_sk(LINK_PREFIX, from_seq), _seq_sk(LINK_PREFIX, 10**12 - 1)),
+        keys.chain_pk(ws),
+        sk_between=(link_key(ws, from_seq)["sk"], link_key(ws, keys.MAX_CHAIN_SEQ)["sk"]),
         limit=limit,
         consistent=True,
     )
@@ -149,12 +146,12 @@ def links(ws: str, *, from_seq: int, limit: int, store: Store | None = None) -> 
 def checkpoints(ws: str, *, from_seq: int, to_seq: int | None, store: Store | None = None) -> Iterator[dict[str, Any]]:
     """The checkpoints signed for seqs in ``[from_seq, to_seq]`` (``None``: no upper bound), oldest first."""
     store = store or Store()
-    upper = _seq_sk(CHECKPOINT_PREFIX, 10**12 - 1 if to_seq is None else to_seq)
+    upper = checkpoint_key(ws, keys.MAX_CHAIN_SEQ if to_seq is None else to_seq)["sk"]
     cursor: str | None = None
     while True:
         page = store.query(
-            chain_pk(ws),
-            sk_between=(_seq_sk(CHECKPOINT_PREFIX, from_seq), upper),
+            keys.chain_pk(ws),
+            sk_between=(checkpoint_key(ws, from_seq)["sk"], upper),
             limit=200,
             cursor=cursor,
             consistent=True,
@@ -163,3 +160,47 @@ def checkpoints(ws: str, *, from_seq: int, to_seq: int | None, store: Store | No
         if not page.next_cursor:
             return
         cursor = page.next_cursor
+
+
+def _event_line(link: dict[str, Any]) -> str:
+    return json.dumps(
+        {
+            "type": "event",
+            "seq": link["seq"],
+            "prev_hash": link["prev_hash"],
+            "hash": link["hash"],
+            "event": json.loads(link["event"]),
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def _checkpoint_line(item: dict[str, Any]) -> str:
+    fields = ("seq", "hash", "at", "key_id", "statement", "signature")
+    return json.dumps(
+        {"type": "checkpoint", **{f: item.get(f) for f in fields}}, ensure_ascii=False, separators=(",", ":")
+    )
+
+
+def export_lines(ws: str, *, from_seq: int = 1, store: Store | None = None) -> list[str]:
+    """One page of a workspace's export (JSON Lines, ``docs/audit-chain.md``): the chained events
+    from ``from_seq`` in seq order, the checkpoints of those seqs, and either a continuation line
+    naming the next page's ``from_seq`` or (the last page) every later checkpoint too."""
+    store = store or Store()
+    found = links(ws, from_seq=from_seq, limit=EXPORT_EVENTS + 1, store=store)
+    lines: list[str] = []
+    size = 0
+    for link in found[:EXPORT_EVENTS]:
+        line = _event_line(link)
+        if lines and size + len(line) > EXPORT_BYTES:
+            break
+        lines.append(line)
+        size += len(line) + 1
+    more = len(lines) < len(found)
+    last = from_seq + len(lines) - 1 if lines else None
+    upper = last if more else None
+    lines.extend(_checkpoint_line(c) for c in checkpoints(ws, from_seq=from_seq, to_seq=upper, store=store))
+    if more and last is not None:
+        lines.append(json.dumps({"type": "continuation", "from_seq": last + 1}, separators=(",", ":")))
+    return lines

@@ -284,3 +284,48 @@ def deployment_settings() -> Key:
 WORKSPACE_PREFIX = workspace_pk("")
 DOCUMENT_PREFIX = document_pk("")
 UPLOAD_PREFIX = upload("")["pk"]
+
+
+# --- the audit chain (docuserve.audit_chain) ----------------------------------------------------
+# | chain head | ``CHAIN#{ws}`` | ``HEAD`` | | | | sparse gsi4 ``CHAIN_UNSIGNED`` / ``{ws}`` until checkpointed
+# | chain link | ``CHAIN#{ws}`` | ``SEQ#{seq:012d}`` | | | |
+# | chain marker | ``CHAIN#{ws}`` | ``EVENT#{event}`` | | | |
+# | checkpoint | ``CHAIN#{ws}`` | ``CHECKPOINT#{seq:012d}`` | | | |
+# A partition of its own per workspace, so the audit-stream function's grant names only it.
+
+CHAIN_PREFIX = "CHAIN#"
+CHAIN_LINK_PREFIX = "SEQ#"
+CHAIN_CHECKPOINT_PREFIX = "CHECKPOINT#"
+UNSIGNED_HEADS_PK = "CHAIN_UNSIGNED"  # gsi4: heads that moved since their last checkpoint
+MAX_CHAIN_SEQ = 10**12 - 1
+
+
+def chain_pk(ws: str) -> str:
+    return f"{CHAIN_PREFIX}{ws}"
+
+
+def chain_head(ws: str) -> Key:
+    return {"pk": chain_pk(ws), "sk": "HEAD"}
+
+
+def chain_seq_sk(prefix: str, seq: int) -> str:
+    """A link's or checkpoint's sort key: zero-padded so the partition sorts by seq."""
+    return f"{prefix}{seq:012d}"
+
+
+def chain_link(ws: str, seq: int) -> Key:
+    return {"pk": chain_pk(ws), "sk": chain_seq_sk(CHAIN_LINK_PREFIX, seq)}
+
+
+def chain_marker(ws: str, event_id: str) -> Key:
+    """Written with the link of ``event_id``: a second append of the same event finds it and stops."""
+    return {"pk": chain_pk(ws), "sk": f"EVENT#{event_id}"}
+
+
+def chain_checkpoint(ws: str, seq: int) -> Key:
+    return {"pk": chain_pk(ws), "sk": chain_seq_sk(CHAIN_CHECKPOINT_PREFIX, seq)}
+
+
+def unsigned_head_index_keys(ws: str) -> dict[str, str]:
+    """The sparse gsi4 attributes a chain head carries from an append until a checkpoint covers it."""
+    return {"gsi4pk": UNSIGNED_HEADS_PK, "gsi4sk": ws}
