@@ -43,6 +43,7 @@ UPLOAD_EVENTS = "upload_events"  # not an API function: it consumes S3 events
 UPLOAD_JOBS = "upload_jobs"  # not an API function: multipart completion and full hashing (SQS)
 AUDIT_STREAM = "audit_stream"  # not an API function: it consumes the table's stream
 TRASH_SWEEPER = "trash_sweeper"  # not an API function: EventBridge runs it daily
+AUDIT_CHECKPOINTS = "audit_checkpoints"  # not an API function: EventBridge runs it every 15 minutes
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,9 @@ SPECS: tuple[FunctionSpec, ...] = (
     FunctionSpec(UPLOAD_JOBS, "handlers.upload_jobs.handler", "Completes multipart uploads; hashes them", 1769, 900),
     FunctionSpec(AUDIT_STREAM, "handlers.audit_stream.handler", "Appends link audit events (table stream)", 256, 60),
     FunctionSpec(TRASH_SWEEPER, "handlers.trash_sweeper.handler", "Purges documents trashed > trash_days", 512, 900),
+    FunctionSpec(
+        AUDIT_CHECKPOINTS, "handlers.audit_checkpoints.handler", "Signs the audit chain heads that moved", 256, 300
+    ),
 )
 
 
@@ -316,6 +320,25 @@ class Functions(Construct):
             table,
             key,
             "AppendToAuditChains",
+            keys.CHAIN_PREFIX,
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+        )
+
+        checkpoints = self[AUDIT_CHECKPOINTS]
+        # docuserve.audit_checkpoints: find the heads that moved on the sparse gsi4 (one Query, no
+        # Scan), read each head, put its checkpoint and clear its gsi4 keys; nothing outside CHAIN#.
+        checkpoints.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="FindUnsignedChainHeads", actions=["dynamodb:Query"], resources=[f"{table.table_arn}/index/gsi4"]
+            )
+        )
+        _grant_items(
+            checkpoints,
+            table,
+            key,
+            "SignChainHeads",
             keys.CHAIN_PREFIX,
             "dynamodb:GetItem",
             "dynamodb:PutItem",

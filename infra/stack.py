@@ -11,11 +11,12 @@ from constructs import Construct, IConstruct
 
 from docuserve.routes import Function
 from infra.api import Api
+from infra.audit_checkpoints import AuditCheckpoints
 from infra.audit_stream import AuditStream
 from infra.config import StageConfig
 from infra.data import Data
 from infra.events import UploadEvents
-from infra.functions import AUDIT_STREAM, TRASH_SWEEPER, UPLOAD_EVENTS, UPLOAD_JOBS, Functions
+from infra.functions import AUDIT_CHECKPOINTS, AUDIT_STREAM, TRASH_SWEEPER, UPLOAD_EVENTS, UPLOAD_JOBS, Functions
 from infra.identity import Identity
 from infra.mail import Mail
 from infra.monitoring import Monitoring, Watched
@@ -109,6 +110,7 @@ class DocuServeStack(Stack):
             self, "AuditStream", table=self.data.table, handler=self.functions[AUDIT_STREAM]
         )
         self.trash_retention = TrashRetention(self, "TrashRetention", handler=self.functions[TRASH_SWEEPER])
+        self.audit_checkpoints = AuditCheckpoints(self, "AuditCheckpoints", handler=self.functions[AUDIT_CHECKPOINTS])
         self.scanning: MalwareScanning | None = None
         if config.scanning:
             self.scanning = MalwareScanning(

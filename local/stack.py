@@ -219,6 +219,11 @@ def _start(front: Front, port: int, running: Running, started: float) -> None:
         table_name=resources.table_name, endpoint_url=moto.url, region=resources.region, log=say
     ).start()
     running.add(stream.stop)
+    # issue 18: the schedule that signs the audit chains' heads (EventBridge in AWS)
+    from local.checkpoints import CheckpointSchedule
+
+    checkpoints = CheckpointSchedule(region=resources.region, log=say).start()
+    running.add(checkpoints.stop)
 
     serving = threading.Thread(target=front.serve_forever, name="front", daemon=True)
     serving.start()

@@ -176,3 +176,13 @@ def test_a_second_run_signs_only_heads_that_moved(exported: tuple[str, list[str]
     assert first.signed >= 1  # events 7 and 8
     assert audit_checkpoints.sign_changed_heads(remaining_ms=lambda: 900_000).signed == 0
     assert [json.loads(x)["seq"] for x in _export(ws) if '"checkpoint"' in x] == [6, 8]
+
+
+def test_the_scheduled_function_signs_what_moved(exported: tuple[str, list[str]]) -> None:
+    from handlers import audit_checkpoints as function
+    from tests.support.gateway import FakeContext
+
+    ws, _ = exported
+    assert function.handler({"source": "aws.events"}, FakeContext()) == {"signed": 1, "skipped": 0}
+    assert function.handler({"source": "aws.events"}, FakeContext()) == {"signed": 0, "skipped": 0}
+    assert verify_export(_export(ws), _keys()).newest_checkpoint_seq == 8

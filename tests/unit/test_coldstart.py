@@ -90,7 +90,18 @@ def test_an_empty_function_name_is_not_lambda() -> None:
 
 
 @pytest.mark.parametrize(
-    "module", ["members", "admin", "public", "system", "upload_events", "upload_jobs", "audit_stream", "trash_sweeper"]
+    "module",
+    [
+        "members",
+        "admin",
+        "public",
+        "system",
+        "upload_events",
+        "upload_jobs",
+        "audit_stream",
+        "trash_sweeper",
+        "audit_checkpoints",
+    ],
 )
 def test_every_function_resumes_the_collector_after_its_first_invocation(module: str) -> None:
     # Every entry module wraps its handler with docuserve.observability's api_entry or event_entry,
