@@ -33,7 +33,7 @@ from docuserve_cli.config import Deployment, config_dir, discover
 from docuserve_cli.errors import NOT_FOUND, UNEXPECTED, USAGE, VERIFY_FAILED, CliError
 from docuserve_cli.state import StateStore
 from docuserve_cli.upload import Uploader, hash_all, join_folder, plan
-from docuserve_cli.verify import local_files, origin_of, token_of, verify
+from docuserve_cli.verify import file_sha256, local_files, origin_of, token_of, verify
 
 F = TypeVar("F", bound=Callable[..., Any])
 out = Console()
@@ -266,27 +266,18 @@ def upload(ctx: Context, paths: tuple[Path, ...], target: str, parallel: int) ->
     ctx.emit(data, lambda: out.print(", ".join(f"{n} {s}" for s, n in counts.items())))
 
 
-@cli.command()
-@click.argument("place")
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="File or folder to write (default: here).")
-@click.option("--version-id", help="An older version instead of the current one.")
-@common
-def download(ctx: Context, place: str, output: Path | None, version_id: str | None) -> None:
-    """Download WORKSPACE:/folder/name; checks its SHA-256."""
-    api = ctx.api()
-    _, doc = resolve_document(api, place)
+def _fetch(api: Api, doc: dict[str, Any], target: Path, progress: Progress, version_id: str | None = None) -> int:
+    """Download one document to ``target`` (through ``target.part``); check its SHA-256; its size."""
     params = {"version_id": version_id} if version_id else {}
     grant = api.get(f"/documents/{seg(doc['id'])}/download", params=params)
-    target = output or Path(doc["name"])
-    if target.is_dir():
-        target = target / str(doc["name"])
+    target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".part")
     size = 0
+    task = progress.add_task(str(doc["name"]), total=int(doc.get("size") or 0))
     try:
-        with requests.get(grant["url"], stream=True, timeout=600) as response, _progress(ctx) as progress:
+        with requests.get(grant["url"], stream=True, timeout=600) as response:
             if response.status_code >= 300:
-                raise CliError(f"Storage refused the download (HTTP {response.status_code}).", NOT_FOUND)
-            task = progress.add_task(str(doc["name"]), total=int(doc.get("size") or 0))
+                raise CliError(f"Storage refused {doc['name']} (HTTP {response.status_code}).", NOT_FOUND)
             with partial.open("wb") as handle:
                 for chunk in response.iter_content(1024 * 1024):
                     handle.write(chunk)
@@ -294,12 +285,63 @@ def download(ctx: Context, place: str, output: Path | None, version_id: str | No
                     progress.advance(task, len(chunk))
     except requests.RequestException as exc:
         raise network_error("storage", exc) from None
-    from docuserve_cli.verify import file_sha256
-
+    finally:
+        progress.update(task, visible=False)
     if not version_id and file_sha256(partial) != doc.get("sha256"):
         partial.unlink(missing_ok=True)
         raise CliError(f"{doc['name']} arrived altered: its SHA-256 differs.", VERIFY_FAILED, code="sha256_mismatch")
     partial.replace(target)
+    return size
+
+
+def _folder_documents(api: Api, workspace_id: str, folder: str) -> list[dict[str, Any]]:
+    """Every document in ``folder`` and the folders below it."""
+    below = [
+        str(f["path"])
+        for f in api.all_items(f"/workspaces/{seg(workspace_id)}/folders")
+        if str(f.get("path", "")).startswith(folder.rstrip("/") + "/")
+    ]
+    docs: list[dict[str, Any]] = []
+    for path in [folder, *sorted(below)]:
+        listed = api.all_items(f"/workspaces/{seg(workspace_id)}/documents", {"folder": path})
+        docs += [d for d in listed if d.get("folder", path) == path and d.get("status") == "available"]
+    return docs
+
+
+@cli.command()
+@click.argument("place")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="File or folder to write (default: here).")
+@click.option("--version-id", help="An older version instead of the current one (one document only).")
+@common
+def download(ctx: Context, place: str, output: Path | None, version_id: str | None) -> None:
+    """Download WORKSPACE:/folder/name, or a whole WORKSPACE:/folder (its tree kept); checks SHA-256s."""
+    api = ctx.api()
+    ref, path = split_place(place)
+    workspace = resolve_workspace(api, ref)
+    try:
+        _, doc = resolve_document(api, place)
+    except CliError as missing:
+        if missing.exit_code != NOT_FOUND or version_id:
+            raise
+        docs = _folder_documents(api, str(workspace["id"]), path)
+        if not docs:
+            raise
+        root = (output or Path(".")) / (path.rsplit("/", 1)[1] if path != "/" else str(workspace["name"]))
+        saved = []
+        with _progress(ctx) as progress:
+            for item in docs:
+                relative = str(item["folder"])[len(path.rstrip("/")) :].strip("/")
+                target = root / relative / str(item["name"])
+                saved.append(
+                    {"document_id": item["id"], "path": str(target), "size": _fetch(api, item, target, progress)}
+                )
+        ctx.emit({"files": saved}, lambda: out.print(f"Saved {len(saved)} files under {root}."))
+        return
+    target = output or Path(doc["name"])
+    if target.is_dir():
+        target = target / str(doc["name"])
+    with _progress(ctx) as progress:
+        size = _fetch(api, doc, target, progress, version_id)
     data = {"document_id": doc["id"], "path": str(target), "size": size, "sha256": doc.get("sha256")}
     ctx.emit(data, lambda: out.print(f"Saved {target} ({size_text(size)})."))
 

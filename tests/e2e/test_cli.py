@@ -125,6 +125,12 @@ def test_a_folder_keeps_its_tree_downloads_match_and_a_rerun_skips_unchanged_fil
         run("download", f"{ws}:/x/{name}", "-o", str(out))
         assert out.read_bytes() == body
 
+    # A whole folder comes down with its tree
+    fetched = _json(run("download", f"{ws}:/x/tree", "-o", str(tmp_path / "whole"), "--json"))
+    assert len(fetched["files"]) == 3
+    for name, body in files.items():
+        assert (tmp_path / "whole" / name).read_bytes() == body
+
     (tmp_path / "tree/a.txt").write_bytes(b"alpha, changed\n")
     again = _json(run("upload", str(tmp_path / "tree"), "--to", f"{ws}:/x", "--json"))
     statuses = {f["name"]: f["status"] for f in again["files"]}
@@ -356,3 +362,4 @@ def test_login_answers_the_totp_challenge_by_prompting(local_stack: LocalStack, 
     assert done.returncode == 0, done.stderr
     assert "Authenticator code" in done.stderr
     assert json.loads(done.stdout)["signed_in"] is True
+
