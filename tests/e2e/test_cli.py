@@ -362,4 +362,3 @@ def test_login_answers_the_totp_challenge_by_prompting(local_stack: LocalStack, 
     assert done.returncode == 0, done.stderr
     assert "Authenticator code" in done.stderr
     assert json.loads(done.stdout)["signed_in"] is True
-
