@@ -36,7 +36,16 @@ def document_audit(document_id: str, limit: Limit = 50, cursor: Cursor = None) -
     return _page(trails.document_trail(current_caller(router), document_id, limit=limit, cursor=cursor))
 
 
-@router.get("/workspaces/<workspace_id>/audit/export")
+@router.get(
+    "/workspaces/<workspace_id>/audit/export",
+    responses={
+        200: {
+            "description": "JSON Lines: event lines in seq order, checkpoint lines, a continuation line "
+            "when the export goes on (docs/audit-chain.md)",
+            "content": {NDJSON: {"schema": {"type": "string"}}},
+        }
+    },
+)
 def workspace_audit_export(workspace_id: str, from_seq: FromSeq = 1) -> Response[str]:
     """The hash-chained events in seq order, then the checkpoints, as JSON Lines (docs/audit-chain.md)."""
     lines = trails.workspace_export(current_caller(router), workspace_id, from_seq=from_seq)
