@@ -18,6 +18,7 @@ from dataclasses import asdict
 from typing import Any
 
 from docuserve import validation
+from docuserve.custody import signing
 from docuserve.lean_api import Answer, Invalid, LeanResolver
 from docuserve.observability import api_entry
 from docuserve.sharing import recipients, redeem
@@ -114,6 +115,18 @@ def show(token: str) -> dict[str, Any]:
     if link["kind"] != "bundle":  # a single document's page answers exactly as before bundles
         return {name: link[name] for name in PUBLIC_SHARE_FIELDS if name not in _BUNDLE_FIELDS}
     return {name: link[name] for name in PUBLIC_SHARE_FIELDS}
+
+
+@app.get("/public/shares/<token>/manifest", response=f"{MODELS}:PublicManifest")
+def show_manifest(token: str) -> dict[str, Any]:
+    """The link's signed delivery manifest; the page's checks and answers, no download counted."""
+    return redeem.public_manifest(token)
+
+
+@app.get("/public/keys", response=f"{MODELS}:PublicKeys")
+def keys() -> dict[str, Any]:
+    """The stage's manifest-signing public keys (``docuserve.custody.signing``)."""
+    return {"keys": signing.public_keys()}
 
 
 @app.post(

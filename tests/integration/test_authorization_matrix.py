@@ -408,6 +408,9 @@ ROWS: list[Row] = [
         lambda w: Request({"token": _bundle(w)["token"]}, {"archive": True}),
     ),
     Row("GET", "/public/shares/{token}", ANYONE, lambda w: Request({"token": _bundle(w)["token"]})),
+    Row("GET", "/public/shares/{token}/manifest", ANYONE, lambda w: Request({"token": _share(w)["token"]})),
+    Row("GET", "/public/shares/{token}/manifest", ANYONE, lambda w: Request({"token": _bundle(w)["token"]})),
+    Row("GET", "/public/keys", ANYONE, lambda w: Request({})),
     Row("POST", "/public/shares/{token}/verify", ANYONE, _verify),
     Row("POST", "/public/shares/{token}/verify/confirm", ANYONE, _confirm),
     # upload requests (issue 17)

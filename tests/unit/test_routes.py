@@ -44,6 +44,8 @@ def test_only_health_openapi_and_public_share_routes_skip_the_authorizer() -> No
         "/public/shares/{token}/verify",
         "/public/shares/{token}/verify/confirm",
         "/public/shares/{token}/download",
+        "/public/shares/{token}/manifest",
+        "/public/keys",
         "/public/requests/{token}",
         "/public/requests/{token}/verify",
         "/public/requests/{token}/verify/confirm",

@@ -98,6 +98,9 @@ ROUTES: tuple[Route, ...] = (
     _r("POST", "/public/shares/{token}/verify", P, public=True),
     _r("POST", "/public/shares/{token}/verify/confirm", P, public=True),
     _r("POST", "/public/shares/{token}/download", P, public=True),
+    # signed delivery manifests (issue 18): a share's manifest, and the keys that verify it
+    _r("GET", "/public/shares/{token}/manifest", P, public=True),
+    _r("GET", "/public/keys", P, public=True),
     # upload requests (issue 17): members manage, admins oversee, partners upload (public, by token)
     _r("POST", "/workspaces/{workspace_id}/requests", M),
     _r("GET", "/workspaces/{workspace_id}/requests", M),

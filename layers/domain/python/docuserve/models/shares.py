@@ -177,6 +177,29 @@ class PublicShare(Model):
     archive_available: bool = False  # a bundle whose 'download all' is within its size limit
 
 
+class PublicManifest(Model):
+    """A share's signed delivery manifest (docs/share-links.md#signed-delivery-manifests)."""
+
+    manifest: str  # RFC 8785 canonical JSON: verify these exact UTF-8 bytes
+    signature: str  # base64 DER ECDSA P-256 / SHA-256, by the key ``key_id`` (GET /public/keys)
+    key_id: str
+    # Only for a manifest over 4,096 bytes: the canonical statement the signature is over, which
+    # carries the manifest's SHA-256 (hex) and share id.
+    statement: str | None = None
+
+
+class SigningKey(Model):
+    key_id: str
+    pem: str  # SubjectPublicKeyInfo PEM, as ``openssl dgst -verify`` reads it
+    created_at: str
+
+
+class PublicKeys(Model):
+    """The stage's manifest-signing public keys, oldest first; the newest signs new manifests."""
+
+    keys: list[SigningKey]
+
+
 class DownloadRequest(Body):
     password: str | None = Field(default=None, max_length=PASSWORD_MAX)
     grant: str | None = Field(default=None, max_length=GRANT_MAX)  # from verify/confirm, for a restricted link

@@ -36,6 +36,7 @@ from typing import Any
 
 from docuserve import clock, ids, keys
 from docuserve.adapters.store import ConditionFailed, Store
+from docuserve.custody import manifest
 from docuserve.errors import Conflict, DomainError, InvalidInput, NotFound
 from docuserve.observability import BusinessMetric, count
 from docuserve.settings import get_settings
@@ -134,6 +135,19 @@ def public_info(token: str, *, store: Store | None = None) -> PublicLink:
         message=item.get("message"),
         verification_required=bool(item.get("recipients")),
     )
+
+
+def public_manifest(token: str, *, store: Store | None = None) -> dict[str, Any]:
+    """The link's signed manifest (``custody.manifest.view``), behind exactly the partner page's
+    checks (404 unknown, 410, 429); counts nothing. 404 for a link made before manifests."""
+    item = (store or Store()).get(link_key(token))
+    if item is None:
+        raise NotFound(UNKNOWN_LINK)
+    refuse_unusable(item, clock.epoch(clock.now()))
+    signed = manifest.view(item)
+    if signed is None:
+        raise NotFound("this link has no signed manifest")
+    return signed
 
 
 def _bundle_info(item: dict[str, Any]) -> PublicLink:
