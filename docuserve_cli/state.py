@@ -33,9 +33,11 @@ class UploadState:
     document_id: str
     part_size: int
     parts: dict[int, dict[str, str]] = field(default_factory=dict)  # part_number -> {etag, sha256}
+    completed: bool = field(default=False, compare=False)  # found completed on resume (never saved)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
+        del data["completed"]
         data["parts"] = {str(n): part for n, part in sorted(self.parts.items())}
         return data
 

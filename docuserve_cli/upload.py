@@ -173,6 +173,11 @@ class Uploader:
             return outcome
         key = state_key(self.api.deployment.web_origin, self.workspace_id, item.folder, item.name, str(item.path))
         state = self._resumable(key, item)
+        if state is not None and state.completed:
+            # Completion was sent before the interruption: that upload is this file; nothing to send.
+            outcome.document_id, outcome.parts_resumed = state.document_id, len(state.parts)
+            self._advance_total(item.size)
+            return self._landed(outcome, state.upload_id)
         task = self.progress.add_task(item.name, total=item.size)
         try:
             if state is None:
@@ -240,10 +245,11 @@ class Uploader:
                 return None
             raise
         if status.get("status") != "pending":
-            # Completed, failed or expired meanwhile: a completed one is found as unchanged above
-            # next time; the others cannot be continued.
             self.store.delete(key)
-            return None
+            if status.get("status") in ("completing", "scanning", "completed"):
+                state.completed = True
+                return state
+            return None  # failed or expired meanwhile: it cannot be continued; start over
         held = {int(p["part_number"]): p for p in status.get("parts") or []}
         kept: dict[int, dict[str, str]] = {}
         for number, part in state.parts.items():

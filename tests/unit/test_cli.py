@@ -360,3 +360,15 @@ def test_an_upload_that_failed_or_expired_meanwhile_starts_over(tmp_path: Path) 
 
     assert _uploader(api, tmp_path)._resumable("k.json", _local(tmp_path)) is None
     assert store.load("k.json") is None
+
+
+def test_an_upload_completed_before_the_interruption_is_not_sent_again(tmp_path: Path) -> None:
+    api = _FakeApi({"status": "completing"})
+    store = StateStore(tmp_path)
+    store.save("k.json", _state(parts={1: {"etag": '"1"', "sha256": "c2gx"}}))
+
+    resumed = _uploader(api, tmp_path)._resumable("k.json", _local(tmp_path))
+    assert resumed is not None
+    assert resumed.completed
+    assert store.load("k.json") is None
+    assert "completed" not in json.dumps(resumed.to_json())
