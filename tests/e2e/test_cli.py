@@ -362,3 +362,35 @@ def test_login_answers_the_totp_challenge_by_prompting(local_stack: LocalStack, 
     assert done.returncode == 0, done.stderr
     assert "Authenticator code" in done.stderr
     assert json.loads(done.stdout)["signed_in"] is True
+
+
+def test_verify_checks_a_shares_signed_manifest_against_the_downloaded_files(
+    local_stack: LocalStack, run: Run, tmp_path: Path, signed_in: tuple[User, str]
+) -> None:
+    _, ws = signed_in
+    (tmp_path / "up").mkdir()
+    (tmp_path / "up" / "terms.pdf").write_bytes(b"%PDF-1.7 the terms")
+    (tmp_path / "up" / "price.txt").write_bytes(b"42")
+    run("upload", str(tmp_path / "up" / "terms.pdf"), str(tmp_path / "up" / "price.txt"), "--to", f"{ws}:/")
+    link = _json(run("share", f"{ws}:/terms.pdf", f"{ws}:/price.txt", "--json"))
+
+    # A partner downloads both files through the link
+    got = tmp_path / "got"
+    got.mkdir()
+    for item in link["files"]:
+        grant = local_stack.api(
+            "POST", f"/public/shares/{link['token']}/download", json={"document_id": item["document_id"]}
+        )
+        assert grant.status_code == 200, grant.text
+        (got / item["name"]).write_bytes(requests.get(grant.json()["url"], timeout=30).content)
+
+    report = _json(run("verify", link["url"], str(got), "--json"))
+    assert report["ok"] is True
+    assert report["signature_ok"] is True
+    assert sorted(f["name"] for f in report["files"]) == ["price.txt", "terms.pdf"]
+
+    # A file swapped after the delivery fails, exit code 7, and names the file
+    (got / "price.txt").write_bytes(b"41")
+    swapped = run("verify", link["url"], str(got), check=False)
+    assert swapped.returncode == 7
+    assert "price.txt" in swapped.stdout
