@@ -141,3 +141,15 @@ def test_a_cancelled_operation_transaction_leaves_the_chain_consistent() -> None
 def test_the_admin_trail_is_not_chained() -> None:
     item = audit.event_item(audit.AuditEvent(action="user.invited", actor=audit.Actor.system()))
     assert audit_chain.append(item) is None
+
+
+def test_partner_events_the_stream_materialises_are_chained_too() -> None:
+    """A download's event rides on the link item; the stream appends it as an audit item, whose own
+    INSERT then comes back through the stream and is chained after the member's events."""
+    s = seed()
+    link = call("POST", f"/documents/{s.document_id}/shares", claims=claims(OWNER), body={}).json()
+    assert call("POST", f"/public/shares/{link['token']}/download", body={}).status == 200
+    audit_stream(get_settings().table_name).drain()
+    found = assert_one_unbroken_chain(s.workspace_id)
+    actions = [json.loads(x["event"])["action"] for x in found]
+    assert actions == ["share.created", "share.downloaded"]
