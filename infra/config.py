@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from aws_cdk import aws_logs as logs
 
+from docuserve.custody.signing import DEFAULT_SIGNING_KEYS
 from docuserve.limits import Limits
 
 MFA_MODES = ("off", "optional", "required")
@@ -30,6 +31,7 @@ LOG_RETENTION = {
 
 
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -68,6 +70,8 @@ class StageConfig:
     scan_timeout_minutes: int = 60
     # A workspace's storage quota unless an admin sets its own (``PATCH /admin/workspaces/{id}``).
     default_quota_bytes: int = 100 * 1024**3
+    # Manifest-signing keys by creation date (YYYY-MM-DD), oldest first; the last signs (infra/signing.py).
+    signing_keys: tuple[str, ...] = DEFAULT_SIGNING_KEYS
 
     @property
     def scanning(self) -> bool:
@@ -145,7 +149,7 @@ def load_stage(context: dict[str, Any], stage: str) -> StageConfig:
         "retain_data", "deletion_protection", "mfa", "waf", "log_retention_days", "web_origins",
         "api_throttle", "public_throttle", "limits", "waf_public_rate_per_5min", "domain_name",
         "certificate_arn", "alarm_email", "mail_from", "malware_scanning", "scan_timeout_minutes",
-        "default_quota_bytes",
+        "default_quota_bytes", "signing_keys",
     }  # fmt: skip
     unknown = sorted(set(raw) - known)
     if unknown:
@@ -197,6 +201,14 @@ def load_stage(context: dict[str, Any], stage: str) -> StageConfig:
     quota = raw.get("default_quota_bytes", 100 * 1024**3)
     if not isinstance(quota, int) or isinstance(quota, bool) or quota < 0:
         raise ConfigError(f"{where}.default_quota_bytes must be a whole number of bytes (0 or more), got {quota!r}")
+    signing = raw.get("signing_keys", list(DEFAULT_SIGNING_KEYS))
+    if (
+        not isinstance(signing, list)
+        or not signing
+        or not all(isinstance(d, str) and _DATE.match(d) for d in signing)
+        or signing != sorted(set(signing))
+    ):
+        raise ConfigError(f"{where}.signing_keys must list key dates (YYYY-MM-DD), oldest first, got {signing!r}")
     waf_rate = raw.get("waf_public_rate_per_5min", 300)
     if not isinstance(waf_rate, int) or isinstance(waf_rate, bool) or not 10 <= waf_rate <= 2_000_000_000:
         raise ConfigError(f"{where}.waf_public_rate_per_5min must be an integer of at least 10")
@@ -224,4 +236,5 @@ def load_stage(context: dict[str, Any], stage: str) -> StageConfig:
         malware_scanning=scanning,
         scan_timeout_minutes=timeout,
         default_quota_bytes=quota,
+        signing_keys=tuple(signing),
     )

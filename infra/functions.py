@@ -45,6 +45,11 @@ AUDIT_STREAM = "audit_stream"  # not an API function: it consumes the table's st
 TRASH_SWEEPER = "trash_sweeper"  # not an API function: EventBridge runs it daily
 AUDIT_CHECKPOINTS = "audit_checkpoints"  # not an API function: EventBridge runs it every 15 minutes
 
+# The functions that sign delivery manifests (docuserve.custody.manifest): they create or edit links,
+# or refresh links after a document changes (a new version lands, a rename, a trash, a purge).
+MANIFEST_SIGNERS = (Function.MEMBERS.value, UPLOAD_EVENTS, UPLOAD_JOBS, TRASH_SWEEPER)
+VENDORED_FOR = (UPLOAD_JOBS, *MANIFEST_SIGNERS)
+
 
 @dataclass(frozen=True)
 class FunctionSpec:
@@ -124,14 +129,15 @@ class Functions(Construct):
             compatible_architectures=[lambda_.Architecture.ARM_64],
             description="DocuServe domain package (models, rules, adapters)",
         )
-        # zipstream-ng for bundle archives: only the upload-jobs function (the archive job) gets it.
+        # zipstream-ng for bundle archives (the upload-jobs function's archive job) and rfc8785 for
+        # the functions that sign delivery manifests (MANIFEST_SIGNERS); no other function gets it.
         vendored = lambda_.LayerVersion(
             self,
             "VendorLayer",
             code=vendor_code(),
             compatible_runtimes=[lambda_.Runtime.PYTHON_3_13],
             compatible_architectures=[lambda_.Architecture.ARM_64],
-            description="Pure-Python third-party packages Powertools lacks (zipstream-ng)",
+            description="Pure-Python third-party packages Powertools lacks (zipstream-ng, rfc8785)",
         )
         code = code_with_bytecode(ROOT / "functions", "/var/task")
         environment = function_environment(
@@ -166,7 +172,7 @@ class Functions(Construct):
                 architecture=lambda_.Architecture.ARM_64,
                 handler=spec.handler,
                 code=code,
-                layers=[powertools, domain, vendored] if spec.name == UPLOAD_JOBS else [powertools, domain],
+                layers=[powertools, domain, vendored] if spec.name in VENDORED_FOR else [powertools, domain],
                 memory_size=spec.memory_mb,
                 timeout=Duration.seconds(spec.timeout_seconds),
                 tracing=lambda_.Tracing.ACTIVE,

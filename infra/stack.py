@@ -16,13 +16,22 @@ from infra.audit_stream import AuditStream
 from infra.config import StageConfig
 from infra.data import Data
 from infra.events import UploadEvents
-from infra.functions import AUDIT_CHECKPOINTS, AUDIT_STREAM, TRASH_SWEEPER, UPLOAD_EVENTS, UPLOAD_JOBS, Functions
+from infra.functions import (
+    AUDIT_CHECKPOINTS,
+    AUDIT_STREAM,
+    MANIFEST_SIGNERS,
+    TRASH_SWEEPER,
+    UPLOAD_EVENTS,
+    UPLOAD_JOBS,
+    Functions,
+)
 from infra.identity import Identity
 from infra.mail import Mail
 from infra.monitoring import Monitoring, Watched
 from infra.nag import acknowledge
 from infra.retention import TrashRetention
 from infra.scanning import MalwareScanning
+from infra.signing import SigningKeys
 from infra.storage import Storage
 from infra.waf import ApiFirewall
 from infra.web import Web
@@ -111,6 +120,11 @@ class DocuServeStack(Stack):
         )
         self.trash_retention = TrashRetention(self, "TrashRetention", handler=self.functions[TRASH_SWEEPER])
         self.audit_checkpoints = AuditCheckpoints(self, "AuditCheckpoints", handler=self.functions[AUDIT_CHECKPOINTS])
+        # Manifests and checkpoints are signed with the stage's key; partners read its public keys.
+        self.signing = SigningKeys(self, "Signing", config=config)
+        for name in (*MANIFEST_SIGNERS, AUDIT_CHECKPOINTS):
+            self.signing.allow_signing(self.functions[name])
+        self.signing.allow_listing(self.functions[Function.PUBLIC.value])
         self.scanning: MalwareScanning | None = None
         if config.scanning:
             self.scanning = MalwareScanning(

@@ -9,7 +9,7 @@ import pytest
 
 from docuserve.routes import ROUTES, Function
 from infra.events import JOBS_TIMEOUT_SECONDS, VERIFIABLE_DOCUMENT_SIZE
-from infra.functions import SPECS, UPLOAD_EVENTS, UPLOAD_JOBS
+from infra.functions import MANIFEST_SIGNERS, SPECS, UPLOAD_EVENTS, UPLOAD_JOBS
 
 
 def _methods(template: Any) -> list[dict[str, Any]]:
@@ -96,8 +96,8 @@ def test_functions_trace_log_json_and_keep_logs_for_the_stage_retention(template
 
 def test_functions_use_the_managed_powertools_layer_and_the_domain_layer(template: Any) -> None:
     for name, props in _functions(template).items():
-        # upload_jobs adds the vendored zipstream-ng layer (bundle archives; tests/infra/test_bundle_archives.py)
-        assert len(props["Layers"]) == (3 if name == "upload_jobs" else 2), name
+        # upload_jobs and the manifest signers add the vendored layer (tests/infra/test_bundle_archives.py)
+        assert len(props["Layers"]) == (3 if name in (UPLOAD_JOBS, *MANIFEST_SIGNERS) else 2), name
     params = template.to_json()["Parameters"]
     assert any("/aws/service/powertools/python/arm64/python3.13/" in str(p.get("Default")) for p in params.values())
 

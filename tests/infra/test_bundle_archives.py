@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from docuserve.routes import Function
-from infra.functions import SPECS, UPLOAD_JOBS
+from infra.functions import MANIFEST_SIGNERS, SPECS, UPLOAD_JOBS
 from tests.infra.test_audit_stream_and_share_roles import _role_statements
 from tests.infra.test_scanning import _by_sid
 from tests.infra.test_storage import _documents_bucket
@@ -55,7 +55,7 @@ def test_the_malware_read_gate_covers_documents_only_so_archives_of_clean_versio
     assert _resource_tail(gate) == "/documents/*"
 
 
-def test_only_the_upload_jobs_function_carries_the_vendored_layer(template: Any) -> None:
+def test_only_the_upload_jobs_and_manifest_signing_functions_carry_the_vendored_layer(template: Any) -> None:
     functions = template.find_resources("AWS::Lambda::Function")
     layer_ids = set(template.find_resources("AWS::Lambda::LayerVersion"))
     vendor = {i for i in layer_ids if "VendorLayer" in i}
@@ -63,7 +63,8 @@ def test_only_the_upload_jobs_function_carries_the_vendored_layer(template: Any)
     by_handler = {f["Properties"].get("Handler"): f["Properties"] for f in functions.values()}
     for spec in SPECS:
         refs = {layer.get("Ref") for layer in by_handler[spec.handler].get("Layers", []) if isinstance(layer, dict)}
-        assert bool(refs & vendor) == (spec.name == UPLOAD_JOBS), spec.name
+        # zipstream-ng for the archive job; rfc8785 for the functions that sign delivery manifests
+        assert bool(refs & vendor) == (spec.name in (UPLOAD_JOBS, *MANIFEST_SIGNERS)), spec.name
 
 
 def test_the_vendored_layer_ships_zipstream_source_and_bytecode_only(dev: Any, dev_out: Path) -> None:
