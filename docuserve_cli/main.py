@@ -11,6 +11,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,9 +31,9 @@ from rich.table import Table
 from docuserve_cli import session
 from docuserve_cli.api import Api, network_error, seg
 from docuserve_cli.config import Deployment, config_dir, discover
-from docuserve_cli.errors import NOT_FOUND, UNEXPECTED, USAGE, VERIFY_FAILED, CliError
+from docuserve_cli.errors import AUTH, NOT_FOUND, UNEXPECTED, USAGE, VERIFY_FAILED, CliError
 from docuserve_cli.state import StateStore
-from docuserve_cli.upload import Uploader, hash_all, join_folder, plan
+from docuserve_cli.upload import LocalFile, Outcome, Uploader, hash_all, join_folder, plan
 from docuserve_cli.verify import file_sha256, local_files, origin_of, token_of, verify
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -243,27 +244,46 @@ def _progress(ctx: Context) -> Progress:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--to", "target", required=True, help="WORKSPACE[:/folder] to upload into.")
 @click.option("--parallel", default=4, show_default=True, type=click.IntRange(1, 16), help="Parts sent at once.")
+@click.option(
+    "--files", "file_workers", default=4, show_default=True, type=click.IntRange(1, 16), help="Files at once."
+)
 @common
-def upload(ctx: Context, paths: tuple[Path, ...], target: str, parallel: int) -> None:
-    """Upload files and folders (their tree kept); resumes interrupted uploads, skips unchanged files."""
+def upload(ctx: Context, paths: tuple[Path, ...], target: str, parallel: int, file_workers: int) -> None:
+    """Upload files and folders (their tree kept); resumes interrupted uploads, skips unchanged files.
+
+    A file that fails does not stop the others; the command then exits with the first failure's code.
+    """
     api = ctx.api()
     ref, folder = split_place(target)
     workspace = resolve_workspace(api, ref)
     files = list(hash_all(plan(list(paths), folder)))
     store = StateStore(config_dir() / "uploads")
-    outcomes = []
+    failures: list[CliError] = []
+
+    def one(uploader: Uploader, item: LocalFile) -> Outcome:
+        try:
+            outcome = uploader.upload(item)
+        except CliError as exc:
+            if exc.exit_code == AUTH:
+                raise  # every other file would fail the same way
+            failures.append(exc)
+            outcome = Outcome(str(item.path), item.folder, item.name, item.size, "failed", message=exc.message)
+        if not ctx.json:
+            err.print(f"{outcome.status:9} {join_folder(outcome.folder, outcome.name)}", markup=False, highlight=False)
+        return outcome
+
     with _progress(ctx) as progress:
         uploader = Uploader(api, str(workspace["id"]), store, progress, parallel)
         uploader.ensure_folders({f.folder for f in files})
         uploader.total = progress.add_task("total", total=sum(f.size for f in files))
-        for item in files:
-            outcome = uploader.upload(item)
-            outcomes.append(outcome)
-            if not ctx.json:
-                err.print(f"{outcome.status:9} {join_folder(outcome.folder, outcome.name)}")
+        with ThreadPoolExecutor(max_workers=file_workers) as pool:
+            outcomes = [future.result() for future in [pool.submit(one, uploader, item) for item in files]]
     data = {"workspace_id": workspace["id"], "files": [vars(o) for o in outcomes]}
-    counts = {s: sum(o.status == s for o in outcomes) for s in ("uploaded", "skipped", "scanning")}
+    counts = {s: sum(o.status == s for o in outcomes) for s in ("uploaded", "skipped", "scanning", "failed")}
     ctx.emit(data, lambda: out.print(", ".join(f"{n} {s}" for s, n in counts.items())))
+    if failures:
+        first = failures[0]
+        raise CliError(f"{len(failures)} of {len(files)} files failed; the first: {first.message}", first.exit_code)
 
 
 def _fetch(api: Api, doc: dict[str, Any], target: Path, progress: Progress, version_id: str | None = None) -> int:

@@ -131,6 +131,7 @@ class Uploader:
         self.http = requests.Session()
         self._listings: dict[str, dict[str, dict[str, Any]]] = {}
         self._folders: set[str] = {"/"}
+        self._listing_lock = threading.Lock()
         self.total: TaskID | None = None
 
     # -- the remote side -------------------------------------------------------------------------
@@ -152,10 +153,11 @@ class Uploader:
             self._folders.add(path)
 
     def existing(self, folder: str, name: str) -> dict[str, Any] | None:
-        if folder not in self._listings:
-            docs = self.api.all_items(f"/workspaces/{seg(self.workspace_id)}/documents", {"folder": folder})
-            self._listings[folder] = {str(d["name"]): d for d in docs if d.get("folder", folder) == folder}
-        return self._listings[folder].get(name)
+        with self._listing_lock:  # files upload on several threads; each folder is listed once
+            if folder not in self._listings:
+                docs = self.api.all_items(f"/workspaces/{seg(self.workspace_id)}/documents", {"folder": folder})
+                self._listings[folder] = {str(d["name"]): d for d in docs if d.get("folder", folder) == folder}
+            return self._listings[folder].get(name)
 
     # -- one file --------------------------------------------------------------------------------
 
