@@ -18,7 +18,8 @@ from typing import Any
 from docuserve.adapters import aws
 
 # Every client the domain creates (``docuserve.adapters.aws``).
-CLIENT_FACTORIES: tuple[Callable[[], Any], ...] = (aws.dynamodb, aws.s3, aws.cognito)
+# KMS too: share creation signs its manifest (docuserve.custody), and redemption must never call KMS.
+CLIENT_FACTORIES: tuple[Callable[[], Any], ...] = (aws.dynamodb, aws.s3, aws.cognito, aws.kms)
 
 
 @dataclass
