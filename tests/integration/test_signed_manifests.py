@@ -213,28 +213,28 @@ def test_a_manifest_over_4_kb_is_signed_through_a_statement_of_its_sha256(aws: A
     )
 
 
-@pytest.mark.skipif(not (shutil.which("openssl") and shutil.which("sha256sum")), reason="needs openssl and sha256sum")
+@pytest.mark.skipif(not all(map(shutil.which, ("jq", "openssl", "sha256sum"))), reason="needs jq, openssl, sha256sum")
 def test_the_readme_offline_check_passes_with_openssl_and_sha256sum(aws: Any, alice: User, tmp_path: Path) -> None:
     ws = create_workspace(alice)
     link = _share(alice, _document(aws, alice, ws, FIRST))
-    signed = _signed(link["token"])
-    keys = ok(call("GET", "/public/keys"))["keys"]
-    # The README's steps: manifest.json (exact string, no newline), sig.der, key.pem, the file.
-    (tmp_path / "manifest.json").write_bytes(signed["manifest"].encode())
-    (tmp_path / "sig.der").write_bytes(base64.b64decode(signed["signature"]))
-    (tmp_path / "key.pem").write_text(next(k["pem"] for k in keys if k["key_id"] == signed["key_id"]))
+    # What the README's two curl commands fetch, from the real routes.
+    (tmp_path / "signed.json").write_text(call("GET", f"/public/shares/{link['token']}/manifest").text)
+    (tmp_path / "keys.json").write_text(call("GET", "/public/keys").text)
     (tmp_path / "plan.pdf").write_bytes(FIRST)
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = readme.split("### Verify a delivery offline", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
+    steps = [line for line in block.splitlines() if not line.startswith(("API=", 'curl -s "$API/public/shares'))]
+    script = "\n".join(steps).replace('curl -s "$API/public/keys"', "cat keys.json")
 
-    def run(*command: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)
+    ran = subprocess.run(["bash", "-ec", script], cwd=tmp_path, capture_output=True, text=True, check=False)
 
-    verified = run("openssl", "dgst", "-sha256", "-verify", "key.pem", "-signature", "sig.der", "manifest.json")
-    assert (verified.returncode, verified.stdout.strip()) == (0, "Verified OK")
-    summed = run("sha256sum", "plan.pdf")
-    assert summed.stdout.split()[0] == json.loads(signed["manifest"])["files"][0]["sha256"]
+    assert ran.returncode == 0, ran.stderr
+    assert "Verified OK" in ran.stdout
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest == json.loads(json.loads((tmp_path / "signed.json").read_text())["manifest"])
+    assert f"{manifest['files'][0]['sha256']}  plan.pdf" in ran.stdout
 
-    (tmp_path / "manifest.json").write_bytes(signed["manifest"].encode() + b"\n")  # a trailing newline breaks it
-    assert (
-        run("openssl", "dgst", "-sha256", "-verify", "key.pem", "-signature", "sig.der", "manifest.json").returncode
-        == 1
-    )
+    # A trailing newline (echo instead of jq -j) breaks the signature: the bytes are what is signed.
+    (tmp_path / "manifest.json").write_bytes((tmp_path / "manifest.json").read_bytes() + b"\n")
+    check = ["openssl", "dgst", "-sha256", "-verify", "key.pem", "-signature", "sig.der", "manifest.json"]
+    assert subprocess.run(check, cwd=tmp_path, capture_output=True, check=False).returncode == 1
