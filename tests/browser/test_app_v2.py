@@ -112,7 +112,7 @@ def test_the_partner_page_names_the_sender_shows_the_message_as_text_and_counts_
     assert partner.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     screenshot(partner, "v2-01-partner-sender-message")
 
-    button = partner.get_by_role("button", name="Download")
+    button = partner.get_by_role("button", name="Download", exact=True)
     with partner.expect_download():
         button.click()
     expect(left).to_have_text("1")

@@ -150,7 +150,7 @@ def step_5_partner_enters_the_password_and_downloads(
 
     password.fill(LINK_PASSWORD)
     with page.expect_download() as download:
-        page.get_by_role("button", name="Download").click()
+        page.get_by_role("button", name="Download", exact=True).click()
     assert Path(download.value.path()).read_bytes() == journey.file.read_bytes()
     expect(page.get_by_text("Your download has started.")).to_be_visible()
 

@@ -84,7 +84,7 @@ def test_a_partner_verifies_by_code_then_downloads(
     expect(page.locator(".verified-as")).to_have_text(f"Confirmed: {partner}.")
     page.get_by_label("Password").fill("open sesame 42")
     with page.expect_download() as started:
-        page.get_by_role("button", name="Download").click()
+        page.get_by_role("button", name="Download", exact=True).click()
     path = started.value.path()
     assert path is not None
     with open(path, "rb") as handle:

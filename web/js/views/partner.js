@@ -8,6 +8,7 @@
 
 import { ApiError, seg } from "../api.js";
 import { busy, field, formatSize, h, mount, showError, startDownload, time } from "../ui.js";
+import { manifestPanel } from "./manifest.js";
 
 const GONE = {
   expired: ["This link has expired", "Ask the person who sent it for a new link."],
@@ -261,6 +262,22 @@ export async function renderPartner(main, ctx, token) {
     event.preventDefault();
     redeem(bundle ? { archive: true } : {}, bundle ? "all files (ZIP)" : null);
   });
+  // "Download and verify" (./manifest.js): one redemption per file of the signed manifest, which
+  // lists a bundle's serving files in the bundle's order.
+  const fetchUrl = async (file, index) => {
+    if (share.password_required && !password.value) throw new Error("enter the password the sender gave you first");
+    if (share.verification_required && !grant) throw new Error("confirm your e-mail address first");
+    const body = share.password_required ? { password: password.value } : {};
+    if (grant) body.grant = grant;
+    if (bundle) body.document_id = (share.files || []).filter((f) => f.available)[index]?.document_id;
+    const answer = await api.post(`${path}/download`, body, { anonymous: true });
+    if (limited && answer.downloads_remaining !== null && answer.downloads_remaining !== undefined) {
+      left.textContent = String(answer.downloads_remaining);
+    }
+    return answer.url;
+  };
+  // In the download form, so a restricted link shows it once the e-mail address is confirmed.
+  form.append(manifestPanel(api, path, fetchUrl));
 
   mount(main, h("section", { class: "narrow card partner" },
     h("p", { class: "muted" }, bundle ? "Documents have been shared with you" : "A document has been shared with you"),
