@@ -9,6 +9,7 @@ API, which real Cognito serves to browsers from any origin, gets that any-origin
 
 from __future__ import annotations
 
+import copy
 import io
 import os
 import threading
@@ -18,7 +19,10 @@ from typing import Any
 
 os.environ["MOTO_DISABLE_GLOBAL_CORS"] = "true"
 
+import moto.dynamodb.models as moto_dynamodb
 from moto.core.common_models import BaseModel
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.table import Table
 from moto.moto_server import werkzeug_app
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -85,6 +89,84 @@ def _new_model(cls: type[Any], *args: Any, **kwargs: Any) -> Any:
 
 
 BaseModel.__new__ = _new_model  # type: ignore[method-assign]
+
+
+class _Rollback:
+    """What a transaction may change, kept before it runs: the items it names and the stream's length.
+
+    moto's TransactWriteItems deep-copies every table it touches before each transaction, applies
+    the writes one by one, and on a cancellation puts the copy back in the table's place. The copy
+    costs time in proportion to the whole table, its indexes and its stream history: over an e2e
+    session each transaction grew to seconds and the run past CI's time. A transaction only ever
+    changes the items it names (at most 100) and appends to the stream, so that is what is kept,
+    and a cancellation puts exactly that back: the items as they were (or absent), the stream
+    without the records the cancelled writes appended, the same table and shard objects (as in
+    DynamoDB, where a cancelled transaction leaves no trace).
+    """
+
+    def __init__(self, backend: Any, transact_items: list[dict[str, Any]]) -> None:
+        self.items: list[tuple[Table, DynamoType, DynamoType | None, Any]] = []
+        self.streams: dict[int, tuple[Any, int]] = {}
+        for action in transact_items:
+            op = next(iter(action.values()), None)
+            if not isinstance(op, dict):
+                continue
+            table = backend.tables.get(op.get("TableName"))
+            key = op.get("Item") if "Put" in action else op.get("Key")
+            if table is None or not isinstance(key, dict) or table.hash_key_attr not in key:
+                continue  # moto refuses the action itself; nothing of it is applied
+            hash_value = DynamoType(key[table.hash_key_attr])
+            range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr in key else None
+            if table.range_key_attr is not None and range_value is None:
+                continue
+            current = table.items.get(hash_value)
+            if range_value is not None and isinstance(current, dict):
+                current = current.get(range_value)
+            self.items.append((table, hash_value, range_value, copy.deepcopy(current)))
+            if table.stream_shard is not None:
+                self.streams.setdefault(id(table), (table.stream_shard, len(table.stream_shard.items)))
+
+    def restore(self) -> None:
+        for table, hash_value, range_value, before in reversed(self.items):
+            if range_value is None:
+                if before is None:
+                    table.items.pop(hash_value, None)
+                else:
+                    table.items[hash_value] = before
+            elif before is None:
+                table.items.get(hash_value, {}).pop(range_value, None)
+            else:
+                table.items[hash_value][range_value] = before
+        for shard, length in self.streams.values():
+            del shard.items[length:]
+
+
+class _TableCopyShim:
+    """``copy`` as moto's DynamoDB backend sees it: a table "copied" for a transaction is the table
+    itself (``_Rollback`` keeps what the transaction may change); everything else copies as usual."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+    @staticmethod
+    def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+
+_moto_transact_write_items = moto_dynamodb.DynamoDBBackend.transact_write_items
+
+
+def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+    rollback = _Rollback(self, transact_items)
+    try:
+        _moto_transact_write_items(self, transact_items)
+    except Exception:
+        rollback.restore()
+        raise
+
+
+moto_dynamodb.copy = _TableCopyShim()  # type: ignore[assignment]
+moto_dynamodb.DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
