@@ -54,6 +54,19 @@ class ConsoleLog:
         return page
 
 
+def intercept_file_choosers(page: Page) -> Page:
+    """Have Playwright take over ``page``'s file choosers now, before a test opens one.
+
+    Playwright turns interception on when the first ``filechooser`` listener is added, with a
+    message it does not wait for; ``expect_file_chooser`` followed at once by a key press can reach
+    Chromium first, which then opens its own (headless, invisible) chooser and no event ever comes.
+    On a loaded CI machine that lost the race (a keyboard test timed out waiting for the chooser).
+    A standing listener keeps interception on for the page's life.
+    """
+    page.on("filechooser", lambda _chooser: None)
+    return page
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import ConsoleLog, axe_violations, screenshot
+from tests.browser.conftest import ConsoleLog, axe_violations, intercept_file_choosers, screenshot
 from tests.e2e.client import LocalStack, User, available_document
 
 pytestmark = pytest.mark.e2e
@@ -155,7 +155,7 @@ def test_a_keyboard_alone_uploads_a_version_shares_and_downloads(
     context = browser.new_context(accept_downloads=True, viewport=WIDTHS["desktop"])
     context.set_default_timeout(20_000)
     try:
-        page = console.watch(context.new_page(), "keyboard")
+        page = intercept_file_choosers(console.watch(context.new_page(), "keyboard"))
         page.goto(f"{local_stack.base_url}/d/{document['id']}")
         expect(page.get_by_label("Email")).to_be_focused()
         page.keyboard.type(user.email)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.browser.conftest import ConsoleLog, axe_violations, screenshot
+from tests.browser.conftest import ConsoleLog, axe_violations, intercept_file_choosers, screenshot
 from tests.e2e.client import LocalStack, User, available_document
 
 pytestmark = pytest.mark.e2e
@@ -53,7 +53,7 @@ def owner(local_stack: LocalStack) -> Owner:
 
 
 def sign_in(context: BrowserContext, console: ConsoleLog, owner: Owner, path: str) -> Page:
-    page = console.watch(context.new_page(), "member")
+    page = intercept_file_choosers(console.watch(context.new_page(), "member"))
     page.goto(owner.stack.base_url + path)
     page.get_by_label("Email").fill(owner.user.email)
     page.get_by_label("Password").fill(owner.user.password)
