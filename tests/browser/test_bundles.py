@@ -25,8 +25,10 @@ def test_a_member_shares_a_selection_and_the_partner_downloads_a_file_and_all(
 ) -> None:
     user, workspace = member_with_workspace(local_stack, "Bundle room")
     token = local_stack.sign_in_user(user)
-    for name, body in FILES.items():
-        available_document(local_stack, token, body, name, workspace_id=workspace)
+    documents = {
+        name: available_document(local_stack, token, body, name, workspace_id=workspace)["id"]
+        for name, body in FILES.items()
+    }
 
     member = signed_in_page(context, console, local_stack, user, f"/w/{workspace}")
     for name in ("Alpha.pdf", "Gamma.pdf"):
@@ -65,4 +67,12 @@ def test_a_member_shares_a_selection_and_the_partner_downloads_a_file_and_all(
             n: FILES[n] for n in ("Alpha.pdf", "Gamma.pdf")
         }
     screenshot(partner, "bundle-03-partner-downloaded-all")
+
+    # A document's own page lists the bundles it is in, with their counts, and can revoke one.
+    member.goto(f"{local_stack.base_url}/d/{documents['Alpha.pdf']}")
+    row = member.locator(f"li[data-share-id='{link['id']}']")
+    expect(row).to_contain_text("bundle of 2 documents")
+    expect(row).to_contain_text("2 downloads")
+    member.goto(f"{local_stack.base_url}/d/{documents['Beta.pdf']}")
+    expect(member.get_by_text("No links yet.")).to_be_visible()
     assert console.entries == []

@@ -107,6 +107,83 @@ def test_a_bundle_is_created_with_its_files_listed_for_members() -> None:
     assert shown["state"] == "active"
 
 
+def _all_shares(doc: str, limit: int) -> list[dict[str, Any]]:
+    """Every page of ``GET /documents/{doc}/shares`` at ``limit`` per page."""
+    found: list[dict[str, Any]] = []
+    cursor: str | None = None
+    for _ in range(20):
+        query = {"limit": str(limit), **({"cursor": cursor} if cursor else {})}
+        reply = call("GET", f"/documents/{doc}/shares", claims=claims(OWNER), query=query)
+        assert reply.status == 200, reply.text
+        page = reply.json()
+        assert len(page["items"]) <= limit
+        found += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            return found
+    raise AssertionError("the listing never ended")
+
+
+def test_a_documents_links_include_the_bundles_it_is_in_with_their_state() -> None:
+    ws, docs, created = _bundle(max_downloads=5, label="Q3 pack")
+    own = call("POST", f"/documents/{docs[0]}/shares", claims=claims(OWNER), body={"label": "Own"}).json()
+    listed = call("GET", f"/documents/{docs[0]}/shares", claims=claims(OWNER)).json()
+    assert [(s["id"], s["kind"], s["state"]) for s in listed["items"]] == [
+        (own["id"], "document", "active"),
+        (created["id"], "bundle", "active"),
+    ]
+    assert listed["next_cursor"] is None
+    bundle = listed["items"][1]
+    assert bundle["downloads_remaining"] == 5
+    assert bundle["label"] == "Q3 pack"
+    assert "token" not in bundle
+    assert not any("hash" in k for k in bundle)
+    # Another document of the bundle lists it too; a document outside it does not.
+    assert [s["id"] for s in call("GET", f"/documents/{docs[2]}/shares", claims=claims(OWNER)).json()["items"]] == [
+        created["id"]
+    ]
+    outside = _document(ws, "outside.pdf", b"%PDF outside")
+    assert call("GET", f"/documents/{outside}/shares", claims=claims(OWNER)).json()["items"] == []
+    # A revoked bundle is listed as revoked (a review sees what was taken away, as for own links).
+    assert call("DELETE", f"/shares/{created['id']}", claims=claims(OWNER)).status == 204
+    states = {
+        s["id"]: s["state"] for s in call("GET", f"/documents/{docs[0]}/shares", claims=claims(OWNER)).json()["items"]
+    }
+    assert states == {own["id"]: "active", created["id"]: "revoked"}
+
+
+def test_a_documents_links_page_through_own_links_then_bundles_without_loss() -> None:
+    ws = seed().workspace_id
+    docs = [_document(ws, name, content) for name, content in FILES.items()]
+    own = {
+        call("POST", f"/documents/{docs[0]}/shares", claims=claims(OWNER), body={"label": f"own {i}"}).json()["id"]
+        for i in range(3)
+    }
+    made = {
+        call("POST", f"/workspaces/{ws}/shares", claims=claims(OWNER), body={"document_ids": docs[: i + 1]}).json()[
+            "id"
+        ]
+        for i in range(3)
+    }
+    # A single link of another document never shows up here.
+    call("POST", f"/documents/{docs[1]}/shares", claims=claims(OWNER), body={})
+    for limit in (1, 2, 3, 4, 50):
+        listed = _all_shares(docs[0], limit)
+        ids_listed = [s["id"] for s in listed]
+        assert len(ids_listed) == len(set(ids_listed)) == 6, limit
+        assert set(ids_listed) == own | made
+        assert {s["kind"] for s in listed[:3]} == {"document"}
+        assert {s["kind"] for s in listed[3:]} == {"bundle"}
+
+
+@pytest.mark.parametrize("cursor", ["~bundles!", "~bundlesX", "~bundles.bm90LWEtY3Vyc29y", "~bundles.e30"])
+def test_a_forged_bundles_cursor_is_a_422_naming_the_cursor(cursor: str) -> None:
+    _, docs, _ = _bundle()
+    reply = call("GET", f"/documents/{docs[0]}/shares", claims=claims(OWNER), query={"cursor": cursor})
+    assert reply.status == 422, reply.text
+    assert "cursor" in reply.text
+
+
 @pytest.mark.parametrize(
     ("case", "field"),
     [("other workspace", "document_ids.1"), ("trashed", "document_ids.0"), ("unknown", "document_ids.0")],

@@ -156,6 +156,8 @@ function linkRow(ctx, s, message, reload) {
       h("strong", {}, name), " ",
       h("span", { class: `badge state-${s.state}` }, LINK_STATE_TEXT[s.state] || s.state),
       h("div", { class: "muted" }, count, " · expires ", time(s.expires_at), s.password_required ? " · password" : "",
+        // A bundle that includes this document: revoking it stops the other documents' files too.
+        s.kind === "bundle" ? ` · bundle of ${(s.files || []).length || "several"} documents` : "",
         s.recipients && s.recipients.length ? ` · for ${s.recipients.join(", ")}` : "")),
     h("span", { class: "row-actions" },
       h("button", { type: "button", onclick: () => showActivity(ctx, s) }, "Activity",

@@ -395,17 +395,56 @@ def _new_link(
     return item, event, token
 
 
+# The cursor of the listing's second part (the bundles): ``~`` is outside the URL-safe base64 of
+# the store's own cursors, so the two can never be taken for each other.
+BUNDLES_CURSOR = "~bundles"
+BUNDLE_REFS_PER_READ = 100  # one BatchGetItem reads the links of one page of refs
+
+
 def list_shares(
     caller: Caller, document_id: str, *, limit: int, cursor: str | None, store: Store | None = None
 ) -> tuple[list[Link], str | None]:
-    """A document's links, newest first."""
+    """A document's links: its own links newest first, then the bundles that include it.
+
+    The document's own links are one Query per page on gsi2 (``DOCSHARES#{doc}``). A bundle's link
+    item cannot sit in the index partition of each of its up to 100 documents, but it writes a ref
+    into each document's partition (``links.ref_item``). When the own links end on a page with room
+    left, the same answer goes on to those refs: a strongly consistent Query filtered to bundle refs,
+    and the bundle links they name in one BatchGetItem. A later page of bundles has a cursor of its
+    own (``~bundles.{cursor}``). So whoever reviews who can reach a document sees every link that
+    serves it.
+    """
     store = store or Store()
     document_access(caller, document_id, Role.EDITOR, what="listing links", store=store)
-    page: Page = store.query(
-        keys.document_shares_pk(document_id), index="gsi2", forward=False, limit=limit, cursor=cursor
-    )
     now = clock.epoch(clock.now())
-    return [view_of(item, now) for item in page.items if item.get("type") == "link"], page.next_cursor
+    found: list[Link] = []
+    if cursor is None or not cursor.startswith(BUNDLES_CURSOR):
+        page: Page = store.query(
+            keys.document_shares_pk(document_id), index="gsi2", forward=False, limit=limit, cursor=cursor
+        )
+        found = [view_of(item, now) for item in page.items if item.get("type") == "link"]
+        if page.next_cursor or len(found) >= limit:
+            return found, page.next_cursor or BUNDLES_CURSOR
+        refs_cursor = None
+    else:
+        inner = cursor[len(BUNDLES_CURSOR) :]
+        if inner and not inner.startswith("."):
+            raise InvalidInput("cursor", "not a cursor for this list")
+        refs_cursor = inner[1:] or None
+    refs: Page = store.query(
+        keys.document_pk(document_id),
+        sk_prefix=keys.LINK_PREFIX,
+        limit=min(limit - len(found), BUNDLE_REFS_PER_READ),
+        cursor=refs_cursor,
+        filter_expression="#bundle = :yes",
+        names={"#bundle": "bundle"},
+        expression_values={":yes": True},
+        consistent=True,
+    )
+    links = store.get_many([keys.link(str(ref["token_hash"])) for ref in refs.items if ref.get("token_hash")])
+    bundles = [view_of(item, now) for item in links if item is not None and item.get("type") == "link"]
+    found.extend(sorted(bundles, key=lambda link: link.created_at, reverse=True))
+    return found, f"{BUNDLES_CURSOR}.{refs.next_cursor}" if refs.next_cursor else None
 
 
 WORKSPACE_LINK_READS = 10  # a state filter reads at most this many pages before answering
