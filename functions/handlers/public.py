@@ -162,7 +162,17 @@ def confirm(token: str) -> dict[str, Any]:
     return {"grant": verified.grant, "expires_at": verified.expires_at}
 
 
-@app.post("/public/shares/<token>/download", body=f"{MODELS}:DownloadRequest", response=f"{MODELS}:DownloadGrant")
+@app.post(
+    "/public/shares/<token>/download",
+    body=f"{MODELS}:DownloadRequest",
+    response=f"{MODELS}:DownloadGrant",
+    also={
+        202: (
+            f"{MODELS}:ArchivePreparing",
+            "A bundle's archive is being built: nothing was counted; ask again after Retry-After seconds",
+        )
+    },
+)
 def download(token: str) -> dict[str, Any] | Answer:
     password, grant, target = _download_body()
     link = redeem.redeem(token, password, _visitor(), grant=grant, target=target)

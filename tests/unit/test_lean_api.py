@@ -123,6 +123,11 @@ def test_the_public_routes_are_documented_from_their_models() -> None:
     assert page["responses"]["200"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/PublicShare"
     }
+    # A bundle's archive answers 202 until it is built: documented with its own body, next to the 200.
+    assert download["responses"]["202"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ArchivePreparing"
+    }
+    assert set(doc["components"]["schemas"]["ArchivePreparing"]["properties"]) == {"status", "retry_after"}
 
 
 def test_an_unknown_route_and_an_unexpected_error_answer_like_the_full_resolver() -> None:

@@ -20,7 +20,7 @@ import inspect
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from docuserve.errors import DomainError, Throttled, busy
@@ -64,6 +64,8 @@ class LeanRoute:
     response: str | None = None  # "module:Model" documented as the answer
     status: int = 200  # the success status (202 for a request accepted without saying what it did)
     body_required: bool = False  # documented as required (the endpoint refuses an empty body itself)
+    # Further success answers the endpoint may give: {status: ("module:Model", description)}.
+    also: dict[int, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def template(self) -> str:
@@ -113,9 +115,12 @@ class LeanResolver:
         response: str | None = None,
         status: int = 200,
         body_required: bool = False,
+        also: dict[int, tuple[str, str]] | None = None,
     ) -> Callable[[Endpoint], Endpoint]:
         def register(endpoint: Endpoint) -> Endpoint:
-            self.routes.append(LeanRoute(method.upper(), rule, endpoint, body, response, status, body_required))
+            self.routes.append(
+                LeanRoute(method.upper(), rule, endpoint, body, response, status, body_required, dict(also or {}))
+            )
             return endpoint
 
         return register
@@ -131,8 +136,11 @@ class LeanResolver:
         response: str | None = None,
         status: int = 200,
         body_required: bool = False,
+        also: dict[int, tuple[str, str]] | None = None,
     ) -> Callable[[Endpoint], Endpoint]:
-        return self.route("POST", rule, body=body, response=response, status=status, body_required=body_required)
+        return self.route(
+            "POST", rule, body=body, response=response, status=status, body_required=body_required, also=also
+        )
 
     # --- request helpers for endpoints ------------------------------------------------------------
 
@@ -240,6 +248,13 @@ class LeanResolver:
                 returns = inspect.Signature.empty
             elif route.status == 204:  # no content: documented without a body
                 responses = {204: {"description": "No Content"}}
+            if route.also:
+                if responses is None and returns is not inspect.Signature.empty:
+                    responses = {200: {"description": "Successful Response", "content": {JSON: {"model": returns}}}}
+                    returns = inspect.Signature.empty
+                responses = dict(responses or {})
+                for status, (model_ref, description) in route.also.items():
+                    responses[status] = {"description": description, "content": {JSON: {"model": _import(model_ref)}}}
 
             def stub(*args: Any, **kwargs: Any) -> Any:  # pragma: no cover - documentation only
                 raise NotImplementedError
