@@ -77,11 +77,12 @@ fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-150} FUZZ_RANDOM=1 $(PY) -m pytest tests/e2e/test_fuzz_openapi.py
 
 ## explore: the schedule explorer on every operation pair (66 member-side + 7 with a partner download), then
-## again with faults on; counts per pair in artifacts/explore-counts.json (make test: 5 pairs, 2 fault cases).
+## again with faults on, then a bundle's 15 pairs (partner file downloads against changes to one of its
+## documents and to the link); counts per pair in artifacts/explore-counts.json (make test: 6 + 2 pairs, 4 fault cases).
 ## EXPLORE_SWITCHES (default 1; 2 takes hours), EXPLORE_FAULT_SWITCHES (default 0: both orders, every fault position)
 explore: $(STAMP)
 	rm -f artifacts/explore-counts.json
-	EXPLORE_PAIRS=all EXPLORE_SWITCHES=$${EXPLORE_SWITCHES:-1} $(PY) -m pytest tests/integration/test_schedule_explorer.py -n 2 -rx
+	EXPLORE_PAIRS=all EXPLORE_SWITCHES=$${EXPLORE_SWITCHES:-1} $(PY) -m pytest tests/integration/test_schedule_explorer.py tests/integration/test_bundle_schedule_explorer.py -n 2 -rx
 	$(PY) -c 'import json; c = json.load(open("artifacts/explore-counts.json")); print(len(c["pairs"]), "pairs and fault cases,", c["total"], "interleavings explored")'
 
 SCAN_VENV := $(VENV)/scan
