@@ -25,6 +25,7 @@ from tests.support.calls import aws_calls
 from tests.support.documents import run_jobs
 from tests.support.gateway import call
 from tests.support.links import OWNER, add_member, add_version, claims, fast_passwords, seed  # noqa: F401  (fixture)
+from tests.support.streams import audit_stream
 
 pytestmark = pytest.mark.usefixtures("aws", "fast_passwords")
 
@@ -427,6 +428,11 @@ def test_an_archive_above_the_limit_is_refused_but_files_still_download(monkeypa
     assert refused.status == 413
     assert refused.json()["code"] == "archive_too_large"
     assert _download(created["token"], document_id=docs[0]).status == 200
+    # The refusal is in the link's activity, with its reason, as every refused attempt is.
+    audit_stream(get_settings().table_name).drain()
+    events = call("GET", f"/shares/{created['id']}/activity", claims=claims(OWNER)).json()["items"]
+    refusals = [e["details"] for e in events if e["action"] == "share.download_refused"]
+    assert [r["reason"] for r in refusals] == ["archive_too_large"]
 
 
 def test_a_password_protects_files_and_archive_alike() -> None:

@@ -41,6 +41,7 @@ from docuserve.errors import Conflict, DomainError, InvalidInput, NotFound
 from docuserve.observability import BusinessMetric, count
 from docuserve.settings import get_settings
 from docuserve.sharing.errors import (
+    ArchiveTooLarge,
     GrantInvalid,
     LinkLocked,
     PasswordIncorrect,
@@ -252,9 +253,13 @@ def _redeem_bundle(
     try:
         link = _consume(store, key, visitor, moment, verified_hash, verified_email, target=target)
     except _NotReady as waiting:
-        return bundles.prepare_archive(
-            store, waiting.item, moment, partner_event("share.archive_requested", visitor, clock.iso(moment))
-        )
+        try:
+            return bundles.prepare_archive(
+                store, waiting.item, moment, partner_event("share.archive_requested", visitor, clock.iso(moment))
+            )
+        except ArchiveTooLarge as refused:  # audited like every other refusal of a usable link
+            audit_refusal(store, key, visitor, moment, refused)
+            raise
     count(BusinessMetric.PARTNER_DOWNLOADS)
     ttl = get_settings().limits.download_url_ttl_seconds
     if target.archive:
