@@ -4,22 +4,33 @@ Only link items that carry an audit event, landed partner uploads and new audit 
 it hash-chains, ``docuserve.audit_chain``) reach the function (event filters), in order per
 item. A failing record is retried (the batch is bisected to isolate it); after the retries its
 batch is described in the on-failure queue so no audit event is lost silently.
+
+Every 15 minutes an EventBridge schedule also invokes the function with ``{"task":
+"files_arrived_due"}``: it sends the upload requests' "files arrived" mails that came due
+(``docuserve.upload_requests.arrivals.send_due``). A missed or failed run only delays those mails
+(their markers stay listed), so EventBridge retries delivery twice and Lambda never re-runs an
+invocation: the next scheduled run does the same work.
 """
 
 from __future__ import annotations
 
 from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from docuserve.keys import AUDIT_PREFIX, LINK_PREFIX, UPLOAD_PREFIX
+from docuserve.upload_requests.arrivals import SWEEP_TASK
 from infra.nag import acknowledge
 
 RETRIES = 10
 BATCH_SIZE = 100
+DUE_MAILS_EVERY = Duration.minutes(15)
+DUE_MAILS_TASK = {"task": SWEEP_TASK}
 
 
 def landed_partner_upload_filter() -> dict[str, object]:
@@ -83,3 +94,19 @@ class AuditStream(Construct):
                 ],
             )
         )
+        # Upload requests: the "files arrived" mails owed once the hour since the last one is over.
+        self.due_mails = events.Rule(
+            self,
+            "FilesArrivedDue",
+            description="DocuServe: send the upload requests' files-arrived mails that came due",
+            schedule=events.Schedule.rate(DUE_MAILS_EVERY),
+        )
+        self.due_mails.add_target(
+            targets.LambdaFunction(
+                handler,
+                event=events.RuleTargetInput.from_object(DUE_MAILS_TASK),
+                retry_attempts=2,
+                max_event_age=Duration.minutes(15),  # the next run is due by then
+            )
+        )
+        handler.configure_async_invoke(retry_attempts=0)

@@ -319,6 +319,14 @@ class Functions(Construct):
         # update, docuserve.notify) and read its creator's preferences; nothing else.
         _grant_items(audit_stream, table, key, "ClaimDownloadMail", keys.LINK_PREFIX, "dynamodb:UpdateItem")
         _grant_items(audit_stream, table, key, "ReadNotificationPreferences", keys.NOTIFY_PREFIX, "dynamodb:GetItem")
+        # Upload requests' due "files arrived" mails (docuserve.upload_requests.arrivals.send_due): find
+        # the markers on the sparse gsi4 (one Query, no Scan); the claim and the marker's own writes are
+        # UpdateItem on LINK# items, granted above (never a Put or Delete there: share links live there).
+        audit_stream.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="FindDueArrivalMails", actions=["dynamodb:Query"], resources=[f"{table.table_arn}/index/gsi4"]
+            )
+        )
         # The audit chain (docuserve.audit_chain): read a workspace's head and marker, and append in
         # one transaction (head update, new link, new marker); nothing outside CHAIN# partitions.
         _grant_items(

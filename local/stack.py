@@ -224,6 +224,11 @@ def _start(front: Front, port: int, running: Running, started: float) -> None:
 
     checkpoints = CheckpointSchedule(region=resources.region, log=say).start()
     running.add(checkpoints.stop)
+    # upload requests: the schedule that sends the "files arrived" mails that came due (EventBridge in AWS)
+    from local.schedules import files_arrived_due
+
+    due_mails = files_arrived_due(region=resources.region, log=say).start()
+    running.add(due_mails.stop)
 
     serving = threading.Thread(target=front.serve_forever, name="front", daemon=True)
     serving.start()

@@ -8,10 +8,15 @@ A download event appended here may also owe the link's creator "your link was do
 (``docuserve.notify``: at most hourly per link, never an error of this function).
 Every new audit item of a workspace is chained (``docuserve.audit_chain``: ``seq``, ``prev_hash``,
 ``hash``), in stream order, exactly once however often its record is delivered.
+
+Invoked with ``{"task": "files_arrived_due"}`` (EventBridge, every 15 minutes) it instead sends the
+upload requests' "files arrived" mails that came due (``docuserve.upload_requests.arrivals``:
+files that arrived within the hour after a mail), stopping while 10 s of the invocation is left.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -24,6 +29,10 @@ from docuserve.upload_requests import arrivals
 
 
 def process(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if event.get("task") == arrivals.SWEEP_TASK:
+        sweep = arrivals.send_due(remaining_ms=context.get_remaining_time_in_millis)
+        logger.info("due files-arrived mails", extra=asdict(sweep))
+        return asdict(sweep)
     store = Store()
     written = chained = 0
     for record in event.get("Records", []):

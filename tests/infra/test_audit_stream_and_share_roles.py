@@ -56,21 +56,67 @@ def test_the_public_function_reaches_only_the_items_links_and_partner_uploads_ne
     }
 
 
+def _scope(statement: dict[str, Any]) -> tuple[str, ...]:
+    """A statement's LeadingKeys prefixes, or else the part of the table it names (an index)."""
+    condition = statement.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
+    if condition:
+        return tuple(condition)
+    resource = statement["Resource"]
+    parts = resource["Fn::Join"][1] if isinstance(resource, dict) else [resource]
+    return (str(parts[-1]).lstrip("/"),)
+
+
 def test_the_audit_stream_function_can_only_append_audit_items(template: Any) -> None:
-    """Append audit items; besides, for the download mail, claim it on the link item and read the
-    creator's preferences, and append to the audit chains (head, link, marker in CHAIN#
-    partitions): nothing else, no query, no delete."""
+    """Append audit items; besides, for the download and files-arrived mails, claim them on the link
+    or request item (and mark a request's due mail there) and read the creator's preferences,
+    find the due files-arrived mails on the sparse gsi4 only, and append to the audit chains (head,
+    link, marker in CHAIN# partitions): nothing else, no scan, no delete, no put outside AUDIT#
+    and CHAIN#."""
     found = {
-        (s["Action"] if isinstance(s["Action"], str) else tuple(sorted(s["Action"])),
-         tuple(s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]))
+        (s["Action"] if isinstance(s["Action"], str) else tuple(sorted(s["Action"])), _scope(s))
         for s in _item_statements(_role_statements(template, AUDIT_STREAM))
-    }  # fmt: skip
+    }
     assert found == {
         ("dynamodb:PutItem", ("AUDIT#*",)),
         ("dynamodb:UpdateItem", ("LINK#*",)),
         ("dynamodb:GetItem", ("NOTIFY#*",)),
+        ("dynamodb:Query", ("index/gsi4",)),
         (("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"), ("CHAIN#*",)),
     }
+
+
+def test_every_15_minutes_the_audit_stream_function_sends_the_due_files_arrived_mails(template: Any) -> None:
+    """Upload requests: files that arrived within the hour after a mail are mailed once it is over,
+    by a schedule that hands the function its task (docuserve.upload_requests.arrivals.send_due)."""
+    spec = next(s for s in SPECS if s.name == AUDIT_STREAM)
+    (function,) = [
+        lid for lid, fn in template.find_resources("AWS::Lambda::Function").items()
+        if fn["Properties"].get("Handler") == spec.handler
+    ]  # fmt: skip
+    (rule,) = [
+        r["Properties"]
+        for lid, r in template.find_resources("AWS::Events::Rule").items()
+        if lid.startswith("AuditStreamFilesArrivedDue")
+    ]
+    assert rule["ScheduleExpression"] == "rate(15 minutes)"
+    assert rule["State"] == "ENABLED"
+    (target,) = rule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [function, "Arn"]}
+    assert json.loads(target["Input"]) == {"task": "files_arrived_due"}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == 2
+    (permission,) = [
+        p["Properties"]
+        for p in template.find_resources("AWS::Lambda::Permission").values()
+        if p["Properties"]["Principal"] == "events.amazonaws.com"
+        and p["Properties"]["SourceArn"]["Fn::GetAtt"][0].startswith("AuditStreamFilesArrivedDue")
+    ]
+    assert permission["FunctionName"] == {"Fn::GetAtt": [function, "Arn"]}
+    assert permission["Action"] == "lambda:InvokeFunction"
+    # The local stack runs the same invocation on its own schedule (every minute).
+    from local.schedules import files_arrived_due
+
+    local = files_arrived_due(region="us-east-1", log=print)
+    assert (local.function, local.event) == (AUDIT_STREAM, json.loads(target["Input"]))
 
 
 def test_the_table_stream_feeds_link_events_to_the_audit_function_with_retries_and_a_failure_queue(

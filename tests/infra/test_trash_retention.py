@@ -43,8 +43,9 @@ def test_a_daily_schedule_targets_the_sweeper_and_may_invoke_it(template: Any) -
         p["Properties"]
         for p in template.find_resources("AWS::Lambda::Permission").values()
         if p["Properties"]["Principal"] == "events.amazonaws.com"
-        # the audit checkpoints' schedule has its own function (tests/infra/test_audit_checkpoints.py)
-        and not p["Properties"]["SourceArn"]["Fn::GetAtt"][0].startswith("AuditCheckpoints")
+        # the audit checkpoints' schedule has its own function (tests/infra/test_audit_checkpoints.py),
+        # the due files-arrived mails theirs (tests/infra/test_audit_stream_and_share_roles.py)
+        and not p["Properties"]["SourceArn"]["Fn::GetAtt"][0].startswith(("AuditCheckpoints", "AuditStream"))
     ]
     # the daily purge and, with malware scanning, the overdue-scan check (tests/infra/test_scanning.py)
     assert [p["FunctionName"] for p in permissions] == [{"Fn::GetAtt": [sweeper, "Arn"]}] * 2

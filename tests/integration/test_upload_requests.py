@@ -31,7 +31,7 @@ from tests.support.documents import (
     ok,
     sha256_b64,
 )
-from tests.support.gateway import Reply, call
+from tests.support.gateway import FakeContext, Reply, call
 from tests.support.links import fast_passwords  # noqa: F401  (fixture)
 from tests.support.streams import audit_stream
 
@@ -540,6 +540,162 @@ def test_a_requester_who_turned_the_mail_off_gets_none(team: Team) -> None:
     _land(team, created["token"], b"%PDF one", "one.pdf")
     audit_stream(get_settings().table_name).drain()
     assert sent_to(team.editor.email) == []
+
+
+def _sweep() -> dict[str, Any]:
+    """The schedule's invocation of the audit-stream function (EventBridge's input, every 15 minutes)."""
+    from handlers import audit_stream as function
+
+    result: dict[str, Any] = function.handler({"task": "files_arrived_due"}, FakeContext())
+    return result
+
+
+def _advance(monkeypatch: pytest.MonkeyPatch, by: timedelta) -> None:
+    later = clock.now() + by
+    monkeypatch.setattr(clock, "now", lambda: later)
+
+
+def _marker(token: str) -> dict[str, Any] | None:
+    return Store().get(keys.arrivals_due(keys.upload_request(token_hash(token))["pk"]))
+
+
+def _burst(team: Team, token: str, *names: str, **extra: Any) -> None:
+    """Land each file and let the stream deliver it, one after the other (a partner's burst)."""
+    stream = audit_stream(get_settings().table_name)
+    for name in names:
+        _land(team, token, f"%PDF {name}".encode(), name, **extra)
+        stream.drain()
+
+
+def test_files_that_arrive_within_the_hour_are_mailed_when_the_hour_is_over(
+    team: Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support.outbox import sent_to
+
+    created = _create(team, label="Q4 forms")
+    _burst(team, created["token"], "one.pdf", "two.pdf", "three.pdf", uploader_name="Pat")
+    (first,) = sent_to(team.editor.email)
+    assert "one.pdf" in first.text
+    assert "two.pdf" not in first.text
+
+    assert _sweep()["claimed"] == 0  # not due yet: the hour since the first mail is not over
+    assert len(sent_to(team.editor.email)) == 1
+
+    _advance(monkeypatch, timedelta(minutes=61))
+    assert _sweep() == {"claimed": 1, "waiting": 0, "cleared": 0, "failed": 0}
+    (_, second) = sent_to(team.editor.email)
+    assert second.subject == "Files arrived through your upload request"
+    assert "two.pdf" in second.text
+    assert "three.pdf" in second.text
+    assert "one.pdf" not in second.text
+    assert "2 files" in second.text
+    assert "sent by Pat" in second.text  # every file listed came from the same contact
+    assert created["token"] not in second.raw
+
+    assert _sweep() == {"claimed": 0, "waiting": 0, "cleared": 0, "failed": 0}  # nothing listed any more
+    assert len(sent_to(team.editor.email)) == 2
+    marker = _marker(created["token"])
+    assert marker is not None
+    assert "gsi4pk" not in marker
+
+
+def test_a_swept_batch_from_several_partners_names_none_of_them(team: Team, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.support.outbox import sent_to
+
+    created = _create(team)
+    _burst(team, created["token"], "one.pdf", uploader_name="Pat")
+    _burst(team, created["token"], "two.pdf", uploader_name="Pat")
+    _burst(team, created["token"], "three.pdf", uploader_name="Sam", uploader_email="sam@example.org")
+    _advance(monkeypatch, timedelta(minutes=61))
+    _sweep()
+    second = sent_to(team.editor.email)[-1]
+    assert "two.pdf" in second.text
+    assert "three.pdf" in second.text
+    assert "sent by" not in second.text
+    assert "Pat" not in second.text
+    assert "sam@example.org" not in second.text
+
+
+def test_a_file_arriving_during_the_sweep_keeps_its_marker_for_the_next_hour(
+    team: Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from docuserve.adapters import mail
+    from tests.support.outbox import sent_to
+
+    created = _create(team, max_files=5)
+    _burst(team, created["token"], "one.pdf", "two.pdf")
+    _advance(monkeypatch, timedelta(minutes=61))
+    send, arrived_meanwhile = mail.send_quietly, []
+
+    def send_then_a_file_lands(*args: Any, **kwargs: Any) -> Any:
+        result = send(*args, **kwargs)
+        if not arrived_meanwhile:  # between the sweep's claim and its clearing of the marker
+            arrived_meanwhile.append(True)
+            _burst(team, created["token"], "four.pdf")
+        return result
+
+    monkeypatch.setattr(mail, "send_quietly", send_then_a_file_lands)
+    assert _sweep()["claimed"] == 1
+    assert arrived_meanwhile
+    assert "two.pdf" in sent_to(team.editor.email)[-1].text
+    marker = _marker(created["token"])
+    assert marker is not None
+    assert marker.get("gsi4pk") == keys.ARRIVALS_DUE_PK  # the arrival's marker survived the sweep
+
+    _advance(monkeypatch, timedelta(minutes=61))
+    _sweep()
+    third = sent_to(team.editor.email)[-1]
+    assert "four.pdf" in third.text
+    assert "two.pdf" not in third.text
+    assert len(sent_to(team.editor.email)) == 3
+
+
+def test_a_closed_request_still_mails_the_files_it_owes(team: Team, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.support.outbox import sent_to
+
+    created = _create(team)
+    _burst(team, created["token"], "one.pdf", "two.pdf", "three.pdf")
+    assert call("DELETE", f"/requests/{created['id']}", claims=team.editor.claims).status == 204
+    _advance(monkeypatch, timedelta(minutes=61))
+    assert _sweep()["claimed"] == 1
+    second = sent_to(team.editor.email)[-1]
+    assert "two.pdf" in second.text
+    assert "three.pdf" in second.text
+
+
+def test_with_the_mail_turned_off_the_sweep_sends_nothing_and_clears_the_marker(
+    team: Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support.outbox import sent_to
+
+    ok(call("PUT", "/me/notifications", claims=team.editor.claims, body={"files_arrived": False}))
+    created = _create(team)
+    _burst(team, created["token"], "one.pdf", "two.pdf", "three.pdf")
+    marker = _marker(created["token"])
+    assert marker is not None
+    assert marker["gsi4pk"] == keys.ARRIVALS_DUE_PK
+    _advance(monkeypatch, timedelta(minutes=61))
+    assert _sweep()["claimed"] == 1
+    assert sent_to(team.editor.email) == []
+    marker = _marker(created["token"])
+    assert marker is not None
+    assert "gsi4pk" not in marker
+    assert _sweep()["claimed"] == 0
+
+
+def test_a_marker_whose_files_an_arrival_already_mailed_is_cleared(team: Team, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.support.outbox import sent_to
+
+    created = _create(team)
+    _burst(team, created["token"], "one.pdf", "two.pdf")
+    _advance(monkeypatch, timedelta(minutes=61))
+    _burst(team, created["token"], "three.pdf")  # after the hour: this arrival mails two and three
+    assert len(sent_to(team.editor.email)) == 2
+    assert _sweep() == {"claimed": 0, "waiting": 0, "cleared": 1, "failed": 0}
+    assert len(sent_to(team.editor.email)) == 2
+    marker = _marker(created["token"])
+    assert marker is not None
+    assert "gsi4pk" not in marker
 
 
 # --- recipient-restricted requests (the share links' codes, parameterized) ---

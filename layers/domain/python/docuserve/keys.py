@@ -243,6 +243,10 @@ def notification_preferences(user_id: str) -> Key:
 # rules; the public function reads it with the one GetItem it uses for links) but under its own
 # sort key, so a share token can never name a request or the other way round. While open it
 # carries the sparse gsi4 keys ``OPEN_REQUESTS`` / ``{expires_at}#{req}`` (the admins' inventory).
+# | files-arrived mail due | ``LINK#{sha256(token)}`` | ``ARRIVALS_DUE`` | | | | sparse gsi4 ``ARRIVALS_DUE`` / ``{due_at}#{req}`` while a mail is owed
+# A request whose "files arrived" mail must wait for the hour to pass has this marker in its own
+# partition (``docuserve.upload_requests.arrivals``); the request item cannot carry it, its gsi4
+# is the inventory's, and a closed request must still get its due mail.
 
 REQUEST_SK = "REQUEST"
 REQUEST_PREFIX = "REQUEST#"
@@ -253,6 +257,20 @@ OPEN_REQUESTS_PK = "OPEN_REQUESTS"
 def upload_request(token_hash: str) -> Key:
     """An upload request, found by its token's hash (the partner's only handle on it)."""
     return {"pk": f"{LINK_PREFIX}{token_hash}", "sk": REQUEST_SK}
+
+
+ARRIVALS_DUE_SK = "ARRIVALS_DUE"
+ARRIVALS_DUE_PK = "ARRIVALS_DUE"  # gsi4: requests owing a "files arrived" mail, soonest due first
+
+
+def arrivals_due(request_pk: str) -> Key:
+    """The marker of a request (by its item's ``pk``) that owes its requester a mail later."""
+    return {"pk": request_pk, "sk": ARRIVALS_DUE_SK}
+
+
+def arrivals_due_index_keys(due_at: str, request_id: str) -> dict[str, str]:
+    """The sparse gsi4 attributes a marker carries while its mail is owed (the sweep removes them)."""
+    return {"gsi4pk": ARRIVALS_DUE_PK, "gsi4sk": f"{due_at}#{request_id}"}
 
 
 def upload_request_pointer(request_id: str) -> Key:
