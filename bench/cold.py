@@ -59,12 +59,13 @@ BASELINE_S3 = "import boto3\nboto3.client('dynamodb')\nboto3.client('s3')"
 
 # What each function's first request needs besides the module itself. The partner's first request
 # is the link page (DynamoDB only); the S3 client for presigning follows on the first download and
-# is reported separately (``public+download``).
+# is reported separately (``public+download``). An upload request's page is the same (DynamoDB).
 CLIENTS: dict[str, tuple[str, ...]] = {
     "system": (),
     "members": ("dynamodb",),
     "admin": ("dynamodb", "cognito"),
     "public": ("dynamodb",),
+    "partner_uploads": ("dynamodb",),
     "upload_events": ("dynamodb", "s3"),
 }
 DEFAULT_CLIENTS = ("dynamodb",)
@@ -76,8 +77,8 @@ FIRST_REQUESTS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("members: download", "GET", "/documents/{document_id}/download", ("dynamodb", "s3")),
     ("members: share links", "GET", "/workspaces/{workspace_id}/links", ("dynamodb",)),
 )
-# Partner-facing: the tighter target.
-TARGETS = {"public": 1.3}
+# Partner-facing: the tighter target (a share link's page, an upload request's page).
+TARGETS = {"public": 1.3, "partner_uploads": 1.3}
 DEFAULT_TARGET = 1.6
 
 # What a function sees in Lambda (values are placeholders: nothing is called).

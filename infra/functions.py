@@ -66,6 +66,13 @@ SPECS: tuple[FunctionSpec, ...] = (
     FunctionSpec(Function.ADMIN.value, "handlers.admin.handler", "Cognito user administration for admins"),
     # 1024 MB: CPU scales with memory, and a password check is ~0.1 s of scrypt at OWASP cost.
     FunctionSpec(Function.PUBLIC.value, "handlers.public.handler", "Partner share-link pages and redemption", 1024),
+    # Upload-request links take the same passwords (scrypt) as share links: the same memory.
+    FunctionSpec(
+        Function.PARTNER_UPLOADS.value,
+        "handlers.partner_uploads.handler",
+        "Partner upload-request pages and uploads",
+        1024,
+    ),
     FunctionSpec(UPLOAD_EVENTS, "handlers.upload_events.handler", "Verifies landed uploads (S3 events)", 512, 60),
     # 1,769 MB is one full vCPU: hashing an object runs at the read rate, not the CPU's.
     FunctionSpec(UPLOAD_JOBS, "handlers.upload_jobs.handler", "Completes multipart uploads; hashes them", 1769, 900),
@@ -271,15 +278,19 @@ class Functions(Construct):
                 resources=[bucket.arn_for_objects(f"{ARCHIVES_PREFIX}*")],
             )
         )
-        # Upload requests (``docuserve.upload_requests.public``): a partner's upload is the same
+
+        partner_uploads = self[Function.PARTNER_UPLOADS.value]
+        # Upload requests (``docuserve.upload_requests.public``), apart from the share page so that
+        # the function every share link hits holds no write: a partner's upload is the same
         # items as a member's, written in one transaction (document and version, session, the
         # workspace's counters and the uploader's role check, the request's budget), reads the
         # request with the deployment's switch (one BatchGetItem) and the partner's own sessions,
         # and a cancel or an expiry discards a never-landed document (a Delete conditioned on it
-        # still being pending) with its audit event. Items by partition prefix only: no Query, Scan
-        # or BatchWriteItem, and no membership, account, folder or preference item is written.
+        # still being pending) with its audit event. Recipient codes and the request's lockout are
+        # updates of items in the request's LINK# partition. Items by partition prefix only: no
+        # Query, Scan or BatchWriteItem, and no membership, account, folder or preference item.
         _grant_items(
-            public,
+            partner_uploads,
             table,
             key,
             "PartnerUploadReads",
@@ -289,7 +300,7 @@ class Functions(Construct):
             prefixes=(keys.SETTINGS_PREFIX, keys.UPLOAD_PREFIX, keys.DOCUMENT_PREFIX, keys.WORKSPACE_PREFIX),
         )
         _grant_items(
-            public,
+            partner_uploads,
             table,
             key,
             "PartnerUploadWrites",
@@ -301,15 +312,16 @@ class Functions(Construct):
             prefixes=(keys.UPLOAD_PREFIX, keys.WORKSPACE_PREFIX, keys.AUDIT_PREFIX, keys.LINK_PREFIX),
         )
         # Presigned PUTs and multipart parts act with the signer's rights: write (never read back,
-        # delete or list) under documents/, and the key for SSE-KMS.
-        public.add_to_role_policy(
+        # delete or list) under documents/, and the key for SSE-KMS (a part's upload decrypts the
+        # multipart upload's data key).
+        partner_uploads.add_to_role_policy(
             iam.PolicyStatement(
                 sid="PresignPartnerUploads",
                 actions=["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
                 resources=[objects],
             )
         )
-        key.grant(public, "kms:GenerateDataKey")
+        key.grant(partner_uploads, "kms:GenerateDataKey", "kms:Decrypt")
 
         audit_stream = self[AUDIT_STREAM]
         # Append-only: it puts audit items (conditionally new) and reads nothing but its stream,

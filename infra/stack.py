@@ -36,10 +36,18 @@ from infra.storage import Storage
 from infra.waf import ApiFirewall
 from infra.web import Web
 
-# The functions that send mail (SPEC phase 2): links to recipients and codes (members, public),
-# "files arrived" and "a threat was found" (upload events), "your link was downloaded" (the
-# audit-stream function, after it appends the download event), the trash sweeper.
-MAIL_SENDERS = (Function.MEMBERS.value, Function.PUBLIC.value, UPLOAD_EVENTS, TRASH_SWEEPER, AUDIT_STREAM)
+# The functions that send mail (SPEC phase 2): links to recipients and codes (members; public and
+# partner_uploads, a share link's and an upload request's recipient codes), "files arrived" and "a
+# threat was found" (upload events), "your link was downloaded" (the audit-stream function, after
+# it appends the download event), the trash sweeper.
+MAIL_SENDERS = (
+    Function.MEMBERS.value,
+    Function.PUBLIC.value,
+    Function.PARTNER_UPLOADS.value,
+    UPLOAD_EVENTS,
+    TRASH_SWEEPER,
+    AUDIT_STREAM,
+)
 
 
 @jsii.implements(IAspect)
@@ -111,7 +119,8 @@ class DocuServeStack(Stack):
             job_senders=[
                 self.functions[Function.MEMBERS.value],
                 self.functions[UPLOAD_EVENTS],
-                self.functions[Function.PUBLIC.value],  # a partner's multipart completion (upload requests)
+                self.functions[Function.PUBLIC.value],  # a bundle's 'download all' (the archive job)
+                self.functions[Function.PARTNER_UPLOADS.value],  # a partner's multipart completion
             ],
             max_document_size=config.limits.max_document_size,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -139,16 +140,57 @@ def test_system_function_reads_only_account_status_items(template: Any) -> None:
     assert kms <= {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"}
 
 
-def test_public_function_can_presign_reads_and_partner_uploads_but_never_delete_or_list_objects(
-    template: Any,
-) -> None:
-    """Share downloads presign GETs; upload requests presign PUTs and multipart parts (issue 17)."""
-    actions = _actions(_role_statements(template, Function.PUBLIC.value))
-    assert "s3:GetObject" in actions
-    presigning = ("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:AbortMultipartUpload")
-    assert not any(a.startswith("s3:") and a not in (*presigning, "s3:ListMultipartUploadParts") for a in actions)
-    assert not any(a in ("dynamodb:Scan", "dynamodb:Query", "dynamodb:BatchWriteItem") for a in actions)
+def test_public_function_can_read_objects_but_never_write_delete_or_list(template: Any) -> None:
+    """Every share link hits it: it presigns GETs and holds no write on objects, uploads or documents.
+    Upload requests' writes are the partner-uploads function's (below)."""
+    statements = _role_statements(template, Function.PUBLIC.value)
+    actions = _actions(statements)
+    assert {a for a in actions if a.startswith("s3:")} == {"s3:GetObject", "s3:GetObjectVersion"}
+    assert not any(a.startswith("dynamodb:") and a not in ("dynamodb:GetItem", "dynamodb:UpdateItem") for a in actions)
+    assert not any(s.get("Sid", "").startswith(("PartnerUpload", "PresignPartner")) for s in statements)
     assert not any(a.startswith("cognito-idp:") for a in actions)
+
+
+def test_partner_uploads_function_can_presign_uploads_but_never_read_delete_or_list_objects(template: Any) -> None:
+    """Upload requests (issue 17): presigned PUTs and multipart parts under documents/, the items a
+    partner's upload writes (tests/infra/test_audit_stream_and_share_roles.py), the completion job."""
+    statements = _role_statements(template, Function.PARTNER_UPLOADS.value)
+    actions = _actions(statements)
+    (presign,) = [s for s in statements if any(a.startswith("s3:") for a in _actions([s]))]
+    assert sorted(_actions([presign])) == ["s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:PutObject"]
+    assert presign["Resource"]["Fn::Join"][1][-1] == "/documents/*"
+    assert not any(a in ("dynamodb:Scan", "dynamodb:Query", "dynamodb:BatchWriteItem") for a in actions)
+    assert not any(a.startswith(("cognito-idp:", "kms:Sign", "kms:GetPublicKey")) for a in actions)
+    assert "sqs:SendMessage" in actions
+
+
+def test_the_partner_routes_invoke_their_own_functions(template: Any) -> None:
+    """/public/requests/* reach the partner-uploads function, the share routes the public one."""
+    functions = _function_ids(template)
+    methods = template.find_resources("AWS::ApiGateway::Method")
+    resources = template.find_resources("AWS::ApiGateway::Resource")
+
+    def path_of(resource: Any) -> str:
+        if "Ref" not in resource:  # the API's root
+            return ""
+        props = resources[resource["Ref"]]["Properties"]
+        return f"{path_of(props['ParentId'])}/{props['PathPart']}"
+
+    invoked: dict[str, set[str]] = {}
+    for method in methods.values():
+        props = method["Properties"]
+        if props["HttpMethod"] == "OPTIONS":
+            continue
+        path = path_of(props["ResourceId"])
+        if path.startswith("/public/"):
+            uri = json.dumps(props["Integration"]["Uri"])
+            (name,) = [n for n, logical in functions.items() if f'"{logical}"' in uri]
+            invoked.setdefault(name, set()).add(f"{props['HttpMethod']} {path}")
+    assert invoked[Function.PARTNER_UPLOADS.value] == {r.key for r in ROUTES if r.path.startswith("/public/requests/")}
+    assert invoked[Function.PUBLIC.value] == {
+        r.key for r in ROUTES if r.path.startswith("/public/") and not r.path.startswith("/public/requests/")
+    }
+    assert set(invoked) == {Function.PUBLIC.value, Function.PARTNER_UPLOADS.value}
 
 
 def test_only_the_admin_function_can_administer_users(template: Any) -> None:
@@ -215,7 +257,7 @@ def test_an_unacknowledged_nag_finding_fails_synth(tmp_path: Path) -> None:
 
 def test_api_functions_name_the_web_app_origin_for_cors(template: Any) -> None:
     # The functions name the CloudFront origin on answers; the preflight allows the same origins.
-    for name in (Function.MEMBERS.value, Function.PUBLIC.value):
+    for name in (Function.MEMBERS.value, Function.PUBLIC.value, Function.PARTNER_UPLOADS.value):
         cors = _functions(template)[name]["Environment"]["Variables"]["CORS_ORIGINS"]
         assert "DomainName" in str(cors), cors
     options = [
@@ -297,5 +339,8 @@ def test_completion_and_hashing_run_in_their_own_function_and_only_it_may_comple
     actions = _actions(_role_statements(template, UPLOAD_JOBS))
     assert {"s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"} <= actions
     assert "sqs:SendMessage" not in actions
-    for sender in (Function.MEMBERS.value, UPLOAD_EVENTS):
+    # A bundle's archive is asked for on the share page (public); a partner's multipart upload is
+    # completed through the job too (partner_uploads).
+    senders = (Function.MEMBERS.value, UPLOAD_EVENTS, Function.PUBLIC.value, Function.PARTNER_UPLOADS.value)
+    for sender in senders:
         assert "sqs:SendMessage" in _actions(_role_statements(template, sender)), sender

@@ -37,17 +37,28 @@ def _item_statements(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def test_the_public_function_reaches_only_the_items_links_and_partner_uploads_need(template: Any) -> None:
-    """Share links: get and update link items. Upload requests (issue 17): a partner's upload
-    writes the same items as a member's (document, version, session, workspace counters, audit),
-    by partition prefix only; never a query, a scan or a batch write, never a membership write."""
-    found = {
+def _item_grants(template: Any, function: str) -> set[tuple[tuple[str, ...], tuple[str, ...]]]:
+    return {
         (tuple(sorted([s["Action"]] if isinstance(s["Action"], str) else s["Action"])),
          tuple(s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]))
-        for s in _item_statements(_role_statements(template, Function.PUBLIC.value))
+        for s in _item_statements(_role_statements(template, function))
     }  # fmt: skip
-    assert found == {
+
+
+def test_the_public_function_reaches_only_link_items(template: Any) -> None:
+    """Share links: get and update link items, nothing else. Every share link hits this function,
+    so it holds no write of a document, an upload session, a workspace or an audit item: upload
+    requests are the partner-uploads function's (below)."""
+    assert _item_grants(template, Function.PUBLIC.value) == {
         (("dynamodb:GetItem", "dynamodb:UpdateItem"), ("LINK#*",)),
+    }
+
+
+def test_the_partner_uploads_function_reaches_only_the_items_partner_uploads_need(template: Any) -> None:
+    """Upload requests (issue 17): a partner's upload writes the same items as a member's (document,
+    version, session, workspace counters, audit) and the request's own (budget, codes, lockout), by
+    partition prefix only; never a query, a scan or a batch write, never a membership write."""
+    assert _item_grants(template, Function.PARTNER_UPLOADS.value) == {
         (("dynamodb:BatchGetItem", "dynamodb:GetItem"), ("LINK#*", "SETTINGS#*", "UPLOAD#*", "DOC#*", "WS#*")),
         (
             ("dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),

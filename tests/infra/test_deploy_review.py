@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from docuserve.routes import Function
 from infra.config import ConfigError, load_stage
 from tests.infra.conftest import ROOT, stage_context
 
@@ -42,7 +43,7 @@ def test_each_function_has_one_api_wide_invoke_permission(template: Any) -> None
         if p["Properties"]["Principal"] == "apigateway.amazonaws.com"
     ]
     functions = [json.dumps(p["FunctionName"]) for p in perms]
-    assert len(functions) == len(set(functions)) == 4  # system, members, admin, public
+    assert len(functions) == len(set(functions)) == len(Function)  # system, members, admin, public, partner_uploads
     for p in perms:
         assert json.dumps(p["SourceArn"]).endswith('"/*/*/*"]]}')
 

@@ -96,7 +96,15 @@ def test_ses_may_publish_to_the_encrypted_topic_for_this_configuration_set_only(
 
 
 def test_exactly_the_mailing_functions_may_send_and_only_as_the_stage_sender(variant: Any) -> None:
-    assert set(MAIL_SENDERS) == {"members", "public", "upload_events", "trash_sweeper", "audit_stream"}
+    # public and partner_uploads: a share link's and an upload request's recipient codes
+    assert set(MAIL_SENDERS) == {
+        "members",
+        "public",
+        "partner_uploads",
+        "upload_events",
+        "trash_sweeper",
+        "audit_stream",
+    }
     for name, role in _function_roles(variant).items():
         statements = _send_statements(variant, role)
         if name not in MAIL_SENDERS:

@@ -355,7 +355,10 @@ def test_a_clean_or_released_document_is_served(gate: Any, who: str, tags: dict[
 
 @pytest.mark.parametrize("key", [SCAN_STATUS_TAG, "guarddutymalwarescanstatus", "GUARDDUTYMALWARESCANSTATUS"])
 @pytest.mark.parametrize("action", ["s3:PutObjectTagging", "s3:PutObjectVersionTagging", "s3:PutObject"])
-@pytest.mark.parametrize("who", [Function.MEMBERS.value, UPLOAD_EVENTS, UPLOAD_JOBS, "admin"])
+# partner_uploads signs a partner's presigned PUTs: a partner's upload cannot carry a verdict either.
+@pytest.mark.parametrize(
+    "who", [Function.MEMBERS.value, Function.PARTNER_UPLOADS.value, UPLOAD_EVENTS, UPLOAD_JOBS, "admin"]
+)
 def test_nobody_but_guardduty_forges_a_scan_verdict(gate: Any, who: str, action: str, key: str) -> None:
     assert "DenyScanStatusTagExceptByGuardDuty" in gate(who, action, request_tags={key: CLEAN, "x": "y"})
 
@@ -366,7 +369,16 @@ def test_guardduty_writes_its_verdict(gate: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    "who", [Function.PUBLIC.value, UPLOAD_EVENTS, UPLOAD_JOBS, TRASH_SWEEPER, "guardduty", "admin"]
+    "who",
+    [
+        Function.PUBLIC.value,
+        Function.PARTNER_UPLOADS.value,
+        UPLOAD_EVENTS,
+        UPLOAD_JOBS,
+        TRASH_SWEEPER,
+        "guardduty",
+        "admin",
+    ],
 )
 @pytest.mark.parametrize("key", [RELEASE_TAG, "docuservescanrelease"])
 def test_nobody_but_the_members_function_releases_a_version(gate: Any, who: str, key: str) -> None:

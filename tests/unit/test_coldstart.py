@@ -95,6 +95,7 @@ def test_an_empty_function_name_is_not_lambda() -> None:
         "members",
         "admin",
         "public",
+        "partner_uploads",
         "system",
         "upload_events",
         "upload_jobs",

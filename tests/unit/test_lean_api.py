@@ -1,4 +1,5 @@
-"""The public function's lean resolver answers as the Pydantic-validating one would, and stays lean."""
+"""The partner functions' lean resolver answers as the Pydantic-validating one would, and stays lean:
+the public function (share links) and the partner-uploads function (upload requests)."""
 
 from __future__ import annotations
 
@@ -22,10 +23,19 @@ def test_security_headers_are_the_same_as_the_full_resolvers() -> None:
 
 
 def test_public_function_constants_follow_the_models() -> None:
+    import handlers.partner_bodies as bodies
     import handlers.public as public
 
-    assert public.PASSWORD_MAX == models.PASSWORD_MAX
+    assert bodies.PASSWORD_MAX == models.PASSWORD_MAX
     assert tuple(models.PublicShare.model_fields) == public.PUBLIC_SHARE_FIELDS
+
+
+def test_partner_uploads_function_constants_follow_the_models() -> None:
+    import handlers.partner_uploads as partner_uploads
+    from docuserve.models import requests, upload_requests
+
+    assert partner_uploads.PARTNER_NAME_MAX == upload_requests.PARTNER_NAME_MAX
+    assert partner_uploads.PARTS_PER_REQUEST == requests.PARTS_PER_REQUEST
 
 
 BODIES: list[Any] = [
@@ -94,9 +104,10 @@ def test_hand_validation_of_the_download_body_matches_the_pydantic_model(body: A
     assert _lean(body) == _pydantic(body)
 
 
-def test_the_public_function_imports_neither_pydantic_nor_the_powertools_event_handler() -> None:
+@pytest.mark.parametrize("module", ["public", "partner_uploads"])
+def test_the_partner_functions_import_neither_pydantic_nor_the_powertools_event_handler(module: str) -> None:
     program = (
-        "import sys, handlers.public\n"
+        f"import sys, handlers.{module}\n"
         "heavy = [m for m in ('pydantic', 'aws_lambda_powertools.event_handler', 'aws_xray_sdk') if m in sys.modules]\n"
         "print(','.join(heavy))\n"
     )
@@ -107,6 +118,18 @@ def test_the_public_function_imports_neither_pydantic_nor_the_powertools_event_h
     }
     done = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "", f"loaded at import: {done.stdout.strip()}"
+
+
+def test_the_share_page_function_does_not_load_the_upload_request_code() -> None:
+    # Upload requests are the partner-uploads function's: the share page's cold start never pays for them.
+    program = "import sys, handlers.public\nprint(sorted(m for m in sys.modules if 'upload_requests' in m))\n"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT / "layers" / "domain" / "python")]),
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+    done = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
 
 
 def test_the_public_routes_are_documented_from_their_models() -> None:
@@ -128,6 +151,31 @@ def test_the_public_routes_are_documented_from_their_models() -> None:
         "$ref": "#/components/schemas/ArchivePreparing"
     }
     assert set(doc["components"]["schemas"]["ArchivePreparing"]["properties"]) == {"status", "retry_after"}
+    assert not [path for path in doc["paths"] if path.startswith("/public/requests/")]  # partner_uploads serves them
+
+
+def test_the_upload_request_routes_are_documented_from_their_models() -> None:
+    import handlers.partner_uploads as partner_uploads
+
+    doc = json.loads(partner_uploads.app.get_openapi_json_schema(title="t", version="1"))
+    assert set(doc["paths"]) == {
+        "/public/requests/{token}",
+        "/public/requests/{token}/verify",
+        "/public/requests/{token}/verify/confirm",
+        "/public/requests/{token}/uploads",
+        "/public/requests/{token}/uploads/{upload_id}",
+        "/public/requests/{token}/uploads/{upload_id}/parts",
+        "/public/requests/{token}/uploads/{upload_id}/complete",
+    }
+    start = doc["paths"]["/public/requests/{token}/uploads"]["post"]
+    assert "#/components/schemas/PartnerUploadRequest" in json.dumps(start["requestBody"])
+    assert start["responses"]["201"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/PartnerUploadInstructions"
+    }
+    page = doc["paths"]["/public/requests/{token}"]["get"]
+    assert page["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/PublicUploadRequest"
+    }
 
 
 def test_an_unknown_route_and_an_unexpected_error_answer_like_the_full_resolver() -> None:

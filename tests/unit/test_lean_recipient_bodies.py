@@ -1,5 +1,6 @@
-"""The public function's hand validation of the recipient bodies answers as the Pydantic models would
-(``VerifyRequest``, ``ConfirmRequest``, ``DownloadRequest`` with a grant): the same 422 field names."""
+"""The partner functions' hand validation of the recipient bodies answers as the Pydantic models would
+(``VerifyRequest``, ``ConfirmRequest``, ``DownloadRequest`` with a grant): the same 422 field names, on
+a share link's routes (the public function) and an upload request's (the partner-uploads function)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ ROUTES = {
     "verify": "/public/shares/{token}/verify",
     "verify/confirm": "/public/shares/{token}/verify/confirm",
     "download": "/public/shares/{token}/download",
+    "requests/verify": "/public/requests/{token}/verify",
+    "requests/verify/confirm": "/public/requests/{token}/verify/confirm",
 }
 
 BAD: list[tuple[str, Any]] = [
@@ -39,6 +42,8 @@ BAD: list[tuple[str, Any]] = [
     ("download", {"grant": "g" * 201}),
     ("download", {"grant": "g", "other": 1}),
 ]
+# An upload request's verification takes the same bodies as a share link's.
+BAD += [(f"requests/{path}", body) for path, body in BAD if path.startswith("verify")]
 
 
 def _event(path: str, body: Any) -> dict[str, Any]:
@@ -61,19 +66,21 @@ def _fields(answer: dict[str, Any]) -> set[str]:
 
 @pytest.mark.parametrize(("path", "body"), BAD, ids=[f"{p}:{json.dumps(b)[:40]}" for p, b in BAD])
 def test_a_bad_recipient_body_names_the_fields_the_model_names(path: str, body: Any) -> None:
+    import handlers.partner_uploads as partner_uploads
     import handlers.public as public
 
-    lean = _fields(public.app.resolve(_event(path, body), None))
-    twin = _fields(public.app.documented().resolve(_event(path, body), None))
+    app = (partner_uploads if path.startswith("requests/") else public).app
+    lean = _fields(app.resolve(_event(path, body), None))
+    twin = _fields(app.documented().resolve(_event(path, body), None))
     # Pydantic names every failing field at once; the hand validation stops at the first, which
     # must be one of them.
     assert lean <= twin, (lean, twin)
     assert lean
 
 
-def test_the_public_constants_follow_the_models() -> None:
-    import handlers.public as public
+def test_the_partner_body_constants_follow_the_models() -> None:
+    import handlers.partner_bodies as bodies
 
-    assert public.GRANT_MAX == models.GRANT_MAX
-    assert public.EMAIL_MAX == models.EMAIL_MAX
-    assert public.CODE_PATTERN == models.CODE_PATTERN
+    assert bodies.GRANT_MAX == models.GRANT_MAX
+    assert bodies.EMAIL_MAX == models.EMAIL_MAX
+    assert bodies.CODE_PATTERN == models.CODE_PATTERN

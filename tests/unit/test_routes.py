@@ -30,6 +30,13 @@ def test_each_function_serves_exactly_the_routes_the_table_gives_it(function: Fu
     assert listed - served == set(), "listed in ROUTES but no handler serves it"
 
 
+def test_upload_request_routes_are_the_partner_uploads_functions_and_share_routes_the_public_ones() -> None:
+    # Least privilege on the partner side: the function every share link hits holds no upload write.
+    partner = {r.key for r in ROUTES if r.path.startswith("/public/requests/")}
+    assert partner == {r.key for r in routes_for(Function.PARTNER_UPLOADS)}
+    assert not [r for r in routes_for(Function.PUBLIC) if r.path.startswith("/public/requests/")]
+
+
 def test_no_route_is_listed_twice() -> None:
     keys = [r.key for r in ROUTES]
     assert len(keys) == len(set(keys))

@@ -17,7 +17,12 @@ class Function(StrEnum):
     SYSTEM = "system"  # health, OpenAPI, /me: no data access at all
     MEMBERS = "members"  # workspaces, documents, uploads, shares management, audit
     ADMIN = "admin"  # Cognito user administration
-    PUBLIC = "public"  # partner share redemption (presigned GETs) and upload-request uploads (presigned PUTs)
+    # Share-link pages and redemption (presigned GETs): every share link hits it, so it can read
+    # link items and presign reads, and never write a document, an upload or an object.
+    PUBLIC = "public"
+    # Upload-request links (``/public/requests/*``): the partner's uploads (presigned PUTs and
+    # multipart parts, upload sessions, quota and budget reservations), apart from the share page.
+    PARTNER_UPLOADS = "partner_uploads"
 
 
 @dataclass(frozen=True)
@@ -36,7 +41,7 @@ def _r(method: str, path: str, function: Function, *, public: bool = False) -> R
     return Route(method=method, path=path, function=function, public=public)
 
 
-S, M, A, P = Function.SYSTEM, Function.MEMBERS, Function.ADMIN, Function.PUBLIC
+S, M, A, P, U = Function.SYSTEM, Function.MEMBERS, Function.ADMIN, Function.PUBLIC, Function.PARTNER_UPLOADS
 
 ROUTES: tuple[Route, ...] = (
     _r("GET", "/health", S, public=True),
@@ -111,14 +116,14 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "/admin/requests", A),
     _r("GET", "/admin/settings", A),
     _r("PUT", "/admin/settings", A),
-    _r("GET", "/public/requests/{token}", P, public=True),
-    _r("POST", "/public/requests/{token}/verify", P, public=True),
-    _r("POST", "/public/requests/{token}/verify/confirm", P, public=True),
-    _r("POST", "/public/requests/{token}/uploads", P, public=True),
-    _r("GET", "/public/requests/{token}/uploads/{upload_id}", P, public=True),
-    _r("DELETE", "/public/requests/{token}/uploads/{upload_id}", P, public=True),
-    _r("POST", "/public/requests/{token}/uploads/{upload_id}/parts", P, public=True),
-    _r("POST", "/public/requests/{token}/uploads/{upload_id}/complete", P, public=True),
+    _r("GET", "/public/requests/{token}", U, public=True),
+    _r("POST", "/public/requests/{token}/verify", U, public=True),
+    _r("POST", "/public/requests/{token}/verify/confirm", U, public=True),
+    _r("POST", "/public/requests/{token}/uploads", U, public=True),
+    _r("GET", "/public/requests/{token}/uploads/{upload_id}", U, public=True),
+    _r("DELETE", "/public/requests/{token}/uploads/{upload_id}", U, public=True),
+    _r("POST", "/public/requests/{token}/uploads/{upload_id}/parts", U, public=True),
+    _r("POST", "/public/requests/{token}/uploads/{upload_id}/complete", U, public=True),
 )
 
 
